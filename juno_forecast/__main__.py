@@ -1,0 +1,5 @@
+"""``python -m juno_forecast`` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""Errors a user can act on.
+
+Every error meant for a user derives from :class:`JunoError`. The command line
+prints its message as one line (no traceback unless ``--debug``) and exits 2.
+"""
+
+from __future__ import annotations
+
+
+class JunoError(Exception):
+    """A problem with the user's input or usage; the message says what and where."""
+
+    exit_code = 2
+
+
+class InputError(JunoError):
+    """Bad input file, flag or argument (exit 2)."""
+
+
+class CalendarError(InputError):
+    """A calendar (or batch config) file with one or more errors.
+
+    ``errors`` holds every message, each ``FILE:LINE: field.path: expected ..., got ...``.
+    """
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+class SeriesError(JunoError):
+    """One series cannot be used (too short, bad values...); other series go on.
+
+    ``series`` names the series, e.g. ``metric=trips borough=Bronx``.
+    """
+
+    def __init__(self, series: str, message: str):
+        self.series = series
+        super().__init__(f"{series}: {message}")

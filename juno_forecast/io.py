@@ -1,0 +1,99 @@
+"""Writing result tables: to a file chosen by extension, or to stdout in a format.
+
+Files are written atomically (to a temporary file beside the target, then
+renamed), so a failed run never leaves a half-written output behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from .errors import InputError
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".json")
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` then rename ``tmp_path`` onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _jsonable(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return out
+
+
+def to_json_records(df: pd.DataFrame) -> str:
+    """The table as a JSON list of records (timestamps as ISO strings, NaN as null)."""
+    return json.dumps(
+        json.loads(_jsonable(df).to_json(orient="records", date_format="iso")), indent=2
+    )
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write ``df`` to ``path``; the format follows the extension (.csv, .parquet, .json)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(f"{path}: expected an output file ending in .csv, .parquet or .json")
+    if suffix == ".csv":
+        return atomic_write(path, lambda p: df.to_csv(p, index=False))
+    if suffix == ".parquet":
+        return atomic_write(path, lambda p: _parquet_safe(df).to_parquet(p, index=False))
+    return atomic_write(path, lambda p: p.write_text(to_json_records(df) + "\n"))
+
+
+def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Parquet needs one type per column: turn dicts/tuples in object columns into strings."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, dict | list | tuple)).any():
+            out[col] = out[col].map(lambda v: json.dumps(v) if isinstance(v, dict) else
+                                    ";".join(map(str, v)) if isinstance(v, list | tuple) else v)
+    return out
+
+
+def print_table(df: pd.DataFrame, fmt: str = "table", stream: IO[str] | None = None) -> None:
+    """Print ``df`` to ``stream`` (stdout) as an aligned ``table``, ``csv`` or ``json``."""
+    stream = stream or sys.stdout
+    if fmt == "csv":
+        df.to_csv(stream, index=False)
+    elif fmt == "json":
+        stream.write(to_json_records(df) + "\n")
+    elif fmt == "table":
+        if df.empty:
+            stream.write("(no rows)\n")
+        else:
+            with pd.option_context("display.max_rows", None, "display.max_columns", None,
+                                   "display.width", 200, "display.max_colwidth", 60):
+                stream.write(df.to_string(index=False) + "\n")
+    else:
+        raise InputError(f"--format: expected table, csv or json, got {fmt!r}")
+
+
+def emit_table(df: pd.DataFrame, out: str | None = None, fmt: str = "table") -> None:
+    """Write to ``out`` when given, else print to stdout in ``fmt``."""
+    if out:
+        write_table(df, out)
+    else:
+        print_table(df, fmt)
