@@ -1,0 +1,75 @@
+"""The one protocol every forecasting model follows, and helpers they share.
+
+A model is a scikit-learn style estimator: ``__init__`` stores parameters,
+``fit(y, X=None)`` learns from a series with a regular DatetimeIndex (and an
+optional calendar design matrix on the same index) and returns ``self``;
+``predict(X)`` returns point forecasts on ``X.index``. Fitted state ends in
+``_``. Models know nothing of files, calendars or the command line.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+FREQ_DELTA = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
+SEASON = {"h": 168, "D": 7}  # one week, the dominant cycle of ride demand
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """What ``make_model`` returns: fit on history, predict point values on future timestamps."""
+
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> Forecaster: ...
+
+    def predict(self, X: pd.DataFrame) -> pd.Series: ...
+
+
+def check_freq(freq: str) -> str:
+    """``freq`` if it is a grain the models know (``h`` or ``D``), else ValueError."""
+    if freq not in FREQ_DELTA:
+        raise ValueError(f"freq: expected 'h' or 'D', got {freq!r}")
+    return freq
+
+
+def check_y(y: pd.Series) -> pd.Series:
+    """``y`` as a float Series on a sorted DatetimeIndex with no missing values."""
+    if not isinstance(y.index, pd.DatetimeIndex):
+        raise TypeError("y must have a DatetimeIndex")
+    y = y.astype(float).sort_index()
+    if y.isna().any():
+        y = y.interpolate(limit_direction="both")
+    return y
+
+
+def informative_columns(X: pd.DataFrame | None) -> list[str]:
+    """Columns of ``X`` that vary in the training rows (a constant column teaches nothing)."""
+    if X is None or X.shape[1] == 0:
+        return []
+    values = X.to_numpy(dtype=float)
+    return [c for c, v in zip(X.columns, values.T, strict=True) if np.nanmax(v) > np.nanmin(v)]
+
+
+def future_frame(X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
+    """Accept a bare DatetimeIndex where a design matrix is expected (no calendar columns)."""
+    if isinstance(X, pd.DatetimeIndex):
+        return pd.DataFrame(index=X)
+    return X
+
+
+def time_in_days(index: pd.DatetimeIndex, origin: pd.Timestamp) -> np.ndarray:
+    """Days since ``origin`` as floats (the time axis of trends)."""
+    return np.asarray((index - origin) / pd.Timedelta(days=1), dtype=float)
+
+
+def recency_weights(index: pd.DatetimeIndex, halflife_days: float) -> np.ndarray:
+    """Weights halving every ``halflife_days`` back from the last timestamp."""
+    age = time_in_days(index, index.max()) * -1.0
+    return np.power(0.5, age / halflife_days)
+
+
+def log_target(y: pd.Series) -> bool:
+    """Whether to model ``y`` on the log1p scale (non-negative data: counts and levels)."""
+    return bool((y >= 0).all())

@@ -1,0 +1,41 @@
+"""Seasonal naive: the value one season (a week) earlier. The baseline everything is measured against."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .base import FREQ_DELTA, SEASON, check_freq, check_y, future_frame
+
+
+class SeasonalNaive:
+    """Forecast each timestamp with the last observed value a whole number of seasons earlier.
+
+    The season is 168 hours (one week) for hourly data and 7 days for daily
+    data. Calendar columns are ignored: this is the baseline.
+    """
+
+    def __init__(self, freq: str = "h", season: int | None = None, seed: int = 0):
+        self.freq = freq
+        self.season = season
+        self.seed = seed
+
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> SeasonalNaive:
+        """Remember the history (the last seasons are all a forecast needs)."""
+        check_freq(self.freq)
+        self.y_ = check_y(y)
+        self.season_ = int(self.season or SEASON[self.freq])
+        self.last_ = self.y_.index.max()
+        return self
+
+    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
+        """The value ``k`` seasons back, with ``k`` the fewest that lands inside the history."""
+        index = future_frame(X).index
+        delta = FREQ_DELTA[self.freq]
+        steps = np.rint((index - self.last_) / delta).astype(int)
+        k = np.maximum(1, np.ceil(steps / self.season_)).astype(int)
+        sources = pd.DatetimeIndex(
+            index - pd.to_timedelta(k * self.season_ * (delta // pd.Timedelta(hours=1)), unit="h")
+        )
+        values = self.y_.reindex(sources, method="nearest").to_numpy()
+        return pd.Series(values, index=index, name="yhat")
