@@ -1,7 +1,128 @@
-"""Placeholder: commands of this group are registered here."""
+"""``nightly`` (the batch over every series) and ``serve-metrics`` (bands for Prometheus).
+
+Heavy work is imported inside the commands so ``juno-forecast --help`` stays fast.
+"""
+
+from __future__ import annotations
 
 import click
 
+from ..errors import InputError
+
+
+@click.command("nightly")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Batch config YAML (see docs/nightly.md); paths in it are relative to it.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of runs; this run goes to OUT/<as-of>/.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Date of the run (history up to its end); default the last date in the data.",
+)
+@click.option("--demo", is_flag=True, help="Run on the repository's sample data/ with no config.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default=None,
+    help="local worker processes (default) or a Dask cluster; overrides the config.",
+)
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for the local engine (default 2).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar (default: only when stderr is a terminal).",
+)
+@click.pass_context
+def nightly(
+    ctx: click.Context,
+    config_path: str | None,
+    out: str,
+    as_of: str | None,
+    demo: bool,
+    engine: str | None,
+    scheduler: str | None,
+    workers: int | None,
+    progress: bool | None,
+) -> None:
+    """Forecast every series, check the last day, write one atomic run folder.
+
+    Exit 0 when every series succeeded, 3 when some failed (listed on stderr),
+    2 on a bad config or input.
+    """
+    from ..batch import demo_config, run_nightly
+
+    if demo == bool(config_path):
+        raise InputError("nightly: give either --config PATH or --demo")
+    cfg = demo_config() if demo else config_path
+    result = run_nightly(
+        cfg,
+        out,
+        as_of,
+        engine=engine,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        echo=lambda m: click.echo(m, err=True),
+    )
+    click.echo(str(result.run_dir))
+    if result.failed:
+        click.echo(f"error: {len(result.failed)} series failed:", err=True)
+        for rec in result.failed:
+            click.echo(f"  {rec['series']}: {rec['cause']}", err=True)
+        ctx.exit(3)
+
+
+@click.command("serve-metrics")
+@click.option(
+    "--run",
+    "run_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="The nightly --out folder (its newest run is served) or one run folder.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=9464, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind; keep 127.0.0.1 unless a scraper elsewhere needs it.",
+)
+def serve_metrics(run_dir: str, port: int, host: str) -> None:
+    """Serve the current hour's expected bands at /metrics (and /healthz); nothing else."""
+    from ..batch.serve import make_server
+
+    try:
+        server = make_server(run_dir, host, port)
+    except OSError as exc:
+        raise InputError(f"serve-metrics: cannot listen on {host}:{port}: {exc.strerror}") from None
+    bound = server.server_address
+    click.echo(f"serving http://{bound[0]}:{bound[1]}/metrics (Ctrl-C to stop)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
 
 def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
+    """Add ``nightly`` and ``serve-metrics`` to ``group``."""
+    group.add_command(nightly)
+    group.add_command(serve_metrics)

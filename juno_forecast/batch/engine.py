@@ -1,0 +1,117 @@
+"""Run one function over many independent tasks, on this machine or on a Dask cluster.
+
+The engine knows nothing about forecasting: it takes a *top-level importable*
+function and a list of plain-data tasks (picklable dicts), runs them with
+
+* ``local``: a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers``
+  processes on this machine, or
+* ``dask``: a :class:`dask.distributed.Client` connected to ``scheduler``,
+
+and returns one :class:`TaskOutcome` per task, in task order. A task that
+raises is recorded as failed with its cause; the others go on. ``on_done`` is
+called once per finished task (in completion order) so callers can draw a
+progress bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+ENGINES = ("local", "dask")
+
+
+@dataclass
+class TaskOutcome:
+    """What became of one task: its return value, or the error that stopped it."""
+
+    index: int
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the task returned normally."""
+        return self.error is None
+
+
+def _describe(exc: BaseException) -> str:
+    """One line naming an exception: ``Type: message`` (the last line of its text)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[-1]}" if text else type(exc).__name__
+
+
+def run_tasks(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    engine: str = "local",
+    workers: int = 2,
+    scheduler: str | None = None,
+    on_done: Callable[[TaskOutcome], None] | None = None,
+) -> list[TaskOutcome]:
+    """Run ``func(task)`` for every task with the chosen engine; outcomes in task order.
+
+    ``func`` must be importable by name in the worker (a module-level function),
+    and tasks must be plain picklable data, because both engines ship them to
+    other processes (or machines).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    if not tasks:
+        return []
+    if engine == "dask":
+        return _run_dask(func, tasks, scheduler, on_done)
+    return _run_local(func, tasks, max(1, int(workers)), on_done)
+
+
+def _run_local(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    workers: int,
+    on_done: Callable[[TaskOutcome], None] | None,
+) -> list[TaskOutcome]:
+    """Worker processes on this machine (never more processes than tasks)."""
+    outcomes: list[TaskOutcome | None] = [None] * len(tasks)
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                outcome = TaskOutcome(i, value=fut.result())
+            except Exception as exc:  # one task's failure must not stop the others
+                outcome = TaskOutcome(i, error=_describe(exc))
+            outcomes[i] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    return [o for o in outcomes if o is not None]
+
+
+def _run_dask(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    scheduler: str | None,
+    on_done: Callable[[TaskOutcome], None] | None,
+) -> list[TaskOutcome]:
+    """The same work submitted to a Dask distributed cluster at ``scheduler``."""
+    from dask.distributed import Client
+    from dask.distributed import as_completed as dask_as_completed
+
+    if not scheduler:
+        raise ValueError("engine dask needs a scheduler address, e.g. tcp://host:8786")
+    outcomes: list[TaskOutcome | None] = [None] * len(tasks)
+    with Client(scheduler, set_as_default=False, timeout="30s") as client:
+        futures = client.map(func, list(tasks), pure=False)
+        index = {fut.key: i for i, fut in enumerate(futures)}
+        for fut in dask_as_completed(futures, loop=client.loop):
+            i = index[fut.key]
+            try:
+                outcome = TaskOutcome(i, value=fut.result())
+            except Exception as exc:
+                outcome = TaskOutcome(i, error=_describe(exc))
+            outcomes[i] = outcome
+            fut.release()
+            if on_done is not None:
+                on_done(outcome)
+    return [o for o in outcomes if o is not None]

@@ -1,0 +1,122 @@
+"""Atomic run folders: ``DIR/<as-of>/`` appears complete or not at all.
+
+A run is written into ``DIR/.tmp-<as-of>-<pid>/`` and renamed into place when
+everything is written. A rerun of the same as-of date first moves the earlier
+run aside (``DIR/.old-<as-of>-<pid>/``), renames the new one in, then deletes
+the old one. A run killed at any point leaves at most a hidden ``.tmp-``/``.old-``
+folder, never a partial ``DIR/<as-of>/``; the next run removes stale hidden
+folders (whose process is gone) and, if a kill happened between the two
+renames, puts the earlier run back first.
+
+Folder names come only from the as-of *date* (formatted by this module), never
+from data values.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+_HIDDEN = re.compile(r"^\.(tmp|old)-(\d{4}-\d{2}-\d{2})-(\d+)$")
+
+
+def run_name(as_of: pd.Timestamp) -> str:
+    """The folder name of a run: its as-of date as ``YYYY-MM-DD``."""
+    return pd.Timestamp(as_of).strftime("%Y-%m-%d")
+
+
+def safe_name(text: str, max_len: int = 80) -> str:
+    """``text`` reduced to ``[A-Za-z0-9._-]`` with no leading dot, for any name built from data."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("._") or "_"
+    return cleaned[:max_len]
+
+
+def _alive(pid: int) -> bool:
+    """True when a process with ``pid`` exists (the owner of a hidden folder still runs)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(out: Path) -> list[str]:
+    """Remove hidden folders of dead runs; restore an earlier run a kill left aside.
+
+    Returns what was done, one line per folder (for the log).
+    """
+    done: list[str] = []
+    if not out.is_dir():
+        return done
+    for p in sorted(out.iterdir()):
+        m = _HIDDEN.match(p.name)
+        if not m or not p.is_dir() or _alive(int(m.group(3))):
+            continue
+        kind, date = m.group(1), m.group(2)
+        target = out / date
+        if kind == "old" and not target.exists():
+            os.replace(p, target)
+            done.append(f"restored {date} from {p.name}")
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(f"removed stale {p.name}")
+    return done
+
+
+@contextmanager
+def atomic_run_dir(out: str | Path, as_of: pd.Timestamp) -> Iterator[Path]:
+    """Yield a fresh temporary folder; on normal exit it becomes ``out/<as-of>``.
+
+    On an exception the temporary folder is deleted and any earlier run stays.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)
+    name = run_name(as_of)
+    tmp = out / f".tmp-{name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(tmp, out / name)
+
+
+def publish(tmp: Path, target: Path) -> None:
+    """Rename ``tmp`` onto ``target``, replacing an earlier run (moved aside, then deleted)."""
+    _fsync_dir(tmp)
+    old = None
+    if target.exists():
+        old = target.parent / f".old-{target.name}-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries to disk (best effort; not every filesystem allows it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

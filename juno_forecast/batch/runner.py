@@ -1,0 +1,490 @@
+"""The nightly batch: every series forecast, the last day checked, one atomic run folder.
+
+:func:`run_nightly` loads the config's sources, cuts each series at the as-of
+date, and runs :func:`forecast_series` once per series with the chosen engine
+(:mod:`.engine`: local processes or Dask). Each task carries plain data only
+(the history as a ``pd.Series`` and parameters; the calendar travels as its
+*path* and is loaded once per worker process), so any worker anywhere can run
+it. A series that fails (too short, bad values, a model error) comes back as
+``status="failed"`` with its cause; the others go on.
+
+The outputs are written into a temporary folder and renamed into
+``OUT/<as-of>/`` (see :mod:`.rundir`):
+
+* ``forecasts.parquet``: ``[*keys, metric, ds, yhat, lo_80, hi_80, lo_95, hi_95, events]``
+* ``incidents.csv``: the last ``detect.lookback`` of incidents (see :func:`juno_forecast.detect.detect`)
+* ``report.html`` and ``report.md``
+* ``bands.prom``: Prometheus text of the coming hours' bands (:mod:`.prom`)
+* ``manifest.json``: versions, config digest, timings, per-series status, totals
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError, JunoError
+from .config import BatchConfig, load_config
+from .engine import TaskOutcome, run_tasks
+from .prom import bands_text
+from .rundir import atomic_run_dir
+
+log = logging.getLogger("juno_forecast.batch")
+
+BAND_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
+VERSIONED = (
+    "juno_forecast",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "prophet",
+    "statsmodels",
+    "scikit-learn",
+    "holidays",
+    "hijridate",
+    "dask",
+    "distributed",
+    "prometheus_client",
+)
+STEP = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
+
+
+@dataclass
+class NightlyResult:
+    """What a nightly run produced: its folder, its manifest and the failed series."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every series succeeded, 3 when some failed (SPEC exit codes)."""
+        return 3 if self.failed else 0
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+@functools.lru_cache(maxsize=4)
+def load_calendar(spec: str | None, weather: str | None) -> Any:
+    """The calendar of a task: None = shipped, else a path; cached per process.
+
+    ``"none"`` (calendar knowledge off) gives None, which forecasting and
+    detection read as "no events".
+    """
+    if spec == "none":
+        return None
+    from ..calendar import Calendar
+
+    cal = Calendar.load(spec)
+    return cal.with_weather(weather) if weather else cal
+
+
+def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
+    """Forecast one series and detect its last-day incidents (runs in a worker).
+
+    ``task`` is plain data (see :func:`build_tasks`). Returns ``status="ok"`` with
+    ``forecast`` and ``incidents`` frames, or ``status="failed"`` with ``cause``;
+    it never raises for a problem of the series itself.
+    """
+    t0 = time.perf_counter()
+    result: dict[str, Any] = {"series": task["series"], "n_obs": int(len(task["y"]))}
+    try:
+        cal = load_calendar(task["calendar"], task["weather"])
+        result["forecast"] = _forecast(task, cal)
+        result["incidents"] = _detect(task, cal)
+        result["status"] = "ok"
+    except JunoError as exc:  # SeriesError / InputError: the series' own problem
+        result.update(status="failed", cause=_cause(str(exc), task["series"]))
+    except Exception as exc:  # a model error must not stop the batch
+        result.update(status="failed", cause=f"{type(exc).__name__}: {exc}".splitlines()[0])
+    result["seconds"] = round(time.perf_counter() - t0, 4)
+    return result
+
+
+def _cause(message: str, label: str) -> str:
+    """The message without a leading ``<series label>: `` (the manifest names the series)."""
+    first = message.splitlines()[0] if message else "unknown error"
+    return first[len(label) + 2 :] if first.startswith(label + ": ") else first
+
+
+def _forecast(task: dict[str, Any], cal: Any) -> pd.DataFrame:
+    """Fit on the history, predict the horizon; rows ``[*keys, metric, ds, bands, events]``."""
+    from ..forecast import SeriesForecaster
+
+    y: pd.Series = task["y"]
+    f = SeriesForecaster(
+        model=task["model"],
+        calendar=cal,
+        metric=task["metric"],
+        keys=task["keys"],
+        freq=task["freq"],
+        seed=task["seed"],
+    )
+    f.fit(y)
+    index = pd.date_range(
+        task["forecast_start"], periods=task["steps"], freq=task["freq"], name="ds"
+    )
+    pred = f.predict(index).reset_index(drop=True)
+    pred.insert(0, "ds", index)
+    return _with_keys(pred, task)
+
+
+def _with_keys(df: pd.DataFrame, task: dict[str, Any]) -> pd.DataFrame:
+    """Prefix ``df`` with the series' key columns and metric."""
+    front = {**task["keys"], "metric": task["metric"]}
+    df = df.drop(columns=[c for c in front if c in df.columns])
+    for i, (col, value) in enumerate(front.items()):
+        df.insert(i, col, value)
+    return df
+
+
+def _detect(task: dict[str, Any], cal: Any) -> pd.DataFrame:
+    """Incidents of the series in ``[detect_start, forecast_start)`` (the last day by default)."""
+    from ..detect import detect
+
+    y: pd.Series = task["y"]
+    frame = pd.DataFrame(
+        {**task["keys"], "metric": task["metric"], "ds": y.index, "y": y.to_numpy()}
+    )
+    end = pd.Timestamp(task["forecast_start"]) - STEP[task["freq"]]
+    incidents = detect(
+        frame,
+        start=task["detect_start"],
+        end=end,
+        level=task["level"],
+        calendar=cal if cal is not None else "none",
+        by=tuple(task["keys"]),
+        freq=task["freq"],
+    )
+    return _with_keys(incidents, task) if len(incidents) else incidents
+
+
+# --------------------------------------------------------------------------- driver side
+
+
+def parse_as_of(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
+    """``--as-of`` as a midnight Timestamp; an impossible date is an :class:`InputError`."""
+    if value is None or value == "":
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise InputError(f"--as-of: expected a date YYYY-MM-DD, got {value!r}") from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("America/New_York").tz_localize(None)
+    return ts.normalize()
+
+
+def load_sources(cfg: BatchConfig) -> list[Any]:
+    """Each configured source as a :class:`juno_forecast.data.Dataset` (file errors: exit 2)."""
+    from ..data import load_data
+
+    return [load_data(src.path, **src.load_kwargs()) for src in cfg.data]
+
+
+def build_tasks(
+    datasets: list[Any], cfg: BatchConfig, as_of: pd.Timestamp
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Plain-data tasks per series, and records of series that cannot run at all."""
+    from ..data import series_label
+
+    cutoff = as_of + pd.Timedelta(days=1)
+    tasks, skipped = [], []
+    for ds in datasets:
+        step = STEP[ds.freq]
+        steps = max(1, -(-pd.Timedelta(cfg.horizon) // step))
+        for metric, keys, y in ds.series():
+            label = series_label(metric, keys)
+            hist = y[y.index < cutoff]
+            if cfg.history:
+                hist = hist[hist.index >= cutoff - pd.Timedelta(cfg.history)]
+            if hist.dropna().empty:
+                skipped.append(
+                    _record(
+                        label,
+                        metric,
+                        keys,
+                        "failed",
+                        f"no data on or before the as-of date {as_of:%Y-%m-%d}",
+                    )
+                )
+                continue
+            tasks.append(
+                {
+                    "series": label,
+                    "metric": metric,
+                    "keys": dict(keys),
+                    "freq": ds.freq,
+                    "y": hist.rename(None),
+                    "model": cfg.model,
+                    "seed": cfg.seed,
+                    "calendar": cfg.calendar,
+                    "weather": cfg.weather,
+                    "steps": int(steps),
+                    "forecast_start": cutoff,
+                    "level": cfg.detect.level,
+                    "detect_start": max(cutoff - pd.Timedelta(cfg.detect.lookback), hist.index[0]),
+                }
+            )
+    return tasks, skipped
+
+
+def _record(
+    label: str,
+    metric: str,
+    keys: dict[str, str],
+    status: str,
+    cause: str | None = None,
+    seconds: float = 0.0,
+    n_obs: int = 0,
+) -> dict[str, Any]:
+    return {
+        "series": label,
+        "metric": metric,
+        "keys": dict(keys),
+        "status": status,
+        "cause": cause,
+        "seconds": seconds,
+        "n_obs": n_obs,
+    }
+
+
+def _problem_records(datasets: list[Any]) -> list[dict[str, Any]]:
+    """Series the loader dropped (bad values, too short...) as failed records."""
+    out = []
+    for ds in datasets:
+        for p in ds.problems:
+            out.append(
+                {
+                    "series": p.series,
+                    "metric": None,
+                    "keys": {},
+                    "status": "failed",
+                    "cause": p.message,
+                    "seconds": 0.0,
+                    "n_obs": 0,
+                }
+            )
+    return out
+
+
+class _Progress:
+    """A tqdm bar on a terminal, else a plain log line about every 10% of the series."""
+
+    def __init__(self, total: int, enabled: bool | None, echo: Callable[[str], None]):
+        self.total, self.done, self.failed, self.echo = total, 0, 0, echo
+        tty = sys.stderr.isatty() if enabled is None else enabled
+        self.bar = None
+        if tty and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="series", desc="nightly", file=sys.stderr)
+        self.every = max(1, total // 10)
+
+    def __call__(self, outcome: TaskOutcome) -> None:
+        self.done += 1
+        value = outcome.value if outcome.ok else None
+        if value is None or value.get("status") != "ok":
+            self.failed += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(failed=self.failed)
+        elif self.done % self.every == 0 or self.done == self.total:
+            self.echo(f"nightly: {self.done}/{self.total} series done, {self.failed} failed")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _collect(tasks: list[dict[str, Any]], outcomes: list[TaskOutcome]):
+    """Merge outcomes into (forecast frames, incident frames, series records)."""
+    forecasts, incidents, records = [], [], []
+    for task, outcome in zip(tasks, outcomes, strict=True):
+        res = outcome.value if outcome.ok else {"status": "failed", "cause": outcome.error}
+        rec = _record(
+            task["series"],
+            task["metric"],
+            task["keys"],
+            res["status"],
+            res.get("cause"),
+            res.get("seconds", 0.0),
+            res.get("n_obs", len(task["y"])),
+        )
+        records.append(rec)
+        if res["status"] == "ok":
+            forecasts.append(res["forecast"])
+            if len(res["incidents"]):
+                incidents.append(res["incidents"])
+    return forecasts, incidents, records
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions of the package and the libraries that shape its results."""
+    out: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def run_nightly(
+    config: BatchConfig | str | Path,
+    out: str | Path,
+    as_of: str | pd.Timestamp | None = None,
+    *,
+    engine: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> NightlyResult:
+    """Run the nightly batch of ``config`` into ``out/<as-of>/`` (atomically).
+
+    ``as_of`` defaults to the date of the last timestamp in the data. Engine
+    arguments override the config's. ``progress`` forces the bar on/off (default:
+    on when stderr is a terminal); ``echo`` receives plain log lines.
+    """
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    echo = echo or log.info
+    cfg = config if isinstance(config, BatchConfig) else load_config(config)
+    cfg = cfg.with_engine(engine, workers, scheduler)
+    cal = load_calendar(cfg.calendar, cfg.weather)  # errors here stop the run (exit 2)
+    datasets = load_sources(cfg)
+    day = parse_as_of(as_of) or max(ds.frame["ds"].max() for ds in datasets).normalize()
+    timings["load_s"] = time.perf_counter() - t_start
+
+    tasks, skipped = build_tasks(datasets, cfg, day)
+    echo(f"nightly: as-of {day:%Y-%m-%d}, {len(tasks)} series, engine {cfg.engine.name}")
+    t0 = time.perf_counter()
+    bar = _Progress(len(tasks), progress, echo)
+    try:
+        outcomes = run_tasks(
+            forecast_series,
+            tasks,
+            cfg.engine.name,
+            cfg.engine.workers,
+            cfg.engine.scheduler,
+            on_done=bar,
+        )
+    finally:
+        bar.close()
+    timings["series_s"] = time.perf_counter() - t0
+    forecasts, incidents, records = _collect(tasks, outcomes)
+    records = _problem_records(datasets) + skipped + records
+    keys = _all_keys(datasets)
+    fc = _concat(forecasts, [*keys, "metric", "ds", *BAND_COLUMNS, "events"])
+    inc = _concat(incidents, [*keys, "metric"])
+
+    with atomic_run_dir(out, day) as tmp:
+        t0 = time.perf_counter()
+        _write_tables(tmp, fc, inc, keys, day, cfg)
+        timings["write_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _write_report(tmp, datasets, fc, inc, cal, day, cfg)
+        timings["report_s"] = time.perf_counter() - t0
+        timings["total_s"] = time.perf_counter() - t_start
+        manifest = _manifest(cfg, day, records, fc, inc, timings)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    run_dir = Path(out) / f"{day:%Y-%m-%d}"
+    failed = [r for r in records if r["status"] != "ok"]
+    echo(f"nightly: wrote {run_dir} ({manifest['totals']['ok']} ok, {len(failed)} failed)")
+    return NightlyResult(run_dir, manifest, failed)
+
+
+def _all_keys(datasets: list[Any]) -> list[str]:
+    """Key columns over all sources, in first-seen order."""
+    keys: list[str] = []
+    for ds in datasets:
+        keys += [k for k in ds.keys if k not in keys]
+    return keys
+
+
+def _write_tables(
+    tmp: Path,
+    fc: pd.DataFrame,
+    inc: pd.DataFrame,
+    keys: list[str],
+    day: pd.Timestamp,
+    cfg: BatchConfig,
+) -> None:
+    """forecasts.parquet, incidents.csv and bands.prom into the temporary run folder."""
+    fc.to_parquet(tmp / "forecasts.parquet", index=False)
+    inc.to_csv(tmp / "incidents.csv", index=False)
+    text = bands_text(fc, keys, day, cfg.prom_hours, model=cfg.model, run_time=time.time())
+    (tmp / "bands.prom").write_text(text, encoding="utf-8")
+
+
+def _manifest(
+    cfg: BatchConfig,
+    day: pd.Timestamp,
+    records: list[dict[str, Any]],
+    fc: pd.DataFrame,
+    inc: pd.DataFrame,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    ok = [r for r in records if r["status"] == "ok"]
+    unexplained = int((inc["explained_by"].fillna("") == "").sum()) if "explained_by" in inc else 0
+    return {
+        "as_of": f"{day:%Y-%m-%d}",
+        "created_utc": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        "config": {"source": cfg.source, "sha256": cfg.digest, "settings": cfg.as_dict()},
+        "engine": {
+            "name": cfg.engine.name,
+            "workers": cfg.engine.workers,
+            "scheduler": cfg.engine.scheduler,
+        },
+        "versions": versions(),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "totals": {
+            "series": len(records),
+            "ok": len(ok),
+            "failed": len(records) - len(ok),
+            "forecast_rows": int(len(fc)),
+            "incidents": int(len(inc)),
+            "unexplained_incidents": unexplained,
+        },
+        "outputs": [
+            "forecasts.parquet",
+            "incidents.csv",
+            "report.html",
+            "report.md",
+            "bands.prom",
+            "manifest.json",
+        ],
+        "series": records,
+    }
+
+
+def _write_report(
+    tmp: Path,
+    datasets: list[Any],
+    fc: pd.DataFrame,
+    inc: pd.DataFrame,
+    cal: Any,
+    day: pd.Timestamp,
+    cfg: BatchConfig,
+) -> None:
+    """report.html and report.md (see :mod:`juno_forecast.report`)."""
+    from .report_adapter import write_report
+
+    write_report(tmp, datasets, fc, inc, cal, day, cfg)

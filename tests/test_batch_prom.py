@@ -1,0 +1,137 @@
+"""bands.prom follows the text exposition format; serve-metrics answers on loopback only."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+from threading import Thread
+
+import numpy as np
+import pandas as pd
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from juno_forecast.batch.prom import BANDS, bands_text, current_hour_text
+from juno_forecast.batch.serve import make_server, metrics_text
+
+AS_OF = pd.Timestamp("2026-06-30")
+
+
+def _forecasts() -> pd.DataFrame:
+    """Two series, 72 future hours each; one zone name that looks like a path."""
+    idx = pd.date_range(AS_OF + pd.Timedelta(days=1), periods=72, freq="h")
+    parts = []
+    for zone, base in (("Bronx", 100.0), ('../../etc "x"', 5.0)):
+        yhat = base + np.arange(72.0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "borough": zone,
+                    "metric": "trips",
+                    "ds": idx,
+                    "yhat": yhat,
+                    "lo_80": yhat - 10,
+                    "hi_80": yhat + 10,
+                    "lo_95": yhat - 20,
+                    "hi_95": yhat + 20,
+                    "events": [
+                        "July 4th fireworks;Independence Day" if ts.hour == 2 else "" for ts in idx
+                    ],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _samples(text: str) -> list:
+    return [s for fam in text_string_to_metric_families(text) for s in fam.samples]
+
+
+def test_bands_file_parses_with_labels_and_events() -> None:
+    fc = _forecasts()
+    text = bands_text(fc, ["borough"], AS_OF, hours=48, model="naive", run_time=1.0e9)
+    samples = _samples(text)
+    expected = [s for s in samples if s.name == "juno_expected"]
+    assert len(expected) == 2 * 48 * len(BANDS)  # only the first 48 hours are written
+    assert {s.labels["band"] for s in expected} == set(BANDS)
+    assert {s.labels["zone"] for s in expected} == {"Bronx", '../../etc "x"'}
+    first = {
+        s.labels["band"]: s.value
+        for s in expected
+        if s.labels["zone"] == "Bronx" and s.labels["hour"] == "2026-07-01T05:00"
+    }
+    row = fc[(fc.borough == "Bronx") & (fc.ds == pd.Timestamp("2026-07-01 05:00"))].iloc[0]
+    assert first == {b: pytest.approx(row[b]) for b in BANDS}
+    events = [s for s in samples if s.name == "juno_event_active"]
+    assert len(events) == 2 * 2 * 2  # 2 zones x 2 days at 02:00 x 2 events
+    assert {s.labels["event"] for s in events} == {"July 4th fireworks", "Independence Day"}
+    info = [s for s in samples if s.name == "juno_run_info"]
+    assert info[0].labels == {"as_of": "2026-06-30", "model": "naive"}
+
+
+def test_current_hour_drops_the_hour_label() -> None:
+    text = bands_text(_forecasts(), ["borough"], AS_OF, hours=48)
+    now = pd.Timestamp("2026-07-01 02:30")
+    samples = _samples(current_hour_text(text, now))
+    expected = [s for s in samples if s.name == "juno_expected"]
+    assert len(expected) == 2 * len(BANDS)
+    assert all("hour" not in s.labels for s in expected)
+    yhat = {s.labels["zone"]: s.value for s in expected if s.labels["band"] == "yhat"}
+    assert yhat == {"Bronx": 102.0, '../../etc "x"': 7.0}
+    assert {s.labels["event"] for s in samples if s.name == "juno_event_active"} == {
+        "July 4th fireworks",
+        "Independence Day",
+    }
+    assert [s.value for s in samples if s.name == "juno_bands_current"] == [1.0]
+    stale = _samples(current_hour_text(text, pd.Timestamp("2027-01-01")))
+    assert [s.value for s in stale if s.name == "juno_bands_current"] == [0.0]
+    assert not [s for s in stale if s.name == "juno_expected"]
+
+
+def _run_folder(root: Path) -> Path:
+    run = root / "2026-06-30"
+    run.mkdir(parents=True)
+    (run / "bands.prom").write_text(bands_text(_forecasts(), ["borough"], AS_OF, hours=48))
+    (run / "manifest.json").write_text("{}")
+    return root
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def test_metrics_endpoint_on_loopback(tmp_path: Path) -> None:
+    root = _run_folder(tmp_path)
+    server = make_server(root, port=0, clock=lambda: pd.Timestamp("2026-07-01 13:05"))
+    host, port = server.server_address[:2]
+    assert host == "127.0.0.1"
+    thread = Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        status, body = _get(base + "/metrics")
+        assert status == 200
+        samples = _samples(body)
+        bronx = {
+            s.labels["band"]: s.value
+            for s in samples
+            if s.name == "juno_expected" and s.labels["zone"] == "Bronx"
+        }
+        assert bronx["yhat"] == 113.0 and bronx["lo_95"] == 93.0 and bronx["hi_80"] == 123.0
+        status, body = _get(base + "/healthz")
+        assert status == 200 and "2026-06-30" in body
+        for path in ("/2026-06-30/bands.prom", "/manifest.json", "/../etc/passwd", "/metrics/x"):
+            assert _get(base + path)[0] == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_metrics_text_without_runs(tmp_path: Path) -> None:
+    samples = _samples(metrics_text(tmp_path))
+    assert [(s.name, s.value) for s in samples] == [("juno_bands_current", 0.0)]
