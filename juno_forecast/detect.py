@@ -64,7 +64,7 @@ VERDICT_UNEXPLAINED = "UNEXPLAINED deviation"
 EXTREME_SCORE = 3.0
 #: an incident is "larger than" an event's effect when it exceeds it by this factor
 #: and by at least this many percentage points.
-LARGER_FACTOR = 1.5
+LARGER_FACTOR = 1.25
 LARGER_MIN_PP = 10.0
 
 
@@ -724,8 +724,8 @@ def _prepare(
     s, e = parse_range(start, end, names)
     level = check_level(level)
     model = check_model(model)
-    cal = resolve_calendar(calendar, weather)
     ds = resolve_dataset(data, **data_kwargs)
+    cal = resolve_calendar(calendar, weather)
     return s, e, level, model, cal, ds
 
 

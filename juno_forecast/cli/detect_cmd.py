@@ -1,7 +1,178 @@
-"""Placeholder: commands of this group are registered here."""
+"""``detect``, ``expect`` and ``check``: flagged deviations, coming ranges, the release check.
+
+Heavy work (models, matplotlib) is imported inside the commands, so ``juno-forecast
+--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
 
 import click
 
+from .options import calendar_options, data_kwargs, data_options, output_options
+
+#: at most this many series get a figure in ``detect --report`` (most severe first)
+MAX_REPORT_FIGURES = 20
+
+
+def _write_report(result, out_dir: str, title: str) -> None:
+    """Figures for the series with incidents (unexplained first), then the HTML + Markdown."""
+    import matplotlib.pyplot as plt
+
+    from ..data import series_label
+    from ..detect import INCIDENT_COLUMNS
+    from ..plot import plot_detection
+    from ..report import report
+
+    inc = result.incidents
+    keys = [c for c in inc.columns if c not in INCIDENT_COLUMNS]
+    labels = list(
+        dict.fromkeys(series_label(r["metric"], {k: r[k] for k in keys}) for _, r in inc.iterrows())
+    )
+    figures = {
+        la: plot_detection(result.series[la])
+        for la in labels[:MAX_REPORT_FIGURES]
+        if la in result.series
+    }
+    html_path, md_path = report(result.incidents, figures, out_dir, title=title)
+    for fig in figures.values():
+        plt.close(fig)
+    click.echo(f"report: {html_path} and {md_path}", err=True)
+
+
+@click.command("detect")
+@data_options
+@click.option("--start", required=True, help="First day (or timestamp) to check.")
+@click.option("--end", required=True, help="Last day (or timestamp) to check.")
+@click.option(
+    "--level",
+    default=0.95,
+    show_default=True,
+    type=float,
+    help="Range level: points outside it are flagged (0.8, 0.95, ...).",
+)
+@click.option(
+    "--model",
+    default="baseline",
+    show_default=True,
+    help="Expectation model: baseline (robust, fast, refit daily) or a forecasting model.",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Also write report.html and report.md (with plots) in this folder.",
+)
+@calendar_options
+@output_options
+def detect_command(**kw) -> None:
+    """Flagged deviations between --start and --end, one row per incident.
+
+    Each timestamp's expectation comes only from data before its day. Incidents that
+    overlap a calendar event (dates or window, hours, metric and zone) are explained;
+    unexplained ones come first, then by severity.
+    """
+    from ..detect import run_detection
+    from ..io import emit_table
+
+    dk = data_kwargs(kw)
+    res = run_detection(
+        kw["data"],
+        kw["start"],
+        kw["end"],
+        level=kw["level"],
+        model=kw["model"],
+        calendar=kw["calendar"],
+        weather=kw["weather"],
+        **dk,
+    )
+    for p in res.problems:
+        click.echo(f"warning: skipped {p}", err=True)
+    if kw["report_dir"]:
+        _write_report(res, kw["report_dir"], f"Flagged deviations {kw['start']} to {kw['end']}")
+    emit_table(res.incidents, kw["out"], kw["fmt"])
+
+
+@click.command("expect")
+@data_options
+@click.option("--start", required=True, help="First timestamp of the coming period.")
+@click.option("--end", required=True, help="Last timestamp (or day) of the coming period.")
+@click.option("--model", default="auto", show_default=True, help="Forecasting model.")
+@calendar_options
+@output_options
+def expect_command(**kw) -> None:
+    """Expected ranges for a coming period, with the calendar events in it (before a release)."""
+    from ..detect import expect
+    from ..io import emit_table
+
+    dk = data_kwargs(kw)
+    out = expect(
+        kw["data"],
+        kw["start"],
+        kw["end"],
+        model=kw["model"],
+        calendar=kw["calendar"],
+        weather=kw["weather"],
+        **dk,
+    )
+    for p in out.attrs.get("problems", []):
+        click.echo(f"warning: skipped {p}", err=True)
+    emit_table(out, kw["out"], kw["fmt"])
+
+
+@click.command("check")
+@data_options
+@click.option("--since", required=True, help="When the release went out.")
+@click.option(
+    "--until", default=None, help="End of the period checked (default: the last timestamp)."
+)
+@click.option("--level", default=0.95, show_default=True, type=float, help="Range level.")
+@click.option("--model", default="baseline", show_default=True, help="Expectation model.")
+@calendar_options
+@output_options
+def check_command(**kw) -> None:
+    """Did anything move since --since that the calendar does not explain?
+
+    Prints a verdict per series (ok / explained deviation / UNEXPLAINED deviation).
+    Exit 0 when everything is inside the range or explained, 1 when an unexplained
+    deviation exists, 2 on bad input.
+    """
+    from ..detect import check, format_verdicts
+    from ..io import emit_table, to_json_records
+
+    dk = data_kwargs(kw)
+    res = check(
+        kw["data"],
+        kw["since"],
+        kw["until"],
+        level=kw["level"],
+        model=kw["model"],
+        calendar=kw["calendar"],
+        weather=kw["weather"],
+        **dk,
+    )
+    if kw["out"]:
+        emit_table(res.verdicts, kw["out"], kw["fmt"])
+    elif kw["fmt"] == "json":
+        payload = {
+            "verdicts": json.loads(to_json_records(res.verdicts)),
+            "incidents": json.loads(to_json_records(res.incidents)),
+            "skipped": res.problems,
+            "exit_code": res.exit_code,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    elif kw["fmt"] == "csv":
+        emit_table(res.verdicts, None, "csv")
+    else:
+        click.echo(format_verdicts(res))
+    sys.exit(res.exit_code)  # SystemExit: click's non-standalone main would swallow ctx.exit
+
 
 def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
+    """Add ``detect``, ``expect`` and ``check`` to ``group``."""
+    group.add_command(detect_command)
+    group.add_command(expect_command)
+    group.add_command(check_command)
