@@ -1,0 +1,161 @@
+"""Error collection and the checks of single YAML fields, shared by the validators.
+
+Every check takes the :class:`~.yamlio.YNode` of a field and its dotted path,
+returns the clean value (or ``None`` when wrong) and records one message per
+problem in an :class:`ErrorLog`, so a whole file is checked in one pass and
+all its errors are reported together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .yamlio import YNode
+
+
+def describe(value: Any) -> str:
+    """How a wrong value is shown after ``got``: text quoted, lists/mappings named."""
+    if isinstance(value, YNode):
+        value = value.value
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+class ErrorLog:
+    """Collects ``FILE:LINE: field.path: expected ..., got ...`` messages."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.messages: list[tuple[int, str]] = []
+
+    def add(self, line: int, path: str, expected: str, got: str) -> None:
+        """Record one error; ``got`` is already formatted (see :func:`describe`)."""
+        self.messages.append((line, f"{self.file}:{line}: {path}: expected {expected}, got {got}"))
+
+    def wrong(self, node: YNode, path: str, expected: str) -> None:
+        """Record that ``node`` is not what ``expected`` says."""
+        self.add(node.line, path, expected, describe(node))
+
+    def sorted(self) -> list[str]:
+        """The messages in file order (stable for equal lines)."""
+        return [m for _, m in sorted(self.messages, key=lambda lm: lm[0])]
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+
+def check_keys(
+    node: YNode,
+    path: str,
+    log: ErrorLog,
+    allowed: set[str] | tuple[str, ...],
+    required: tuple[str, ...] = (),
+) -> dict[str, YNode] | None:
+    """A mapping whose keys are all in ``allowed``; unknown and missing keys are errors."""
+    if not node.is_map:
+        log.wrong(node, path, "a mapping of " + ", ".join(sorted(allowed)))
+        return None
+    fields: dict[str, YNode] = node.value
+    for key in fields:
+        if key not in allowed:
+            log.add(
+                node.key_lines[key],
+                f"{path}.{key}" if path else key,
+                "one of the keys " + ", ".join(sorted(allowed)),
+                f'the unknown key "{key}"',
+            )
+    for key in required:
+        if key not in fields:
+            log.add(node.line, f"{path}.{key}" if path else key, f"a {key}", "nothing")
+    return {k: v for k, v in fields.items() if k in allowed}
+
+
+def whole(
+    node: YNode,
+    path: str,
+    log: ErrorLog,
+    lo: int | None = None,
+    hi: int | None = None,
+    what: str = "a whole number",
+) -> int | None:
+    """A whole number in ``[lo, hi]`` (booleans and 2.5 are not whole numbers)."""
+    v = node.value
+    ok = isinstance(v, int) and not isinstance(v, bool)
+    ok = ok and (lo is None or v >= lo) and (hi is None or v <= hi)
+    if not ok:
+        bounds = (
+            (f" >= {lo}" if hi is None else f" from {lo} to {hi}")
+            if lo is not None
+            else (f" <= {hi}" if hi is not None else "")
+        )
+        log.wrong(node, path, what + bounds)
+        return None
+    return v
+
+
+def number(node: YNode, path: str, log: ErrorLog, what: str = "a number") -> float | None:
+    """A real number (int or float, not a boolean)."""
+    v = node.value
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        log.wrong(node, path, what)
+        return None
+    return float(v)
+
+
+def text(node: YNode, path: str, log: ErrorLog, what: str = "a non-empty text") -> str | None:
+    """A non-empty string (numbers are accepted as their text, e.g. a zone called 7)."""
+    v = node.value
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        v = str(v)
+    if not isinstance(v, str) or not v.strip():
+        log.wrong(node, path, what)
+        return None
+    return v.strip()
+
+
+def boolean(node: YNode, path: str, log: ErrorLog) -> bool | None:
+    """true or false."""
+    if not isinstance(node.value, bool):
+        log.wrong(node, path, "true or false")
+        return None
+    return node.value
+
+
+def a_date(node: YNode, path: str, log: ErrorLog) -> dt.date | None:
+    """A real calendar date written YYYY-MM-DD (2015-02-30 is refused)."""
+    v = node.value
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    log.wrong(node, path, "a real date written YYYY-MM-DD")
+    return None
+
+
+def text_list(node: YNode, path: str, log: ErrorLog, what: str) -> tuple[str, ...] | None:
+    """A list of non-empty texts (a single text is accepted as a list of one)."""
+    if not node.is_list:
+        one = text(node, path, log, f"a list of {what}")
+        return (one,) if one else None
+    out = [
+        text(item, f"{path}[{i}]", log, f"a {what[:-1] if what.endswith('s') else what}")
+        for i, item in enumerate(node.value)
+    ]
+    return tuple(o for o in out if o) if all(out) else None

@@ -1,0 +1,241 @@
+"""The :class:`Calendar`: a validated calendar file (plus observed weather) and its
+concrete occurrences over any date range, as a pandas DataFrame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from .holidays import expand_holidays
+from .records import CalendarSpec, Event, Scope
+from .validate import load_spec
+
+OCCURRENCE_COLUMNS = (
+    "name",
+    "category",
+    "start",
+    "end",
+    "window_start",
+    "window_end",
+    "hours",
+    "metrics",
+    "zones",
+    "effect",
+    "shape",
+    "source",
+)
+HOLIDAY_SOURCE = "holidays package: {country}{subdiv}, observed days {observed}"
+
+
+def default_calendar_path() -> Path:
+    """The calendar shipped inside the package (``juno_forecast/events_calendar.yaml``)."""
+    return Path(str(resources.files("juno_forecast").joinpath("events_calendar.yaml")))
+
+
+class Calendar:
+    """Events that move ride metrics, expanded on demand to concrete occurrences.
+
+    Build it with :meth:`load` (a YAML file, validated strictly) or :meth:`empty`;
+    :meth:`with_weather` adds weather events found in observations. Instances are
+    treated as immutable: methods return new calendars.
+    """
+
+    def __init__(
+        self,
+        spec: CalendarSpec,
+        extra_events: tuple[Event, ...] = (),
+        weather_daily: pd.DataFrame | None = None,
+    ):
+        self.spec = spec
+        self.extra_events = tuple(extra_events)
+        self.weather_daily = weather_daily
+        self._cache: dict[tuple[int, int], pd.DataFrame] = {}
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None) -> Calendar:
+        """Read and validate a calendar file; ``None`` is the shipped one, ``"none"`` is empty.
+
+        Raises :class:`~juno_forecast.errors.CalendarError` listing every problem.
+        """
+        if path is None:
+            path = default_calendar_path()
+        elif str(path).strip().lower() == "none":
+            return cls.empty()
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{p}: calendar file not found") from None
+        except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
+            raise InputError(f"{p}: cannot read the calendar ({type(e).__name__})") from None
+        return cls(load_spec(text, str(path)))
+
+    @classmethod
+    def empty(cls) -> Calendar:
+        """A calendar with no knowledge at all (no holidays, events or thresholds)."""
+        return cls(CalendarSpec(path="none"))
+
+    def with_weather(
+        self,
+        path: str | os.PathLike,
+        time_col: str | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> Calendar:
+        """A copy with weather events from observations, by this calendar's thresholds.
+
+        ``path``: a GHCN-Daily CSV or an hourly table (see :mod:`.weather`);
+        ``time_col``/``columns`` override the calendar's ``weather.hourly`` mapping
+        (e.g. ``columns={"PRCP": "liq_precp_1hr", "SNWD": "snow_depth_in", "TEMP": "temp_F"}``).
+        The daily observations are kept in ``weather_daily`` for models to use.
+        """
+        from .weather import read_weather, weather_events
+
+        daily = read_weather(path, self.spec.weather.hourly, time_col, columns)
+        found = weather_events(
+            daily, self.spec.weather.thresholds, f"observed weather {Path(path).name}"
+        )
+        return Calendar(self.spec, self.extra_events + tuple(found), daily)
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The file's events and the weather events found in observations."""
+        return self.spec.events + self.extra_events
+
+    @property
+    def path(self) -> str:
+        """The file this calendar was read from (``none`` for the empty calendar)."""
+        return self.spec.path
+
+    def is_empty(self) -> bool:
+        """True when the calendar holds no knowledge (``--calendar none``)."""
+        return not self.events and self.spec.holidays is None
+
+    def counts(self) -> dict[str, int]:
+        """Events per category in the file (+ weather found); holidays counted per name."""
+        out: dict[str, int] = {}
+        for e in self.events:
+            out[e.category] = out.get(e.category, 0) + 1
+        if self.spec.holidays is not None:
+            names = {n for n, *_ in expand_holidays(self.spec.holidays, 2014, 2030)}
+            out["holiday"] = out.get("holiday", 0) + len(
+                {n.removesuffix(" (observed)") for n in names}
+            )
+        return dict(sorted(out.items()))
+
+    def occurrences(
+        self,
+        start: object,
+        end: object,
+        category: str | Iterable[str] | None = None,
+        metric: str | None = None,
+        keys: dict[str, object] | None = None,
+    ) -> pd.DataFrame:
+        """Occurrences overlapping ``[start, end]`` (event days or window; a step from its start on).
+
+        ``category`` keeps one or several categories; ``metric`` and ``keys`` (a
+        series' key values) keep the events whose scope covers that series.
+        Columns: see ``OCCURRENCE_COLUMNS`` (ARCHITECTURE.md, "Calendar").
+        """
+        lo, hi = _day(start, "start"), _day(end, "end")
+        if hi < lo:
+            raise InputError(f"end {hi.date()} is before start {lo.date()}")
+        rows = self._rows(lo.year - 1, hi.year + 1)
+        keep = (rows["window_start"] <= hi) & (
+            (rows["window_end"] >= lo) | (rows["shape"] == "step")
+        )
+        out = rows[keep]
+        if category is not None:
+            cats = {category} if isinstance(category, str) else set(category)
+            out = out[out["category"].isin(cats)]
+        if metric is not None:
+            out = out[out["metrics"].map(lambda m: not m or metric in m)]
+        if keys is not None:
+            values = {str(v) for v in keys.values()}
+            out = out[out["zones"].map(lambda z: not z or bool(values & set(z)))]
+        return out.reset_index(drop=True)
+
+    def _rows(self, first_year: int, last_year: int) -> pd.DataFrame:
+        """Every occurrence of the years (cached per year range)."""
+        key = (first_year, last_year)
+        if key not in self._cache:
+            rows = [
+                _row(e.name, e.category, s, en, e.scope, e.source)
+                for e in self.events
+                for s, en in e.occurrences(first_year, last_year)
+            ]
+            rows += self._holiday_rows(first_year, last_year)
+            frame = pd.DataFrame(rows, columns=list(OCCURRENCE_COLUMNS))
+            for col in ("start", "end", "window_start", "window_end"):
+                frame[col] = pd.to_datetime(frame[col])
+            self._cache[key] = frame.sort_values(["start", "name"], kind="stable").reset_index(
+                drop=True
+            )
+        return self._cache[key]
+
+    def _holiday_rows(self, first_year: int, last_year: int) -> list[dict]:
+        src = self.spec.holidays
+        if src is None:
+            return []
+        source = src.source or HOLIDAY_SOURCE.format(
+            country=src.country,
+            subdiv=f"/{src.subdiv}" if src.subdiv else "",
+            observed="included" if src.observed else "not included",
+        )
+        return [
+            _row(name, "holiday", day, day, scope, source)
+            for name, day, scope, _ in expand_holidays(src, first_year, last_year)
+        ]
+
+    def __repr__(self) -> str:
+        return f"Calendar({self.path!r}, {len(self.events)} events, holidays={self.spec.holidays is not None})"
+
+
+def _row(name: str, category: str, start: dt.date, end: dt.date, scope: Scope, source: str) -> dict:
+    w = scope.window
+    return {
+        "name": name,
+        "category": category,
+        "start": pd.Timestamp(start),
+        "end": pd.Timestamp(end),
+        "window_start": pd.Timestamp(start - dt.timedelta(days=w.before)),
+        "window_end": pd.Timestamp(end + dt.timedelta(days=w.after)),
+        "hours": scope.hours,
+        "metrics": scope.metrics,
+        "zones": scope.zones,
+        "effect": dict(scope.effect),
+        "shape": scope.shape,
+        "source": source,
+    }
+
+
+def _day(value: object, what: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise InputError(f"{what}: expected a date YYYY-MM-DD, got {value!r}") from None
+    if ts is pd.NaT:
+        raise InputError(f"{what}: expected a date YYYY-MM-DD, got {value!r}")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("America/New_York").tz_localize(None)
+    return ts.normalize()
+
+
+def load_calendar(
+    option: str | os.PathLike | None, weather: str | os.PathLike | None = None
+) -> Calendar:
+    """What ``--calendar``/``--weather`` mean: None = shipped, ``none`` = empty, else a path;
+    observed weather applied when given."""
+    cal = Calendar.load(option)
+    return cal.with_weather(weather) if weather else cal
+
+
+__all__ = ["Calendar", "load_calendar", "default_calendar_path", "OCCURRENCE_COLUMNS"]

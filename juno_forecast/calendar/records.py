@@ -1,0 +1,191 @@
+"""The typed records a calendar file becomes once validated (all frozen).
+
+* :class:`Event`: one entry of ``events`` (or a weather event found in observations);
+* :class:`HolidaySource`: the ``holidays`` section (public holidays from the
+  ``holidays`` package);
+* :class:`Threshold`, :class:`HourlyColumns`, :class:`WeatherConfig`: the
+  ``weather`` section;
+* :class:`CalendarSpec`: the whole file.
+
+Only :mod:`.validate` builds them from YAML; everything else reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .rules import Rule
+
+CATEGORIES = (
+    "holiday",
+    "religious",
+    "event",
+    "weather",
+    "regulation",
+    "market",
+    "release",
+    "other",
+)
+SHAPES = ("pulse", "step")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Days the effect spills into before the start and after the end (Prophet's windows)."""
+
+    before: int = 0
+    after: int = 0
+
+
+@dataclass(frozen=True)
+class YearBounds:
+    """Which years a rule applies to: ``first``..``last`` inclusive, minus ``skip``."""
+
+    first: int | None = None
+    last: int | None = None
+    skip: tuple[int, ...] = ()
+
+    def allows(self, year: int) -> bool:
+        """True when ``year`` is inside the bounds and not skipped."""
+        return (
+            (self.first is None or year >= self.first)
+            and (self.last is None or year <= self.last)
+            and year not in self.skip
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an event affects and how: metrics/zones (empty: all), effect priors, hours."""
+
+    metrics: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    effect: tuple[tuple[str, float], ...] = ()
+    hours: tuple[int, ...] = ()
+    window: Window = field(default_factory=Window)
+    shape: str = "pulse"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One calendar event: exactly one of ``spans`` (dated) or ``rule`` (yearly)."""
+
+    name: str
+    category: str
+    spans: tuple[tuple[dt.date, dt.date], ...] = ()
+    rule: Rule | None = None
+    years: YearBounds = field(default_factory=YearBounds)
+    scope: Scope = field(default_factory=Scope)
+    source: str = ""
+    notes: str = ""
+    line: int = 0
+
+    def occurrences(self, first_year: int, last_year: int) -> list[tuple[dt.date, dt.date]]:
+        """Inclusive (start, end) days; a rule is expanded for the years given."""
+        if self.rule is None:
+            return list(self.spans)
+        return [
+            (s, e) for s, e in self.rule.spans(first_year, last_year) if self.years.allows(s.year)
+        ]
+
+
+@dataclass(frozen=True)
+class HolidayOverride:
+    """Settings for one named public holiday (e.g. a longer window around Thanksgiving)."""
+
+    name: str
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class HolidaySource:
+    """Public holidays from ``holidays.country_holidays(country, subdiv, observed)``."""
+
+    country: str = "US"
+    subdiv: str | None = "NY"
+    observed: bool = True
+    years: YearBounds = field(default_factory=YearBounds)
+    scope: Scope = field(default_factory=Scope)
+    exclude: tuple[str, ...] = ()
+    overrides: tuple[HolidayOverride, ...] = ()
+    source: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Turns observed weather into an event: days where ``field`` crosses the limit.
+
+    ``extend`` (same direction as the limit) lets neighbouring days join the
+    event when they cross that milder limit (a storm that spans two days).
+    """
+
+    name: str
+    field: str
+    at_least: float | None = None
+    at_most: float | None = None
+    extend: float | None = None
+    scope: Scope = field(default_factory=Scope)
+    line: int = 0
+
+    def hits(self, value: float) -> bool:
+        """True when ``value`` crosses the limit."""
+        return self._cross(value, self.at_least, self.at_most)
+
+    def joins(self, value: float) -> bool:
+        """True when a neighbouring day with ``value`` extends an event."""
+        if self.extend is None:
+            return False
+        if self.at_least is not None:
+            return self._cross(value, self.extend, None)
+        return self._cross(value, None, self.extend)
+
+    @staticmethod
+    def _cross(value: float, lo: float | None, hi: float | None) -> bool:
+        if value != value:  # NaN: missing observation
+            return False
+        return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+    def describe(self) -> str:
+        """e.g. ``SNOW >= 4``."""
+        return (
+            f"{self.field} >= {self.at_least:g}"
+            if self.at_least is not None
+            else (f"{self.field} <= {self.at_most:g}")
+        )
+
+
+@dataclass(frozen=True)
+class HourlyColumns:
+    """How to read an hourly weather table (column names and time format).
+
+    ``columns`` maps a meaning to a column: PRCP (liquid precipitation in the
+    hour), SNOW (snowfall in the hour, optional), SNWD (snow depth), TEMP
+    (temperature). SNOW missing: estimated per day as the larger of the rise of
+    the snow depth and ``snow_ratio`` x the precipitation at or below ``freezing``.
+    """
+
+    time_col: str = "ds"
+    time_format: str | None = None
+    columns: tuple[tuple[str, str], ...] = ()
+    snow_ratio: float = 10.0
+    freezing: float = 32.0
+
+
+@dataclass(frozen=True)
+class WeatherConfig:
+    """The ``weather`` section: thresholds and how to read an hourly table."""
+
+    thresholds: tuple[Threshold, ...] = ()
+    hourly: HourlyColumns = field(default_factory=HourlyColumns)
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """A whole validated calendar file."""
+
+    events: tuple[Event, ...] = ()
+    holidays: HolidaySource | None = None
+    weather: WeatherConfig = field(default_factory=WeatherConfig)
+    path: str = ""

@@ -1,0 +1,461 @@
+"""Strict validation of a calendar file: YAML node tree -> :class:`~.records.CalendarSpec`.
+
+Every problem is recorded (``FILE:LINE: field.path: expected ..., got ...``)
+and the whole file is checked before :class:`~juno_forecast.errors.CalendarError`
+is raised with all of them. The fields an event may have are listed once, in
+:data:`EVENT_KEYS`; the ways of saying when, in :data:`WHEN_KEYS` and
+:mod:`.rules`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..errors import CalendarError
+from .fields import ErrorLog, a_date, boolean, check_keys, describe, number, text, text_list, whole
+from .records import (
+    CATEGORIES,
+    SHAPES,
+    CalendarSpec,
+    Event,
+    HolidayOverride,
+    HolidaySource,
+    HourlyColumns,
+    Scope,
+    Threshold,
+    WeatherConfig,
+    Window,
+    YearBounds,
+)
+from .rules import parse_rule
+from .yamlio import YNode, read_yaml
+
+TOP_KEYS = ("version", "holidays", "events", "weather")
+SCOPE_KEYS = ("window", "hours", "metrics", "zones", "effect", "shape")
+WHEN_KEYS = ("date", "start", "dates", "rule")
+EVENT_KEYS = ("name", "category", *WHEN_KEYS, "end", "years", *SCOPE_KEYS, "source", "notes")
+HOLIDAY_KEYS = (
+    "country",
+    "subdiv",
+    "observed",
+    "years",
+    "exclude",
+    "overrides",
+    "source",
+    *SCOPE_KEYS,
+)
+WEATHER_FIELDS = ("PRCP", "SNOW", "SNWD", "TMAX", "TMIN")
+HOURLY_MEANINGS = ("PRCP", "SNOW", "SNWD", "TEMP")
+THRESHOLD_KEYS = ("name", "field", "at_least", "at_most", "extend", *SCOPE_KEYS)
+HOURLY_KEYS = ("time_col", "time_format", "columns", "snow_ratio", "freezing")
+MAX_EFFECT = 10.0
+
+
+def load_spec(text_: str, file: str) -> CalendarSpec:
+    """Parse and validate a calendar's text; raise CalendarError listing every problem."""
+    log = ErrorLog(file)
+    root, problems = read_yaml(text_)
+    for p in problems:
+        log.add(p.line, p.path, p.expected, p.got)
+    spec = parse_root(root, log, file) if root is not None else None
+    if log or spec is None:
+        raise CalendarError(log.sorted())
+    return spec
+
+
+def parse_root(root: YNode, log: ErrorLog, file: str) -> CalendarSpec | None:
+    """The top-level mapping: version, holidays, events, weather."""
+    f = check_keys(root, "", log, TOP_KEYS) if root.is_map else None
+    if f is None:
+        if not root.is_map:
+            log.wrong(root, "(file)", "a mapping with an events list")
+        return None
+    if "version" in f:
+        whole(f["version"], "version", log, 1, 1, "version")
+    holidays = parse_holidays(f["holidays"], "holidays", log) if "holidays" in f else None
+    events: list[Event] = []
+    if "events" in f:
+        node = f["events"]
+        if node.is_list:
+            events = [
+                e for i, n in enumerate(node.value) if (e := parse_event(n, f"events[{i}]", log))
+            ]
+        elif node.value is not None:
+            log.wrong(node, "events", "a list of events")
+    weather = parse_weather(f["weather"], "weather", log) if "weather" in f else WeatherConfig()
+    return CalendarSpec(tuple(events), holidays, weather or WeatherConfig(), file)
+
+
+# ----------------------------------------------------------------------------- events
+
+
+def parse_event(node: YNode, path: str, log: ErrorLog) -> Event | None:
+    """One entry of ``events``; None when it has errors (they are logged)."""
+    f = check_keys(node, path, log, EVENT_KEYS, required=("name", "category"))
+    if f is None:
+        return None
+    n_errors = len(log.messages)
+    name = text(f["name"], f"{path}.name", log) if "name" in f else None
+    category = None
+    if "category" in f:
+        category = _choice(f["category"], f"{path}.category", log, CATEGORIES)
+    spans, rule = _parse_when(node, f, path, log)
+    years = _parse_years(f["years"], f"{path}.years", log) if "years" in f else YearBounds()
+    if "years" in f and "rule" not in f:
+        log.add(node.key_lines["years"], f"{path}.years", "years only with a rule", "a dated event")
+    scope = parse_scope(f, path, log)
+    source = text(f["source"], f"{path}.source", log) if "source" in f else ""
+    notes = text(f["notes"], f"{path}.notes", log) if "notes" in f else ""
+    if len(log.messages) > n_errors:
+        return None
+    return Event(name, category, spans, rule, years, scope, source or "", notes or "", node.line)
+
+
+def _parse_when(
+    node: YNode, f: dict[str, YNode], path: str, log: ErrorLog
+) -> tuple[tuple[tuple[dt.date, dt.date], ...], object]:
+    """Exactly one of date | start+end | dates | rule."""
+    given = [k for k in WHEN_KEYS if k in f]
+    if "end" in f and "start" not in f:
+        log.add(node.key_lines["end"], f"{path}.start", "a start date with end", "nothing")
+        return (), None
+    if len(given) != 1:
+        got = "none of them" if not given else "both " + " and ".join(given)
+        log.add(node.line, path, "exactly one of date, start/end, dates, rule", got)
+        return (), None
+    key = given[0]
+    if key == "date":
+        d = a_date(f["date"], f"{path}.date", log)
+        return (((d, d),) if d else ()), None
+    if key == "start":
+        return _parse_range(node, f, path, log), None
+    if key == "dates":
+        return _parse_dates(f["dates"], f"{path}.dates", log), None
+    return (), parse_rule(f["rule"], f"{path}.rule", log)
+
+
+def _parse_range(
+    node: YNode, f: dict[str, YNode], path: str, log: ErrorLog
+) -> tuple[tuple[dt.date, dt.date], ...]:
+    start = a_date(f["start"], f"{path}.start", log)
+    if "end" not in f:
+        log.add(node.line, f"{path}.end", "an end date with start", "nothing")
+        return ()
+    end = a_date(f["end"], f"{path}.end", log)
+    if start and end and end < start:
+        log.add(f["end"].line, f"{path}.end", f"a date on or after start {start}", end.isoformat())
+        return ()
+    return ((start, end),) if start and end else ()
+
+
+def _parse_dates(node: YNode, path: str, log: ErrorLog) -> tuple[tuple[dt.date, dt.date], ...]:
+    """A list whose items are dates or {start, end} ranges."""
+    if not node.is_list or not node.value:
+        log.wrong(node, path, "a list of dates or {start, end} ranges")
+        return ()
+    out = []
+    for i, item in enumerate(node.value):
+        sub = f"{path}[{i}]"
+        if item.is_map:
+            g = check_keys(item, sub, log, ("start", "end"), required=("start", "end"))
+            if g and "start" in g and "end" in g:
+                out.extend(_parse_range(item, g, sub, log))
+        else:
+            d = a_date(item, sub, log)
+            if d:
+                out.append((d, d))
+    return tuple(out)
+
+
+def _parse_years(node: YNode, path: str, log: ErrorLog) -> YearBounds:
+    """{from: Y, to: Y, except: [Y, ...]} (each optional)."""
+    f = check_keys(node, path, log, ("from", "to", "except"))
+    if f is None:
+        return YearBounds()
+    first = whole(f["from"], f"{path}.from", log, 1900, 2200, "a year") if "from" in f else None
+    last = whole(f["to"], f"{path}.to", log, 1900, 2200, "a year") if "to" in f else None
+    if first and last and last < first:
+        log.add(f["to"].line, f"{path}.to", f"a year >= from ({first})", str(last))
+    skip: list[int] = []
+    if "except" in f:
+        items = f["except"].value if f["except"].is_list else [f["except"]]
+        for i, it in enumerate(items):
+            y = whole(it, f"{path}.except[{i}]", log, 1900, 2200, "a year")
+            if y:
+                skip.append(y)
+    return YearBounds(first, last, tuple(skip))
+
+
+# ----------------------------------------------------------------------------- scope
+
+
+def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | None = None) -> Scope:
+    """window, hours, metrics, zones, effect, shape (missing ones from ``base``)."""
+    base = base or Scope()
+    p = (lambda k: f"{path}.{k}") if path else (lambda k: k)
+    window = _parse_window(f["window"], p("window"), log) if "window" in f else base.window
+    hours = _parse_hours(f["hours"], p("hours"), log) if "hours" in f else base.hours
+    metrics = (
+        text_list(f["metrics"], p("metrics"), log, "metric names")
+        if "metrics" in f
+        else base.metrics
+    )
+    zones = text_list(f["zones"], p("zones"), log, "zone names") if "zones" in f else base.zones
+    effect = (
+        _parse_effect(f["effect"], p("effect"), log, metrics or ())
+        if "effect" in f
+        else base.effect
+    )
+    shape = _choice(f["shape"], p("shape"), log, SHAPES) if "shape" in f else base.shape
+    return Scope(
+        metrics or (), zones or (), effect or (), hours or (), window or Window(), shape or "pulse"
+    )
+
+
+def _parse_window(node: YNode, path: str, log: ErrorLog) -> Window | None:
+    f = check_keys(node, path, log, ("before", "after"))
+    if f is None:
+        return None
+    vals = {
+        k: whole(f[k], f"{path}.{k}", log, 0, 366, "a whole number of days")
+        for k in ("before", "after")
+        if k in f
+    }
+    if any(v is None for v in vals.values()):
+        return None
+    return Window(vals.get("before", 0), vals.get("after", 0))
+
+
+def _parse_hours(node: YNode, path: str, log: ErrorLog) -> tuple[int, ...] | None:
+    """A list of hours 0-23, or {from: H, to: H} inclusive (may wrap past midnight)."""
+    if node.is_map:
+        f = check_keys(node, path, log, ("from", "to"), required=("from", "to"))
+        if not f or len(f) < 2:
+            return None
+        lo = whole(f["from"], f"{path}.from", log, 0, 23, "an hour")
+        hi = whole(f["to"], f"{path}.to", log, 0, 23, "an hour")
+        if lo is None or hi is None:
+            return None
+        return (
+            tuple(range(lo, hi + 1))
+            if lo <= hi
+            else tuple(sorted({*range(lo, 24), *range(0, hi + 1)}))
+        )
+    if not node.is_list or not node.value:
+        log.wrong(node, path, "a list of hours 0-23 or {from: H, to: H}")
+        return None
+    hours = [whole(h, f"{path}[{i}]", log, 0, 23, "an hour") for i, h in enumerate(node.value)]
+    return tuple(sorted(set(hours))) if None not in hours else None
+
+
+def _parse_effect(
+    node: YNode, path: str, log: ErrorLog, metrics: tuple[str, ...]
+) -> tuple[tuple[str, float], ...] | None:
+    """{metric: relative change}, each change > -1 (-1 would be every trip lost) and <= 10."""
+    if not node.is_map or not node.value:
+        log.wrong(node, path, "a mapping of metric: relative change, e.g. {trips: -0.3}")
+        return None
+    out = []
+    for metric, val in node.value.items():
+        sub = f"{path}.{metric}"
+        v = val.value
+        if isinstance(v, bool) or not isinstance(v, int | float) or not -1 < v <= MAX_EFFECT:
+            log.add(
+                val.line,
+                sub,
+                f"a relative change above -1 and at most {MAX_EFFECT:g} (e.g. -0.3)",
+                describe(val),
+            )
+            continue
+        if metrics and metric not in metrics:
+            log.add(
+                node.key_lines[metric],
+                sub,
+                "a metric listed in metrics (" + ", ".join(metrics) + ")",
+                f'"{metric}"',
+            )
+            continue
+        out.append((str(metric), float(v)))
+    return tuple(out) if len(out) == len(node.value) else None
+
+
+def _choice(node: YNode, path: str, log: ErrorLog, choices: tuple[str, ...]) -> str | None:
+    v = node.value
+    if isinstance(v, str) and v.strip().lower() in choices:
+        return v.strip().lower()
+    log.wrong(node, path, "one of " + ", ".join(choices))
+    return None
+
+
+# ----------------------------------------------------------------------------- holidays
+
+
+def parse_holidays(node: YNode, path: str, log: ErrorLog) -> HolidaySource | None:
+    """The ``holidays`` section (public holidays from the holidays package)."""
+    f = check_keys(node, path, log, HOLIDAY_KEYS)
+    if f is None:
+        return None
+    n = len(log.messages)
+    country = text(f["country"], f"{path}.country", log) if "country" in f else "US"
+    subdiv = text(f["subdiv"], f"{path}.subdiv", log) if "subdiv" in f else None
+    observed = boolean(f["observed"], f"{path}.observed", log) if "observed" in f else True
+    years = _parse_years(f["years"], f"{path}.years", log) if "years" in f else YearBounds()
+    scope = parse_scope(f, path, log)
+    source = text(f["source"], f"{path}.source", log) if "source" in f else ""
+    if country and len(log.messages) == n:
+        _check_country(f, path, log, country, subdiv)
+    names = _holiday_names(country, subdiv, observed) if len(log.messages) == n else set()
+    exclude = _parse_holiday_names(f.get("exclude"), f"{path}.exclude", log, names)
+    overrides = _parse_overrides(f.get("overrides"), f"{path}.overrides", log, names, scope)
+    if len(log.messages) > n:
+        return None
+    return HolidaySource(
+        country, subdiv, bool(observed), years, scope, exclude, overrides, source or "", node.line
+    )
+
+
+def _check_country(
+    f: dict[str, YNode], path: str, log: ErrorLog, country: str, subdiv: str | None
+) -> None:
+    import holidays
+
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        log.wrong(
+            f["country"], f"{path}.country", "a country code the holidays package knows (e.g. US)"
+        )
+    elif subdiv and subdiv not in holidays.country_holidays(country).subdivisions:
+        log.wrong(f["subdiv"], f"{path}.subdiv", f"a subdivision of {country} (e.g. NY)")
+
+
+def _holiday_names(country: str, subdiv: str | None, observed: bool) -> set[str]:
+    """Every holiday name the package gives for the place (observed suffix removed)."""
+    from .holidays import holiday_days
+
+    return {name for _, name in holiday_days(country, subdiv, observed, range(2014, 2031))}
+
+
+def _parse_holiday_names(
+    node: YNode | None, path: str, log: ErrorLog, names: set[str]
+) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    items = text_list(node, path, log, "holiday names") or ()
+    nodes = node.value if node.is_list else [node]
+    for item, it_node in zip(items, nodes, strict=False):
+        if names and item not in names:
+            log.add(
+                it_node.line,
+                path,
+                "a holiday name of the package: " + ", ".join(sorted(names)),
+                f'"{item}"',
+            )
+    return items
+
+
+def _parse_overrides(
+    node: YNode | None, path: str, log: ErrorLog, names: set[str], base: Scope
+) -> tuple[HolidayOverride, ...]:
+    """{holiday name: {window, effect, hours, metrics, zones, shape}}."""
+    if node is None:
+        return ()
+    if not node.is_map:
+        log.wrong(node, path, "a mapping of holiday name: settings")
+        return ()
+    out = []
+    for name, sub_node in node.value.items():
+        sub = f"{path}.{name}"
+        if names and name not in names:
+            log.add(
+                node.key_lines[name],
+                sub,
+                "a holiday name of the package: " + ", ".join(sorted(names)),
+                f'"{name}"',
+            )
+            continue
+        g = check_keys(sub_node, sub, log, SCOPE_KEYS)
+        if g is not None:
+            out.append(HolidayOverride(name, parse_scope(g, sub, log, base)))
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- weather
+
+
+def parse_weather(node: YNode, path: str, log: ErrorLog) -> WeatherConfig | None:
+    """The ``weather`` section: thresholds (list) and hourly (column mapping)."""
+    f = check_keys(node, path, log, ("thresholds", "hourly"))
+    if f is None:
+        return None
+    thresholds: list[Threshold] = []
+    if "thresholds" in f:
+        t = f["thresholds"]
+        if t.is_list:
+            thresholds = [
+                x
+                for i, n in enumerate(t.value)
+                if (x := parse_threshold(n, f"{path}.thresholds[{i}]", log))
+            ]
+        else:
+            log.wrong(t, f"{path}.thresholds", "a list of thresholds")
+    hourly = parse_hourly(f["hourly"], f"{path}.hourly", log) if "hourly" in f else HourlyColumns()
+    return WeatherConfig(tuple(thresholds), hourly or HourlyColumns())
+
+
+def parse_threshold(node: YNode, path: str, log: ErrorLog) -> Threshold | None:
+    """name, field (PRCP SNOW SNWD TMAX TMIN), exactly one of at_least/at_most, extend, scope."""
+    f = check_keys(node, path, log, THRESHOLD_KEYS, required=("name", "field"))
+    if f is None:
+        return None
+    n = len(log.messages)
+    name = text(f["name"], f"{path}.name", log) if "name" in f else None
+    field_ = None
+    if "field" in f:
+        v = f["field"].value
+        field_ = (
+            v.strip().upper()
+            if isinstance(v, str) and v.strip().upper() in WEATHER_FIELDS
+            else None
+        )
+        if field_ is None:
+            log.wrong(f["field"], f"{path}.field", "one of " + ", ".join(WEATHER_FIELDS))
+    limits = [k for k in ("at_least", "at_most") if k in f]
+    if len(limits) != 1:
+        log.add(node.line, path, "exactly one of at_least, at_most", "both" if limits else "none")
+    vals = {
+        k: number(f[k], f"{path}.{k}", log) for k in ("at_least", "at_most", "extend") if k in f
+    }
+    scope = parse_scope(f, path, log)
+    if len(log.messages) > n:
+        return None
+    return Threshold(
+        name,
+        field_,
+        vals.get("at_least"),
+        vals.get("at_most"),
+        vals.get("extend"),
+        scope,
+        node.line,
+    )
+
+
+def parse_hourly(node: YNode, path: str, log: ErrorLog) -> HourlyColumns | None:
+    """time_col, time_format, columns {PRCP, SNOW, SNWD, TEMP: column}, snow_ratio, freezing."""
+    f = check_keys(node, path, log, HOURLY_KEYS)
+    if f is None:
+        return None
+    n = len(log.messages)
+    time_col = text(f["time_col"], f"{path}.time_col", log) if "time_col" in f else "ds"
+    fmt = text(f["time_format"], f"{path}.time_format", log) if "time_format" in f else None
+    cols: list[tuple[str, str]] = []
+    if "columns" in f:
+        g = check_keys(f["columns"], f"{path}.columns", log, HOURLY_MEANINGS)
+        for meaning, col in (g or {}).items():
+            c = text(col, f"{path}.columns.{meaning}", log, "a column name")
+            if c:
+                cols.append((meaning, c))
+    ratio = number(f["snow_ratio"], f"{path}.snow_ratio", log) if "snow_ratio" in f else 10.0
+    freezing = number(f["freezing"], f"{path}.freezing", log) if "freezing" in f else 32.0
+    if len(log.messages) > n:
+        return None
+    return HourlyColumns(time_col, fmt, tuple(cols), ratio, freezing)

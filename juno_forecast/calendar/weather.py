@@ -1,0 +1,220 @@
+"""Observed weather -> daily observations -> weather events by the calendar's thresholds.
+
+Two inputs are understood:
+
+* a NOAA GHCN-Daily style CSV: ``DATE, PRCP, SNOW, SNWD, TMAX, TMIN`` (extra
+  columns such as STATION are ignored; several stations are averaged per day);
+* an hourly table (e.g. weather joined to ride counts, with rows repeated per
+  zone): its time column and the columns meaning PRCP (precipitation in the
+  hour), SNOW (snowfall in the hour), SNWD (snow depth) and TEMP come from the
+  calendar's ``weather.hourly`` section or from arguments. Hours are reduced to
+  days: PRCP and SNOW summed, SNWD the maximum, TMAX/TMIN from TEMP.
+
+Thresholds are compared in the file's own units (GHCN-Daily "standard" units:
+inches and degrees Fahrenheit).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .records import Event, HourlyColumns, Threshold
+
+DAILY_FIELDS = ("PRCP", "SNOW", "SNWD", "TMAX", "TMIN")
+
+
+def read_weather(
+    path: str | os.PathLike,
+    hourly: HourlyColumns | None = None,
+    time_col: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Daily observations (index: midnight Timestamps; columns PRCP SNOW SNWD TMAX TMIN).
+
+    A file with a ``DATE`` column is read as GHCN-Daily unless ``time_col`` is
+    given; anything else as an hourly table mapped by ``hourly`` / ``columns``.
+    """
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: weather file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0]})") from None
+    if time_col is None and "DATE" in raw.columns:
+        return _daily_from_ghcn(raw, path)
+    hourly = hourly or HourlyColumns()
+    mapping = dict(hourly.columns)
+    mapping.update(columns or {})
+    return _daily_from_hourly(
+        raw,
+        path,
+        time_col or hourly.time_col,
+        hourly.time_format,
+        mapping,
+        hourly.snow_ratio,
+        hourly.freezing,
+    )
+
+
+def _numeric(raw: pd.DataFrame, col: str, path: Path) -> pd.Series:
+    values = pd.to_numeric(raw[col], errors="coerce")
+    bad = values.isna() & raw[col].notna() & (raw[col].astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"{path}: column {col}: expected numbers, got {raw[col].iloc[row]!r} "
+            f"on data row {row + 1}"
+        )
+    return values
+
+
+def _daily_from_ghcn(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    present = [c for c in DAILY_FIELDS if c in raw.columns]
+    if not present:
+        raise InputError(
+            f"{path}: expected GHCN-Daily columns (some of {', '.join(DAILY_FIELDS)}) "
+            f"besides DATE, got {', '.join(map(str, raw.columns))}"
+        )
+    days = pd.to_datetime(raw["DATE"], errors="coerce")
+    if days.isna().any():
+        row = int(np.flatnonzero(days.isna().to_numpy())[0])
+        raise InputError(
+            f"{path}: column DATE: expected dates, got {raw['DATE'].iloc[row]!r} "
+            f"on data row {row + 1}"
+        )
+    frame = pd.DataFrame({c: _numeric(raw, c, path) for c in present})
+    frame["day"] = days.dt.normalize()
+    daily = frame.groupby("day").mean()
+    return daily.reindex(columns=list(DAILY_FIELDS))
+
+
+def _daily_from_hourly(
+    raw: pd.DataFrame,
+    path: Path,
+    time_col: str,
+    time_format: str | None,
+    mapping: dict[str, str],
+    snow_ratio: float,
+    freezing: float,
+) -> pd.DataFrame:
+    missing = [c for c in [time_col, *mapping.values()] if c not in raw.columns]
+    if missing or not mapping:
+        what = (
+            (
+                f"columns {', '.join(missing)} (named in the calendar's weather.hourly section or "
+                "the options)"
+            )
+            if missing
+            else "a mapping of PRCP/SNOW/SNWD/TEMP to its columns"
+        )
+        raise InputError(
+            f"{path}: hourly weather: expected {what}; the file has "
+            f"{', '.join(map(str, raw.columns))}"
+        )
+    ts = pd.to_datetime(raw[time_col], format=time_format, errors="coerce")
+    if ts.isna().any():
+        row = int(np.flatnonzero(ts.isna().to_numpy())[0])
+        raise InputError(
+            f"{path}: column {time_col}: expected timestamps"
+            f"{' as ' + time_format if time_format else ''}, got {raw[time_col].iloc[row]!r}"
+            f" on data row {row + 1}"
+        )
+    hours = pd.DataFrame({m: _numeric(raw, c, path) for m, c in mapping.items()})
+    hours["ts"] = ts.dt.floor("h")
+    hours = hours.groupby("ts").mean()  # rows repeated per zone -> one value per hour
+    day = hours.index.normalize()
+    g = hours.groupby(day)
+    daily = pd.DataFrame(index=g.size().index)
+    if "PRCP" in hours:
+        daily["PRCP"] = g["PRCP"].sum(min_count=1)
+    if "SNWD" in hours:
+        daily["SNWD"] = g["SNWD"].max()
+    if "TEMP" in hours:
+        daily["TMAX"], daily["TMIN"] = g["TEMP"].max(), g["TEMP"].min()
+    if "SNOW" in hours:
+        daily["SNOW"] = g["SNOW"].sum(min_count=1)
+    else:
+        daily["SNOW"] = _estimated_snowfall(hours, daily, snow_ratio, freezing)
+    daily.index.name = "day"
+    return daily.reindex(columns=list(DAILY_FIELDS))
+
+
+def _estimated_snowfall(
+    hours: pd.DataFrame, daily: pd.DataFrame, ratio: float, freezing: float
+) -> pd.Series:
+    """Snowfall per day where none is measured: the larger of the rise of the snow
+    depth since the day before and ``ratio`` x the precipitation at or below freezing."""
+    parts = []
+    if "SNWD" in daily:
+        parts.append(daily["SNWD"].diff().clip(lower=0).fillna(0))
+    if "PRCP" in hours and "TEMP" in hours:
+        frozen = hours["PRCP"].where(hours["TEMP"] <= freezing, 0.0)
+        parts.append(frozen.groupby(hours.index.normalize()).sum().reindex(daily.index) * ratio)
+    if not parts:
+        return pd.Series(np.nan, index=daily.index)
+    return pd.concat(parts, axis=1).max(axis=1)
+
+
+def weather_events(
+    daily: pd.DataFrame, thresholds: tuple[Threshold, ...], label: str = "observed weather"
+) -> list[Event]:
+    """One weather event per run of consecutive days crossing a threshold.
+
+    Days next to a run join it while they cross the threshold's milder
+    ``extend`` limit. ``label`` (the file name) goes into each event's source.
+    """
+    events = []
+    for t in thresholds:
+        if t.field not in daily or daily[t.field].isna().all():
+            continue
+        values = daily[t.field].asfreq("D")
+        for start, end in _runs(values, t):
+            peak = (
+                values.loc[start:end].max()
+                if t.at_least is not None
+                else values.loc[start:end].min()
+            )
+            events.append(
+                Event(
+                    name=t.name,
+                    category="weather",
+                    spans=((start.date(), end.date()),),
+                    scope=t.scope,
+                    source=f"{label} ({t.describe()})",
+                    notes=f"{t.field} {'peak' if t.at_least is not None else 'low'} {peak:g}",
+                    line=t.line,
+                )
+            )
+    return events
+
+
+def _runs(values: pd.Series, t: Threshold) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    hit = values.map(t.hits).to_numpy(dtype=bool)
+    join = values.map(t.joins).to_numpy(dtype=bool) | hit
+    active = hit.copy()
+    for i in np.flatnonzero(hit):  # grow each hit both ways over joining days
+        j = i - 1
+        while j >= 0 and join[j] and not active[j]:
+            active[j] = True
+            j -= 1
+        j = i + 1
+        while j < len(active) and join[j] and not active[j]:
+            active[j] = True
+            j += 1
+    runs, start = [], None
+    idx = values.index
+    for i, on in enumerate(active):
+        if on and start is None:
+            start = i
+        if not on and start is not None:
+            runs.append((idx[start], idx[i - 1]))
+            start = None
+    if start is not None:
+        runs.append((idx[start], idx[len(active) - 1]))
+    return runs
