@@ -56,7 +56,7 @@ value is always a gap. Notes on filled steps go to ``Dataset.notes``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -350,6 +350,8 @@ def _build(
     work["_row"] = raw.index.to_numpy()
     ts, occ, tz_aware = _parse_times(raw[opts.time_col], source, opts.time_col, row_word, first_row)
     work["ds"], work["_occ"] = ts, occ
+    work["_amb"] = False if tz_aware else ts.dt.floor("h").isin(_dst_hours(*_years(ts))[1])
+    _number_occurrences(work, opts.keys)
     work["y"], work["_bad"] = _parse_values(raw[opts.value_col])
     work["_raw"] = raw[opts.value_col].where(work["_bad"])
     freq = _resolve_freq(work["ds"], opts.freq, source, opts.time_col)
@@ -373,23 +375,28 @@ def _select_metric(raw: pd.DataFrame, opts: _Options, source: str) -> pd.DataFra
 
 def _as_text(col: pd.Series) -> pd.Series:
     """Key and metric values as plain strings; a missing value becomes ''."""
-    if col.dtype == object and col.map(lambda v: isinstance(v, str)).all():
-        return col
-    return col.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    text = np.array(["" if _is_missing(v) else str(v) for v in uniques], dtype=object)
+    return pd.Series(text[codes], index=col.index, dtype=object)
+
+
+def _is_missing(v: object) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
 
 
 def _parse_values(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(float values, mask of non-numeric cells); missing tokens are NaN but not bad."""
     if pd.api.types.is_bool_dtype(col):
         return col.astype(float), pd.Series(False, index=col.index)
-    if pd.api.types.is_numeric_dtype(col):
-        y = col.astype(float)
-        return y, pd.Series(~np.isfinite(y) & y.notna(), index=col.index)
-    text = col.map(lambda v: v.strip() if isinstance(v, str) else v)
-    missing = text.isna() | text.isin(MISSING_TOKENS)
-    y = pd.to_numeric(text.where(~missing), errors="coerce")
-    bad = (y.isna() & ~missing) | ~np.isfinite(y.fillna(0.0))
-    return y.astype(float).where(~bad), bad
+    y = pd.to_numeric(col, errors="coerce").astype(float)
+    values = y.to_numpy()
+    bad = ~np.isfinite(values) & ~np.isnan(values)  # inf, -inf
+    unparsed = np.isnan(values) & col.notna().to_numpy()
+    if unparsed.any():
+        text = col[unparsed].map(lambda v: v.strip() if isinstance(v, str) else str(v))
+        bad[unparsed] = ~text.isin(MISSING_TOKENS).to_numpy(dtype=bool)
+    bad = pd.Series(bad, index=col.index)
+    return y.where(~bad), bad
 
 
 def _parse_times(
@@ -407,18 +414,7 @@ def _parse_times(
         if parsed.isna().any():
             raise fail(parsed.isna(), "missing timestamp")
     else:
-        text = col.map(
-            lambda v: v.strip() if isinstance(v, str) else ("" if pd.isna(v) else str(v))
-        )
-        aware = text.str.contains(_OFFSET_RE)
-        if aware.any() and not aware.all():
-            raise fail(
-                ~aware if aware.iloc[0] else aware,
-                "mixes timestamps with and without a UTC offset:",
-            )
-        parsed = _to_datetime(text, utc=bool(aware.any()))
-        if parsed.isna().any():
-            raise fail(parsed.isna(), "unparseable timestamp")
+        parsed = _parse_time_text(col, fail)
     if getattr(parsed.dt, "tz", None) is None:
         return parsed.astype("datetime64[ns]"), pd.Series(0, index=col.index), False
     local = parsed.dt.tz_convert(NY_TZ)
@@ -427,6 +423,23 @@ def _parse_times(
     standard = pd.Timestamp("2001-01-15", tz=NY_TZ).utcoffset()
     ambiguous = naive.dt.floor("h").isin(_dst_hours(*_years(naive))[1])
     return naive, (ambiguous & (offset == standard)).astype(int), True
+
+
+def _parse_time_text(col: pd.Series, fail: Callable[[pd.Series, str], InputError]) -> pd.Series:
+    """Parse each distinct text once (stamps repeat across series), then spread back."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    text = pd.Series(uniques, dtype=object).map(
+        lambda v: v.strip() if isinstance(v, str) else ("" if _is_missing(v) else str(v))
+    )
+    aware = text.str.contains(_OFFSET_RE).to_numpy(dtype=bool)
+    if aware.any() and not aware.all():
+        odd = ~aware if aware[codes[0]] else aware
+        raise fail(pd.Series(odd[codes]), "mixes timestamps with and without a UTC offset:")
+    parsed = _to_datetime(text, utc=bool(aware.any()))
+    missing = parsed.isna().to_numpy()
+    if missing.any():
+        raise fail(pd.Series(missing[codes]), "unparseable timestamp")
+    return parsed.take(codes).set_axis(col.index)
 
 
 def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
@@ -519,9 +532,10 @@ def _regularize_all(work: pd.DataFrame, ctx: _Ctx) -> Dataset:
 
 def _regularize(g: pd.DataFrame, label: str, ctx: _Ctx) -> tuple[pd.Series, list[str]]:
     """One series onto its regular grid; raises SeriesError for a series that cannot be used."""
-    g = g.sort_values(["ds", "_row"], kind="stable")
+    if not g["ds"].is_monotonic_increasing:
+        g = g.sort_values(["ds", "_row"], kind="stable")
     _check_values(g, label, ctx)
-    g, notes = _dedupe(_occurrences(g, label, ctx), label, ctx)
+    g, notes = _dedupe(_check_occurrences(g, label, ctx), label, ctx)
     y = _aggregate(g, ctx)
     y, fill_notes = _fill(y, label, ctx)
     _check_length(y, label, ctx)
@@ -547,18 +561,18 @@ def _check_values(g: pd.DataFrame, label: str, ctx: _Ctx) -> None:
         )
 
 
-def _occurrences(g: pd.DataFrame, label: str, ctx: _Ctx) -> pd.DataFrame:
-    """Number the two occurrences of naive stamps in the fall-back hour (0, 1)."""
-    if ctx.tz_aware:
-        return g
-    ambiguous = g["ds"].dt.floor("h").isin(_dst_hours(*_years(g["ds"]))[1])
-    if not ambiguous.any():
-        return g
-    g = g.copy()
-    rank = g[ambiguous].groupby("ds").cumcount()
-    g.loc[ambiguous, "_occ"] = rank
-    if (rank > 1).any():
-        stamp = g.loc[rank[rank > 1].index[0], "ds"]
+def _number_occurrences(work: pd.DataFrame, keys: tuple[str, ...]) -> None:
+    """Number repeated naive stamps of the fall-back hour per series: 0, 1 (in place)."""
+    amb = work["_amb"].to_numpy()
+    if amb.any():
+        work.loc[amb, "_occ"] = work[amb].groupby([*keys, "metric", "ds"]).cumcount()
+
+
+def _check_occurrences(g: pd.DataFrame, label: str, ctx: _Ctx) -> pd.DataFrame:
+    """The fall-back hour happens twice; a naive stamp in it three times is an error."""
+    extra = g["_occ"] > 1
+    if extra.any():
+        stamp = g.loc[extra, "ds"].iloc[0]
         rows = ", ".join(ctx.where(r) for r in g.loc[g["ds"] == stamp, "_row"])
         raise SeriesError(
             label,
@@ -570,6 +584,8 @@ def _occurrences(g: pd.DataFrame, label: str, ctx: _Ctx) -> pd.DataFrame:
 
 def _dedupe(g: pd.DataFrame, label: str, ctx: _Ctx) -> tuple[pd.DataFrame, list[str]]:
     """Drop identical duplicate rows (noted); conflicting duplicates drop the series."""
+    if g["ds"].is_unique:
+        return g, []
     dup = g.duplicated(["ds", "_occ"], keep=False)
     if not dup.any():
         return g, []
@@ -591,18 +607,18 @@ def _dedupe(g: pd.DataFrame, label: str, ctx: _Ctx) -> tuple[pd.DataFrame, list[
 
 def _aggregate(g: pd.DataFrame, ctx: _Ctx) -> pd.Series:
     """Values per grid step; the fall-back hour's two occurrences are averaged (hourly grain)."""
-    agg = ctx.opts.agg
-    if ctx.freq == "D":
-        bucket = g["ds"].dt.normalize()
-        return (
-            g.groupby(bucket)["y"].agg(agg, min_count=1)
-            if agg == "sum"
-            else g.groupby(bucket)["y"].mean()
-        )
-    bucket = g["ds"].dt.floor("h")
-    grouped = g.groupby([bucket, g["_occ"]])["y"]
-    per_occ = grouped.sum(min_count=1) if agg == "sum" else grouped.mean()
+    bucket = g["ds"].dt.normalize() if ctx.freq == "D" else g["ds"].dt.floor("h")
+    if bucket.is_unique:  # already one row per step: nothing to aggregate
+        return pd.Series(g["y"].to_numpy(), index=pd.DatetimeIndex(bucket))
+    if ctx.freq == "D":  # a day keeps all its rows, the 25-hour day too
+        return _agg(g["y"].groupby(bucket.to_numpy()), ctx.opts.agg)
+    per_occ = _agg(g["y"].groupby([bucket.to_numpy(), g["_occ"].to_numpy()]), ctx.opts.agg)
     return per_occ.groupby(level=0).mean()
+
+
+def _agg(grouped: pd.core.groupby.SeriesGroupBy, agg: str) -> pd.Series:
+    """Sum (all-missing stays missing) or mean of each group."""
+    return grouped.sum(min_count=1) if agg == "sum" else grouped.mean()
 
 
 def _fill(y: pd.Series, label: str, ctx: _Ctx) -> tuple[pd.Series, list[str]]:
