@@ -11,13 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .yamlio import YNode
+from .yamlio import REFUSED, YNode
+
+REFUSED_TEXT = "<refused>"
 
 
 def describe(value: Any) -> str:
     """How a wrong value is shown after ``got``: text quoted, lists/mappings named."""
     if isinstance(value, YNode):
         value = value.value
+    if value is REFUSED:
+        return REFUSED_TEXT
     if value is None:
         return "nothing"
     if isinstance(value, bool):
@@ -43,7 +47,12 @@ class ErrorLog:
         self.messages: list[tuple[int, str]] = []
 
     def add(self, line: int, path: str, expected: str, got: str) -> None:
-        """Record one error; ``got`` is already formatted (see :func:`describe`)."""
+        """Record one error; ``got`` is already formatted (see :func:`describe`).
+
+        A value whose tag was refused was reported when read: it is not reported again.
+        """
+        if got == REFUSED_TEXT:
+            return
         self.messages.append((line, f"{self.file}:{line}: {path}: expected {expected}, got {got}"))
 
     def wrong(self, node: YNode, path: str, expected: str) -> None:

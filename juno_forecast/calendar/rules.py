@@ -35,6 +35,7 @@ WEEKDAY_INDEX = {
     **{d[:3]: i for i, d in enumerate(WEEKDAYS)},
 }
 COMMON_KEYS = ("days", "offset", "move_if")
+HIJRI_YEARS = (1925, 2076)  # Gregorian years fully inside hijridate's range (1924-08 to 2077-11)
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,11 @@ class HijriDate:
         from hijridate import Gregorian, Hijri
 
         out = []
-        lo_h = _hijri_year(Gregorian, max(first_year, 1925), 1, 1)
-        hi_h = _hijri_year(Gregorian, min(last_year, 2076), 12, 31)
+        first, last = max(first_year, HIJRI_YEARS[0]), min(last_year, HIJRI_YEARS[1])
+        if first > last:
+            return []
+        lo_h = _hijri_year(Gregorian, first, 1, 1)
+        hi_h = _hijri_year(Gregorian, last, 12, 31)
         for hy in range(lo_h, hi_h + 1):
             try:
                 h = Hijri(hy, self.hijri_month, self.hijri_day)

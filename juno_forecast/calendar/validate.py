@@ -217,7 +217,7 @@ def _parse_window(node: YNode, path: str, log: ErrorLog) -> Window | None:
     if f is None:
         return None
     vals = {
-        k: whole(f[k], f"{path}.{k}", log, 0, 366, "a whole number of days")
+        k: whole(f[k], f"{path}.{k}", log, 0, None, "a whole number of days")
         for k in ("before", "after")
         if k in f
     }

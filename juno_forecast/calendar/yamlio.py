@@ -19,6 +19,16 @@ _Y = "tag:yaml.org,2002:"
 SCALAR_TAGS = {_Y + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 
+class _Refused:
+    """Stands in for a value whose tag was refused (already reported once)."""
+
+    def __repr__(self) -> str:
+        return "<refused>"
+
+
+REFUSED = _Refused()
+
+
 class LineLoader(yaml.SafeLoader):
     """A safe loader used only to compose nodes (marks give the lines)."""
 
@@ -92,13 +102,13 @@ def _convert(node: yaml.Node, path: str, problems: list[Problem], loader: LineLo
         return _convert_map(node, path, problems, loader)
     if isinstance(node, yaml.SequenceNode):
         if node.tag != _Y + "seq":
-            problems.append(Problem(line, path or "(file)", "a plain YAML list", _tag(node.tag)))
-            return YNode(None, line)
+            problems.append(Problem(line, path or "(file)", "plain YAML data", _tag(node.tag)))
+            return YNode(REFUSED, line)
         items = [_convert(n, f"{path}[{i}]", problems, loader) for i, n in enumerate(node.value)]
         return YNode(items, line)
     if node.tag not in SCALAR_TAGS:
-        problems.append(Problem(line, path or "(file)", "a plain YAML value", _tag(node.tag)))
-        return YNode(None, line)
+        problems.append(Problem(line, path or "(file)", "plain YAML data", _tag(node.tag)))
+        return YNode(REFUSED, line)
     return YNode(_scalar(node, loader), line)
 
 
@@ -107,15 +117,18 @@ def _convert_map(
 ) -> YNode:
     line = node.start_mark.line + 1
     if node.tag != _Y + "map":
-        problems.append(Problem(line, path or "(file)", "a plain YAML mapping", _tag(node.tag)))
-        return YNode({}, line)
+        problems.append(Problem(line, path or "(file)", "plain YAML data", _tag(node.tag)))
+        return YNode(REFUSED, line)
+    n_explicit = sum(1 for k, _ in node.value if k.tag != _Y + "merge")
     try:
         loader.flatten_mapping(node)  # resolves "<<" merge keys on the node tree only
     except yaml.MarkedYAMLError as e:
         problems.append(Problem(line, path or "(file)", "a valid merge key", str(e.problem)))
+    n_merged = len(node.value) - n_explicit  # merged pairs come first; explicit keys override them
     out: dict[str, YNode] = {}
     key_lines: dict[str, int] = {}
-    for key_node, value_node in node.value:
+    merged: set[str] = set()
+    for i, (key_node, value_node) in enumerate(node.value):
         key_line = key_node.start_mark.line + 1
         key = _scalar(key_node, loader) if isinstance(key_node, yaml.ScalarNode) else None
         sub = f"{path}.{key}" if path else str(key)
@@ -125,6 +138,11 @@ def _convert_map(
             )
             continue
         key = str(key)
+        if i < n_merged:
+            merged.add(key)
+        elif key in merged:
+            merged.discard(key)
+            out.pop(key)
         if key in out:
             problems.append(
                 Problem(

@@ -1,0 +1,132 @@
+"""Rule expansion against dates known from published calendars."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from juno_forecast.calendar import Calendar
+from juno_forecast.calendar.rules import EasterRelative, FixedDate, HijriDate, NthWeekday, Rule
+
+D = dt.date
+
+
+def first(rule: Rule, year: int) -> tuple[dt.date, dt.date]:
+    spans = rule.spans(year, year)
+    assert len(spans) == 1, spans
+    return spans[0]
+
+
+def test_thanksgiving_is_fourth_thursday_of_november():
+    assert first(Rule(NthWeekday(11, 3, 4)), 2015) == (D(2015, 11, 26), D(2015, 11, 26))
+
+
+def test_memorial_day_is_last_monday_of_may():
+    assert first(Rule(NthWeekday(5, 0, -1)), 2026)[0] == D(2026, 5, 25)
+    assert first(Rule(NthWeekday(5, 0, -1)), 2015)[0] == D(2015, 5, 25)
+
+
+def test_first_sunday_of_november_is_marathon_day():
+    rule = Rule(NthWeekday(11, 6, 1))
+    assert [s for s, _ in rule.spans(2015, 2017)] == [
+        D(2015, 11, 1),
+        D(2016, 11, 6),
+        D(2017, 11, 5),
+    ]
+
+
+def test_easter_relative_good_friday():
+    assert first(Rule(EasterRelative(-2)), 2015)[0] == D(2015, 4, 3)
+    assert first(Rule(EasterRelative(0)), 2024)[0] == D(2024, 3, 31)
+
+
+def test_offset_and_duration():
+    # The Wednesday after Thanksgiving: the Rockefeller tree lighting (2015-12-02).
+    assert first(Rule(NthWeekday(11, 3, 4), offset=6), 2015)[0] == D(2015, 12, 2)
+    # US Open 2015: Monday a week before Labor Day, two weeks: Aug 31 - Sep 13.
+    assert first(Rule(NthWeekday(9, 0, 1), days=14, offset=-7), 2015) == (
+        D(2015, 8, 31),
+        D(2015, 9, 13),
+    )
+
+
+def test_move_if_sunday_holds_st_patricks_parade_on_saturday():
+    rule = Rule(FixedDate(3, 17), move_if=((6, -1),))
+    assert first(rule, 2019)[0] == D(2019, 3, 16)  # March 17, 2019 was a Sunday
+    assert first(rule, 2015)[0] == D(2015, 3, 17)
+
+
+def test_feb_29_only_in_leap_years():
+    assert [s for s, _ in Rule(FixedDate(2, 29)).spans(2023, 2025)] == [D(2024, 2, 29)]
+
+
+def test_fifth_weekday_missing_in_short_months_is_skipped():
+    # A 5th Monday of February exists only in some years (2016 has one: Feb 29).
+    assert [s for s, _ in Rule(NthWeekday(2, 0, 5)).spans(2015, 2017)] == [D(2016, 2, 29)]
+
+
+def near(day: dt.date, expected: dt.date, tolerance: int = 1) -> bool:
+    return abs((day - expected).days) <= tolerance
+
+
+def test_ramadan_start_2015_and_2026_and_its_length():
+    ramadan = Rule(HijriDate(9, 1), days=None)
+    s15, e15 = first(ramadan, 2015)
+    assert near(s15, D(2015, 6, 18))
+    assert 29 <= (e15 - s15).days + 1 <= 30
+    assert near(first(ramadan, 2026)[0], D(2026, 2, 18))
+
+
+def test_ramadan_begins_twice_in_2030():
+    starts = [s for s, _ in Rule(HijriDate(9, 1), days=None).spans(2030, 2030)]
+    assert len(starts) == 2
+    assert near(starts[0], D(2030, 1, 5)) and near(starts[1], D(2030, 12, 26))
+
+
+def test_eid_al_fitr_2015_and_eid_al_adha_2015():
+    s, e = first(Rule(HijriDate(10, 1), days=3), 2015)
+    assert near(s, D(2015, 7, 17)) and (e - s).days == 2
+    assert near(first(Rule(HijriDate(12, 10)), 2015)[0], D(2015, 9, 23))
+
+
+def test_hijri_outside_the_supported_range_is_skipped_not_an_error():
+    assert Rule(HijriDate(9, 1), days=None).spans(2090, 2091) == []
+
+
+def test_shipped_calendar_religious_and_holiday_occurrences():
+    occ = Calendar.load().occurrences("2015-01-01", "2015-12-31", category=["religious", "holiday"])
+    by_name = {n: g for n, g in occ.groupby("name")}
+    ramadan = by_name["Ramadan"].iloc[0]
+    assert near(ramadan["start"].date(), D(2015, 6, 18))
+    assert ramadan["hours"] == tuple(range(17, 24))
+    assert near(by_name["Eid al-Fitr"].iloc[0]["start"].date(), D(2015, 7, 17))
+    assert by_name["Thanksgiving Day"].iloc[0]["start"] == dt.datetime(2015, 11, 26)
+    # observed days come from the holidays package: July 4, 2015 was a Saturday
+    assert by_name["Independence Day (observed)"].iloc[0]["start"] == dt.datetime(2015, 7, 3)
+    assert "Susan B. Anthony Day" not in by_name  # excluded in the YAML
+
+
+@pytest.mark.parametrize(
+    ("name", "year", "expected"),
+    [
+        ("NYC Marathon", 2015, D(2015, 11, 1)),
+        ("Macy's Thanksgiving Day Parade", 2015, D(2015, 11, 26)),
+        ("NYC Pride March", 2015, D(2015, 6, 28)),
+        ("St Patrick's Day Parade", 2024, D(2024, 3, 16)),
+        ("Rockefeller Center Christmas Tree Lighting", 2024, D(2024, 12, 4)),
+        ("Memorial Day", 2026, D(2026, 5, 25)),
+        ("West Indian American Day Carnival Parade", 2015, D(2015, 9, 7)),
+    ],
+)
+def test_shipped_calendar_known_dates(name: str, year: int, expected: dt.date):
+    occ = Calendar.load().occurrences(f"{year}-01-01", f"{year}-12-31")
+    days = [t.date() for t in occ.loc[occ["name"] == name, "start"]]
+    assert expected in days
+
+
+def test_cancelled_years_are_skipped():
+    occ = Calendar.load().occurrences("2020-01-01", "2020-12-31", category="event")
+    assert "NYC Marathon" not in set(occ["name"])
+    occ19 = Calendar.load().occurrences("2019-01-01", "2019-12-31", category="event")
+    assert "NYC Marathon" in set(occ19["name"])
