@@ -22,7 +22,7 @@ How detection works, and why:
   and compares across series of different sizes.
 * **Daylight saving.** Hours that do not exist or occur twice in New York wall-clock time
   are never flagged (the loader fills them); daily values of 23- and 25-hour days are
-  compared with an expectation scaled by the day's hours when values are sums.
+  compared with a band widened by the gained or lost hour when values are sums.
 """
 
 from __future__ import annotations
@@ -435,8 +435,11 @@ def flag_points(
         index=points.index,
     )
     if freq == "D" and agg == "sum" and len(out):
+        # a 23-hour day may lose up to an hour of volume, a 25-hour day gain one: the band
+        # widens on the side of that hour (whose share of the day is unknown at daily grain)
         scale = hours_in_day(out.index) / 24.0
-        out[["expected", "lo", "hi"]] = out[["expected", "lo", "hi"]].mul(scale, axis=0)
+        out["lo"] = out["lo"] * np.minimum(scale, 1.0)
+        out["hi"] = out["hi"] * np.maximum(scale, 1.0)
     above = out["actual"] > out["hi"]
     below = out["actual"] < out["lo"]
     excess = np.where(
@@ -953,9 +956,9 @@ def check(
     s = parse_timestamp(since, "--since")
     ds = resolve_dataset(data, **data_kwargs)
     last = ds.frame["ds"].max() if len(ds.frame) else s
-    u = parse_range(s, until if until is not None else last, ("--since", "--until"))[1]
     if s > last:
         raise InputError(f"--since {s} is after the last timestamp of the data ({last})")
+    u = parse_range(s, until if until is not None else last, ("--since", "--until"))[1]
     level, model = check_level(level), check_model(model)
     cal = resolve_calendar(calendar, weather)
     agg = data_kwargs.get("agg") or "sum"

@@ -49,7 +49,8 @@ def _png_bytes(fig: Any) -> bytes:
 
 def safe_name(name: str) -> str:
     """A file name built from a series label: only letters, digits, ``-``, ``_`` and ``.``."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip("._")
     return cleaned[:100] or "figure"
 
 

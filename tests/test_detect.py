@@ -1,0 +1,379 @@
+"""detect / check / expect on small synthetic hourly series with injected shocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from juno_forecast.cli import main
+from juno_forecast.detect import (
+    RobustBaseline,
+    build_incidents,
+    check,
+    detect,
+    expect,
+    explain,
+    find_runs,
+    flag_points,
+    rolling_expectation,
+)
+
+CAL_YAML = """
+events:
+  - name: Test parade
+    category: event
+    date: {day}
+    zones: [Manhattan]
+    effect: {{trips: -0.4}}
+  - name: Evening concert
+    category: event
+    date: {other}
+    hours: [19, 20, 21]
+"""
+
+
+def hourly_frame(
+    start: str = "2015-10-05", weeks: int = 5, zones=("Manhattan", "Bronx"), seed: int = 0
+) -> pd.DataFrame:
+    """Tidy hourly trips with a daily and weekly cycle and Poisson noise (naive NY wall-clock)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range(start, periods=weeks * 7 * 24, freq="h")
+    hour, dow = ds.hour.to_numpy(), ds.dayofweek.to_numpy()
+    shape = 1.0 + 0.8 * np.sin((hour - 9) / 24 * 2 * np.pi) + 0.25 * (dow >= 4)
+    frames = []
+    for i, z in enumerate(zones):
+        lam = (400 if i == 0 else 120) * shape
+        frames.append(
+            pd.DataFrame(
+                {"zone": z, "metric": "trips", "ds": ds, "y": rng.poisson(lam).astype(float)}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def shock(df: pd.DataFrame, zone: str, start: str, hours: int, factor: float) -> pd.DataFrame:
+    out = df.copy()
+    t0 = pd.Timestamp(start)
+    m = (out["zone"] == zone) & (out["ds"] >= t0) & (out["ds"] < t0 + pd.Timedelta(hours=hours))
+    out.loc[m, "y"] = np.round(out.loc[m, "y"] * factor)
+    return out
+
+
+@pytest.fixture
+def calendar_file(tmp_path):
+    path = tmp_path / "cal.yaml"
+    path.write_text(CAL_YAML.format(day="2015-11-04", other="2015-11-05"))
+    return str(path)
+
+
+def _run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return int(exc.value.code), out.out, out.err
+
+
+def _write(df: pd.DataFrame, tmp_path, name: str = "trips.csv") -> str:
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return str(path)
+
+
+# ------------------------------------------------------------------- unit pieces
+
+
+def test_runs_bridge_one_gap_and_split_directions():
+    flags = np.array([1, 1, 0, 1, 0, 0, 1, 1], dtype=bool)
+    direction = np.array(["below", "below", "", "below", "", "", "above", "above"])
+    assert find_runs(flags, direction, max_gap=1) == [(0, 3), (6, 7)]
+    assert find_runs(flags, direction, max_gap=0) == [(0, 1), (3, 3), (6, 7)]
+
+
+def test_severity_grows_with_size_and_duration():
+    idx = pd.date_range("2015-03-02", periods=48, freq="h")
+    pts = pd.DataFrame(
+        {
+            "actual": 100.0,
+            "yhat": 100.0,
+            "lo_80": 90.0,
+            "hi_80": 110.0,
+            "lo_95": 80.0,
+            "hi_95": 120.0,
+        },
+        index=idx,
+    )
+    pts.iloc[2:5, 0] = 50.0  # 3 hours at -50%
+    pts.iloc[10:13, 0] = 20.0  # 3 hours at -80%: larger
+    pts.iloc[20:28, 0] = 50.0  # 8 hours at -50%: longer
+    inc = build_incidents(flag_points(pts, 0.95, "h"), "trips", min_points=3)
+    sev = dict(zip(inc["start"].dt.hour.tolist(), inc["severity"], strict=True))
+    assert len(inc) == 3
+    assert sev[10] > sev[2] and sev[20] > sev[2]
+    assert inc.loc[inc["start"] == idx[10], "deviation_pct"].iloc[0] == pytest.approx(-80.0)
+    assert set(inc["direction"]) == {"below"}
+
+
+def test_explanation_respects_hours_zone_and_notes_larger_effect():
+    idx = pd.date_range("2015-03-02", periods=48, freq="h")
+    pts = pd.DataFrame(
+        {
+            "actual": 100.0,
+            "yhat": 100.0,
+            "lo_80": 90.0,
+            "hi_80": 110.0,
+            "lo_95": 80.0,
+            "hi_95": 120.0,
+        },
+        index=idx,
+    )
+    pts.iloc[8:12, 0] = 20.0  # 08:00-11:00 on 2 March, -80%
+    inc = build_incidents(flag_points(pts, 0.95, "h"), "trips", {"zone": "Bronx"}, min_points=3)
+    day = pd.Timestamp("2015-03-02")
+    occ = pd.DataFrame(
+        [
+            {
+                "name": "Storm",
+                "start": day,
+                "end": day,
+                "window_start": day,
+                "window_end": day,
+                "hours": (),
+                "metrics": (),
+                "zones": (),
+                "effect": {"trips": -0.3},
+            },
+            {
+                "name": "Evening only",
+                "start": day,
+                "end": day,
+                "window_start": day,
+                "window_end": day,
+                "hours": (19, 20),
+                "metrics": (),
+                "zones": (),
+                "effect": {},
+            },
+            {
+                "name": "Manhattan only",
+                "start": day,
+                "end": day,
+                "window_start": day,
+                "window_end": day,
+                "hours": (),
+                "metrics": (),
+                "zones": ("Manhattan",),
+                "effect": {},
+            },
+            {
+                "name": "Drivers only",
+                "start": day,
+                "end": day,
+                "window_start": day,
+                "window_end": day,
+                "hours": (),
+                "metrics": ("drivers_online",),
+                "zones": (),
+                "effect": {},
+            },
+        ]
+    )
+    out = explain(inc, occ, {"zone": "Bronx"}, "h")
+    assert out["explained_by"].tolist() == ["Storm"]
+    assert "larger than expected (-80% vs -30%)" in out["note"].iloc[0]
+
+
+# ------------------------------------------------------------------- end to end
+
+
+def test_shock_on_ordinary_date_is_unexplained_and_check_exits_1(tmp_path, calendar_file, capsys):
+    df = shock(hourly_frame(), "Manhattan", "2015-11-03 09:00", 5, 0.4)
+    inc = detect(df, "2015-11-02", "2015-11-08", calendar=calendar_file, by=["zone"])
+    hit = inc[
+        (inc["zone"] == "Manhattan")
+        & (inc["start"] <= "2015-11-03 13:00")
+        & (inc["end"] >= "2015-11-03 09:00")
+    ]
+    assert len(hit) == 1
+    row = hit.iloc[0]
+    assert row["direction"] == "below" and row["explained_by"] == ""
+    assert -70 < row["deviation_pct"] < -45
+    assert inc.index[inc["start"] == row["start"]][0] == 0  # unexplained and most severe: first
+    path = _write(df, tmp_path)
+    code, out, _ = _run_cli(
+        [
+            "check",
+            path,
+            "--by",
+            "zone",
+            "--since",
+            "2015-11-03",
+            "--until",
+            "2015-11-03 23:00",
+            "--calendar",
+            calendar_file,
+        ],
+        capsys,
+    )
+    assert code == 1
+    assert "UNEXPLAINED deviation  metric=trips zone=Manhattan" in out
+
+
+def test_shock_on_event_date_is_explained_and_check_exits_0(tmp_path, calendar_file, capsys):
+    df = shock(hourly_frame(), "Manhattan", "2015-11-04 09:00", 5, 0.4)
+    inc = detect(df, "2015-11-02", "2015-11-08", calendar=calendar_file, by=["zone"])
+    hit = inc[
+        (inc["zone"] == "Manhattan") & (inc["start"].dt.date == pd.Timestamp("2015-11-04").date())
+    ]
+    assert len(hit) == 1 and hit.iloc[0]["explained_by"] == "Test parade"
+    res = check(df, "2015-11-04", "2015-11-04 23:00", calendar=calendar_file, by=["zone"])
+    verdict = res.verdicts.set_index("zone")["verdict"]
+    assert verdict["Manhattan"] == "explained deviation"
+    path = _write(df, tmp_path)
+    code, out, _ = _run_cli(
+        [
+            "check",
+            path,
+            "--by",
+            "zone",
+            "--since",
+            "2015-11-04",
+            "--until",
+            "2015-11-04 23:00",
+            "--calendar",
+            calendar_file,
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert '"verdict": "explained deviation"' in out and "Test parade" in out
+
+
+def test_shock_in_other_zone_is_not_explained_by_scoped_event(calendar_file):
+    df = shock(hourly_frame(), "Bronx", "2015-11-04 09:00", 5, 0.3)
+    inc = detect(df, "2015-11-04", "2015-11-04", calendar=calendar_file, by=["zone"])
+    bronx = inc[inc["zone"] == "Bronx"]
+    assert len(bronx) == 1 and bronx.iloc[0]["explained_by"] == ""
+
+
+def test_event_hours_limit_explanation(calendar_file):
+    # a morning shock on the evening-concert day is not explained by the concert
+    df = shock(hourly_frame(), "Bronx", "2015-11-05 08:00", 4, 0.3)
+    inc = detect(df, "2015-11-05", "2015-11-05", calendar=calendar_file, by=["zone"])
+    assert len(inc) == 1 and inc.iloc[0]["explained_by"] == ""
+    df = shock(hourly_frame(), "Bronx", "2015-11-05 18:00", 4, 0.3)
+    inc = detect(df, "2015-11-05", "2015-11-05", calendar=calendar_file, by=["zone"])
+    assert len(inc) == 1 and inc.iloc[0]["explained_by"] == "Evening concert"
+
+
+def test_no_look_ahead():
+    y = hourly_frame(zones=("Manhattan",)).set_index("ds")["y"].asfreq("h")
+    start, end = pd.Timestamp("2015-11-02"), pd.Timestamp("2015-11-05 23:00")
+    clean = rolling_expectation(y, start, end, lambda: RobustBaseline("h"))
+    for day in pd.date_range(start, end.normalize(), freq="D"):
+        garbage = y.copy()
+        after = garbage.index >= day + pd.Timedelta(days=1)
+        garbage[after] = np.random.default_rng(1).uniform(0, 1e6, after.sum())
+        got = rolling_expectation(garbage, start, end, lambda: RobustBaseline("h"))
+        sel = clean.index.normalize() == day
+        pd.testing.assert_frame_equal(
+            got.loc[sel, ["yhat", "lo_95", "hi_95"]], clean.loc[sel, ["yhat", "lo_95", "hi_95"]]
+        )
+        later = clean.index >= day + pd.Timedelta(days=1)
+        assert (got.loc[later, "actual"] != clean.loc[later, "actual"]).all()
+    # the same garbage in the weeks *before* a day does move it: the test can fail
+    garbage = y.copy()
+    before = (garbage.index >= start - pd.Timedelta(days=15)) & (garbage.index < start)
+    garbage[before] = garbage[before] * 3
+    got = rolling_expectation(garbage, start, end, lambda: RobustBaseline("h"))
+    assert not np.allclose(got["yhat"], clean["yhat"])
+
+
+def test_dst_days_and_a_missing_hour_are_not_incidents(tmp_path):
+    # fall back 2015-11-01: 01:00 appears twice; spring forward 2016-03-13: 02:00 absent
+    fall = hourly_frame("2015-09-07", weeks=9, zones=("Manhattan",))
+    fall = pd.concat([fall, fall[fall["ds"] == "2015-11-01 01:00"]], ignore_index=True)
+    spring = hourly_frame("2016-01-11", weeks=10, zones=("Manhattan",), seed=3)
+    spring = spring[spring["ds"] != "2016-03-13 02:00"]
+    for df, day in ((fall, "2015-11-01"), (spring, "2016-03-13")):
+        path = _write(df, tmp_path)
+        inc = detect(path, day, day, calendar="none", by=["zone"], freq="h")
+        assert inc.empty, inc
+        week_before = str((pd.Timestamp(day) - pd.Timedelta(days=6)).date())
+        inc = detect(path, week_before, day, calendar="none", by=["zone"], freq="D")
+        assert inc.empty, inc  # 25- and 23-hour days: band widened by the hour
+    # one hour missing inside an hourly series of counts
+    gap = hourly_frame("2015-09-07", weeks=9, zones=("Manhattan",))
+    path = _write(gap[gap["ds"] != "2015-10-30 15:00"], tmp_path)
+    assert detect(path, "2015-10-30", "2015-10-30", calendar="none", by=["zone"], freq="h").empty
+    # ...while a real three-hour drop the same day is found
+    path = _write(shock(gap, "Manhattan", "2015-10-30 14:00", 3, 0.4), tmp_path)
+    assert (
+        len(detect(path, "2015-10-30", "2015-10-30", calendar="none", by=["zone"], freq="h")) == 1
+    )
+
+
+def test_expect_carries_events_and_ranges(calendar_file):
+    df = hourly_frame()
+    out = expect(
+        df, "2015-11-04", "2015-11-05 23:00", model="naive", calendar=calendar_file, by=["zone"]
+    )
+    assert len(out) == 2 * 48
+    assert (out["lo_95"] <= out["yhat"]).all() and (out["yhat"] <= out["hi_95"]).all()
+    man = out[out["zone"] == "Manhattan"].set_index("ds")
+    assert "Test parade" in man.loc["2015-11-04 10:00", "events"]
+    assert "Test parade" not in out[out["zone"] == "Bronx"]["events"].str.cat()
+    base = expect(
+        df, "2015-11-04", "2015-11-04 23:00", model="baseline", calendar=calendar_file, by=["zone"]
+    )
+    assert base[base["zone"] == "Manhattan"]["events"].str.contains("Test parade").all()
+
+
+def test_detect_with_a_forecasting_model_finds_the_shock(calendar_file):
+    df = shock(hourly_frame(), "Manhattan", "2015-11-04 09:00", 5, 0.4)
+    inc = detect(df, "2015-11-04", "2015-11-04", model="naive", calendar=calendar_file, by=["zone"])
+    man = inc[inc["zone"] == "Manhattan"]
+    assert len(man) >= 1 and man.iloc[0]["explained_by"] == "Test parade"
+    assert (man["start"] <= pd.Timestamp("2015-11-04 13:00")).all()
+
+
+# ------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["detect", "{data}", "--start", "2015-02-30", "--end", "2015-11-05"], "--start"),
+        (["detect", "{data}", "--start", "2015-11-06", "--end", "2015-11-05"], "after --end"),
+        (["detect", "{missing}", "--start", "2015-11-04", "--end", "2015-11-05"], "no such file"),
+        (
+            [
+                "detect",
+                "{data}",
+                "--start",
+                "2015-11-04",
+                "--end",
+                "2015-11-05",
+                "--model",
+                "magic",
+            ],
+            "unknown model",
+        ),
+        (
+            ["detect", "{data}", "--start", "2015-11-04", "--end", "2015-11-05", "--level", "1.5"],
+            "--level",
+        ),
+        (["check", "{data}", "--since", "2031-01-01"], "after the last timestamp"),
+        (["check", "{data}", "--since", "yesterday-ish"], "--since"),
+        (["expect", "{data}", "--start", "2015-11-10", "--end", "2015-11-09"], "after --end"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, needle):
+    data = _write(hourly_frame(weeks=3, zones=("Bronx",)), tmp_path)
+    args = [a.format(data=data, missing=str(tmp_path / "nope.csv")) for a in argv]
+    code, out, err = _run_cli([*args, "--by", "zone", "--calendar", "none"], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in err

@@ -1,0 +1,129 @@
+"""report(): a self-contained HTML file (valid, every image embedded) and a Markdown twin."""
+
+from __future__ import annotations
+
+import base64
+from html.parser import HTMLParser
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from juno_forecast.report import report, safe_name
+
+VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+
+class _Checker(HTMLParser):
+    """Collects <img> sources and checks that tags are properly nested."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.imgs, self.errors, self.text = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.imgs.append(dict(attrs))
+        elif tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _incidents():
+    return pd.DataFrame(
+        [
+            {
+                "zone": "Bronx",
+                "metric": "trips",
+                "start": pd.Timestamp("2015-01-27 08:00"),
+                "end": pd.Timestamp("2015-01-27 12:00"),
+                "peak_ds": pd.Timestamp("2015-01-27 09:00"),
+                "direction": "below",
+                "actual": 10.0,
+                "expected": 40.0,
+                "lo": 30.0,
+                "hi": 50.0,
+                "deviation_pct": -75.0,
+                "severity": 3.0,
+                "explained_by": "Blizzard",
+                "note": "",
+            },
+            {
+                "zone": "../../etc",
+                "metric": "trips",
+                "start": pd.Timestamp("2015-02-03 09:00"),
+                "end": pd.Timestamp("2015-02-03 13:00"),
+                "peak_ds": pd.Timestamp("2015-02-03 10:00"),
+                "direction": "above",
+                "actual": 90.0,
+                "expected": 40.0,
+                "lo": 30.0,
+                "hi": 50.0,
+                "deviation_pct": 125.0,
+                "severity": 2.0,
+                "explained_by": "",
+                "note": "<b>x</b>",
+            },
+        ]
+    )
+
+
+def _figure(title):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [1, 3, 2])
+    ax.set_title(title)
+    return fig
+
+
+def test_html_is_valid_and_every_image_is_an_embedded_png(tmp_path):
+    figs = {"metric=trips zone=Bronx": _figure("a"), "metric=trips zone=../../etc": _figure("b")}
+    html_path, md_path = report(_incidents(), figs, tmp_path / "out", title="Nightly <test>")
+    checker = _Checker()
+    checker.feed(html_path.read_text())
+    checker.close()
+    assert checker.errors == [] and checker.stack == []
+    assert len(checker.imgs) == 2
+    for img in checker.imgs:
+        assert img["src"].startswith("data:image/png;base64,")
+        png = base64.b64decode(img["src"].split(",", 1)[1], validate=True)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+    text = "".join(checker.text)
+    assert "Nightly <test>" in text and "<b>x</b>" in text  # escaped, shown as text
+    # unexplained first
+    assert (
+        text.index("Unexplained incidents (1)")
+        < text.index("../../etc")
+        < text.index("Explained by the calendar (1)")
+    )
+    assert text.index("Explained by the calendar (1)") < text.index("Blizzard")
+
+
+def test_markdown_twin_and_safe_figure_files(tmp_path):
+    figs = {"metric=trips zone=../../etc": _figure("b")}
+    _, md_path = report(_incidents(), figs, tmp_path, title="Run")
+    md = md_path.read_text()
+    assert md.startswith("# Run")
+    assert "| incidents | 2 |" in md and "| unexplained | 1 |" in md
+    assert md.index("## Unexplained incidents (1)") < md.index("## Explained by the calendar (1)")
+    name = safe_name("metric=trips zone=../../etc") + ".png"
+    assert "/" not in name and ".." not in name
+    assert f"]({name})" in md and (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "report.html", "report.md"])
+
+
+def test_empty_report(tmp_path):
+    cols = list(_incidents().columns)
+    html_path, md_path = report(pd.DataFrame(columns=cols), None, tmp_path)
+    assert "Unexplained incidents (0)" in html_path.read_text()
+    assert "| incidents | 0 |" in md_path.read_text()
