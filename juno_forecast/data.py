@@ -55,6 +55,7 @@ value is always a gap. Notes on filled steps go to ``Dataset.notes``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,10 @@ class Dataset:
         ``keys=None`` takes every column other than the time, value and metric
         columns as a key (so a tidy frame from another Dataset round-trips).
         """
+        if not isinstance(df, pd.DataFrame):
+            raise InputError(f"{source}: expected a DataFrame, got {type(df).__name__}")
+        if time_col not in df.columns and df.index.name == time_col:
+            df = df.reset_index()
         if keys is None:
             skip = {time_col, value_col, metric_col}
             keys = tuple(c for c in df.columns if c not in skip)
@@ -174,7 +179,7 @@ def load_data(
     value_col: str = "y",
     metric_col: str = "metric",
     metric: str | None = None,
-    by: Sequence[str] = (),
+    by: Sequence[str] | str | None = (),
     freq: str | None = None,
     agg: str = "sum",
     *,
@@ -191,11 +196,41 @@ def load_data(
     See the module docstring for DST, gaps and duplicates.
     """
     opts = _Options.make(
-        time_col, value_col, metric_col, metric, tuple(by), freq, agg, fill, min_length, max_gap
+        time_col, value_col, metric_col, metric, _as_keys(by), freq, agg, fill, min_length, max_gap
     )
     path = Path(path)
     raw, row_word, first_row = _read_table(path, opts)
     return _build(raw, opts, str(path), row_word=row_word, first_row=first_row)
+
+
+def as_dataset(data: Dataset | pd.DataFrame | str | Path, **data_kwargs: object) -> Dataset:
+    """A Dataset from a Dataset (as is), a tidy DataFrame or a file path.
+
+    ``data_kwargs`` are :func:`load_data`'s (``by`` becomes the keys of a
+    DataFrame; without ``by`` a DataFrame's non-time/value/metric columns are
+    its keys). Arguments that are ``None`` are left at their defaults, so the
+    CLI's unset flags can be passed through.
+    """
+    kwargs = {k: v for k, v in data_kwargs.items() if v is not None}
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, pd.DataFrame):
+        by = _as_keys(kwargs.pop("by", ()))
+        return Dataset.from_frame(data, keys=by or None, **kwargs)  # type: ignore[arg-type]
+    if isinstance(data, str | os.PathLike):
+        return load_data(data, **kwargs)  # type: ignore[arg-type]
+    raise InputError(
+        f"data: expected a file path, a Dataset or a DataFrame, got {type(data).__name__}"
+    )
+
+
+def _as_keys(by: Sequence[str] | str | None) -> tuple[str, ...]:
+    """``by`` as a tuple of column names; a string may be comma-separated."""
+    if by is None:
+        return ()
+    if isinstance(by, str):
+        return tuple(b.strip() for b in by.split(",") if b.strip())
+    return tuple(by)
 
 
 # ---------------------------------------------------------------- options

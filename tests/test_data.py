@@ -462,3 +462,78 @@ def test_series_label() -> None:
     assert series_label("trips", {"borough": "Bronx"}) == "metric=trips borough=Bronx"
     assert series_label("trips", {"zone": "JFK", "base": "B1"}) == "metric=trips zone=JFK base=B1"
     assert series_label("trips", {}) == "metric=trips"
+
+
+# ---------------------------------------------------------------- more DST and API cases
+
+
+def test_fall_back_stamp_three_times_is_a_series_problem(tmp_path: Path) -> None:
+    df = pd.concat([fall_back_frame(120.0), fall_back_frame(130.0).tail(1)], ignore_index=True)
+    path = write_csv(tmp_path, df)
+    with pytest.raises(InputError) as err:
+        load_data(path, min_length=24)
+    assert str(err.value).endswith(
+        "column 'ds': 2015-11-01 01:00:00 appears more than twice (line 171, line 338, line 339); "
+        "the repeated fall-back hour can appear at most twice"
+    )
+
+
+def test_naive_spring_forward_without_0200_interpolates_counts_not_zero(tmp_path: Path) -> None:
+    df = hourly("2015-03-02", 14 * 24, np.arange(14 * 24, dtype=float), metric="trips")
+    df = df[df["ds"] != pd.Timestamp("2015-03-08 02:00")]
+    ds = load_data(write_csv(tmp_path, df), min_length=24)  # agg=sum: absent hours are zeros...
+    y = ds.frame.set_index("ds")["y"]
+    assert y[pd.Timestamp("2015-03-08 02:00")] == 146.0  # ...but not the hour that does not exist
+    assert [n.message.split(": ", 1)[1] for n in ds.notes] == [
+        "1 nonexistent spring-forward hour(s) interpolated"
+    ]
+
+
+def test_parquet_datetime_columns_naive_and_tz_aware(tmp_path: Path) -> None:
+    naive = hourly("2015-10-28", 7 * 24, 5.0, metric="trips")
+    naive.to_parquet(tmp_path / "naive.parquet")
+    assert load_data(tmp_path / "naive.parquet", min_length=24).frame["y"].eq(5.0).all()
+    utc = pd.date_range("2015-10-28 04:00", periods=7 * 24, freq="h", tz="UTC")
+    aware = pd.DataFrame({"metric": "trips", "ds": utc, "y": 5.0})
+    aware.to_parquet(tmp_path / "aware.parquet")
+    y = load_data(tmp_path / "aware.parquet", min_length=24).frame.set_index("ds")["y"]
+    assert y.index[0] == pd.Timestamp("2015-10-28 00:00")  # New York wall clock
+    assert len(y[y.index.normalize() == "2015-11-01"]) == 24 and (y == 5.0).all()
+
+
+def test_as_dataset_accepts_dataset_frame_and_path(tmp_path: Path) -> None:
+    from juno_forecast.data import as_dataset
+
+    df = pd.concat(
+        [hourly("2025-01-06", 48, float(i), zone=z, metric="trips") for i, z in enumerate("AB")]
+    )
+    path = write_csv(tmp_path, df)
+    from_path = as_dataset(path, by=["zone"], freq=None, metric=None, min_length=24)
+    from_frame = as_dataset(df, by=("zone",), min_length=24)
+    inferred = as_dataset(df, min_length=24)  # keys from the columns
+    pd.testing.assert_frame_equal(from_path.frame, from_frame.frame)
+    pd.testing.assert_frame_equal(inferred.frame, from_frame.frame)
+    assert as_dataset(from_path) is from_path
+    assert load_data(path, by="zone", min_length=24).keys == ("zone",)
+    with pytest.raises(InputError, match="expected a file path, a Dataset or a DataFrame, got int"):
+        as_dataset(3)
+
+
+def test_from_frame_takes_ds_from_the_index_and_names_rows() -> None:
+    df = hourly("2025-01-06", 48, 1.0, metric="trips").set_index("ds")
+    assert len(Dataset.from_frame(df, min_length=24).frame) == 48
+    bad = hourly("2025-01-06", 48, 1.0, metric="trips").astype({"y": object})
+    bad.loc[9, "y"] = "n/a?"
+    with pytest.raises(InputError) as err:  # its only series fails
+        Dataset.from_frame(bad, min_length=24, source="my frame")
+    assert str(err.value) == (
+        "my frame: no usable series: metric=trips: my frame: column 'y': non-numeric value 'n/a?' at row 10"
+    )
+
+
+def test_empty_key_value_and_na_key_stay_distinct(tmp_path: Path) -> None:
+    df = pd.concat(
+        [hourly("2025-01-06", 48, 1.0, borough=b, metric="trips") for b in ("NA", "", "N/A")]
+    )
+    ds = load_data(write_csv(tmp_path, df), by=("borough",), min_length=24)
+    assert sorted(ds.frame["borough"].unique()) == ["", "N/A", "NA"]
