@@ -39,7 +39,7 @@ def _holiday_days(
     out = []
     for day in sorted(table):
         for name in table.get_list(day):
-            out.append((day, base_name(name) if name.endswith(OBSERVED_SUFFIX) else name))
+            out.append((day, base_name(name)))
     return tuple(out)
 
 

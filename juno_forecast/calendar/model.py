@@ -120,7 +120,8 @@ class Calendar:
         return not self.events and self.spec.holidays is None
 
     def counts(self) -> dict[str, int]:
-        """Events per category in the file (+ weather found); holidays counted per name."""
+        """Events per category in the file (+ weather found); public holidays are counted
+        once per distinct name they take in 2014-2030 (the years the shipped file covers)."""
         out: dict[str, int] = {}
         for e in self.events:
             out[e.category] = out.get(e.category, 0) + 1
@@ -142,7 +143,9 @@ class Calendar:
         """Occurrences overlapping ``[start, end]`` (event days or window; a step from its start on).
 
         ``category`` keeps one or several categories; ``metric`` and ``keys`` (a
-        series' key values) keep the events whose scope covers that series.
+        series' key values) keep the events whose scope covers that series: an
+        event with zones applies when one of the key values is among them (a
+        series with no keys, the whole city, gets every event).
         Columns: see ``OCCURRENCE_COLUMNS`` (ARCHITECTURE.md, "Calendar").
         """
         lo, hi = _day(start, "start"), _day(end, "end")
@@ -158,7 +161,7 @@ class Calendar:
             out = out[out["category"].isin(cats)]
         if metric is not None:
             out = out[out["metrics"].map(lambda m: not m or metric in m)]
-        if keys is not None:
+        if keys:  # a series without keys is the whole city: every zone's events apply
             values = {str(v) for v in keys.values()}
             out = out[out["zones"].map(lambda z: not z or bool(values & set(z)))]
         return out.reset_index(drop=True)
