@@ -61,7 +61,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -78,13 +77,8 @@ MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None
 #: default minimum number of steps to forecast: two weeks of hours, eight weeks of days
 MIN_LENGTH = {"h": 14 * 24, "D": 8 * 7}
 DEFAULT_MAX_GAP = 3
-_STEP = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
 _UNIT = {"h": "hour", "D": "day"}
 _OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
-
-Freq = Literal["h", "D"]
-Agg = Literal["sum", "mean"]
-Fill = Literal["auto", "zero", "interpolate"]
 
 
 @dataclass(frozen=True)
