@@ -126,6 +126,12 @@ class Dataset:
             )
             yield metric, values, y
 
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.n_series} series, freq={self.freq!r}, keys={self.keys!r}, "
+            f"{len(self.frame)} rows, {len(self.problems)} problems, source={self.source!r})"
+        )
+
     @property
     def n_series(self) -> int:
         """How many series survived the checks."""

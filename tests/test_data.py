@@ -537,3 +537,10 @@ def test_empty_key_value_and_na_key_stay_distinct(tmp_path: Path) -> None:
     )
     ds = load_data(write_csv(tmp_path, df), by=("borough",), min_length=24)
     assert sorted(ds.frame["borough"].unique()) == ["", "N/A", "NA"]
+
+
+def test_repr_is_a_short_summary(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, hourly("2025-01-06", 48, metric="trips"))
+    assert repr(load_data(path, min_length=24)) == (
+        f"Dataset(1 series, freq='h', keys=(), 48 rows, 0 problems, source='{path}')"
+    )
