@@ -26,16 +26,18 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ..errors import InputError, JunoError
 from .config import BatchConfig, load_config
 from .engine import TaskOutcome, run_tasks
+from .figures import write_report
 from .prom import bands_text
 from .rundir import atomic_run_dir
 
@@ -78,16 +80,10 @@ class NightlyResult:
 
 @functools.lru_cache(maxsize=4)
 def load_calendar(spec: str | None, weather: str | None) -> Any:
-    """The calendar of a task: None = shipped, else a path; cached per process.
-
-    ``"none"`` (calendar knowledge off) gives None, which forecasting and
-    detection read as "no events".
-    """
-    if spec == "none":
-        return None
+    """The calendar of a task: None = shipped, ``"none"`` = empty, else a path; cached per process."""
     from ..calendar import Calendar
 
-    cal = Calendar.load(spec)
+    cal = Calendar.empty() if spec == "none" else Calendar.load(spec)
     return cal.with_weather(weather) if weather else cal
 
 
@@ -99,11 +95,19 @@ def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
     it never raises for a problem of the series itself.
     """
     t0 = time.perf_counter()
-    result: dict[str, Any] = {"series": task["series"], "n_obs": int(len(task["y"]))}
+    result: dict[str, Any] = {
+        "series": task["series"],
+        "metric": task["metric"],
+        "keys": task["keys"],
+        "n_obs": int(len(task["y"])),
+    }
     try:
-        cal = load_calendar(task["calendar"], task["weather"])
-        result["forecast"] = _forecast(task, cal)
-        result["incidents"] = _detect(task, cal)
+        # one BLAS/OpenMP thread per worker: the engine parallelizes by process, and
+        # nested threads on a few cores make the linear algebra several times slower
+        with threadpool_limits(1):
+            cal = load_calendar(task["calendar"], task["weather"])
+            result["forecast"] = _forecast(task, cal)
+            result["incidents"], result["points"] = _detect(task, cal)
         result["status"] = "ok"
     except JunoError as exc:  # SeriesError / InputError: the series' own problem
         result.update(status="failed", cause=_cause(str(exc), task["series"]))
@@ -150,25 +154,30 @@ def _with_keys(df: pd.DataFrame, task: dict[str, Any]) -> pd.DataFrame:
     return df
 
 
-def _detect(task: dict[str, Any], cal: Any) -> pd.DataFrame:
-    """Incidents of the series in ``[detect_start, forecast_start)`` (the last day by default)."""
-    from ..detect import detect
+def _detect(task: dict[str, Any], cal: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Incidents and banded points of the series in ``[detect_start, forecast_start)``.
 
-    y: pd.Series = task["y"]
-    frame = pd.DataFrame(
-        {**task["keys"], "metric": task["metric"], "ds": y.index, "y": y.to_numpy()}
-    )
+    Uses :func:`juno_forecast.detect.detect_series`: each day's expectation comes
+    only from the history before that day; incidents are explained by the calendar.
+    """
+    from ..detect import detect_series
+
     end = pd.Timestamp(task["forecast_start"]) - STEP[task["freq"]]
-    incidents = detect(
-        frame,
-        start=task["detect_start"],
-        end=end,
+    found = detect_series(
+        task["y"],
+        task["metric"],
+        task["keys"],
+        pd.Timestamp(task["detect_start"]),
+        end,
+        cal,
         level=task["level"],
-        calendar=cal if cal is not None else "none",
-        by=tuple(task["keys"]),
         freq=task["freq"],
+        agg=task["agg"],
+        seed=task["seed"],
     )
-    return _with_keys(incidents, task) if len(incidents) else incidents
+    inc = found.incidents
+    inc = inc.drop(columns=[c for c in inc.columns if str(c).startswith("_")])
+    return inc, found.points[["actual", "expected", "lo", "hi"]]
 
 
 # --------------------------------------------------------------------------- driver side
@@ -198,47 +207,51 @@ def build_tasks(
     datasets: list[Any], cfg: BatchConfig, as_of: pd.Timestamp
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Plain-data tasks per series, and records of series that cannot run at all."""
-    from ..data import series_label
-
-    cutoff = as_of + pd.Timedelta(days=1)
-    tasks, skipped = [], []
-    for ds in datasets:
-        step = STEP[ds.freq]
-        steps = max(1, -(-pd.Timedelta(cfg.horizon) // step))
+    tasks: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for ds, src in zip(datasets, cfg.data, strict=True):
         for metric, keys, y in ds.series():
-            label = series_label(metric, keys)
-            hist = y[y.index < cutoff]
-            if cfg.history:
-                hist = hist[hist.index >= cutoff - pd.Timedelta(cfg.history)]
-            if hist.dropna().empty:
-                skipped.append(
-                    _record(
-                        label,
-                        metric,
-                        keys,
-                        "failed",
-                        f"no data on or before the as-of date {as_of:%Y-%m-%d}",
-                    )
-                )
-                continue
-            tasks.append(
-                {
-                    "series": label,
-                    "metric": metric,
-                    "keys": dict(keys),
-                    "freq": ds.freq,
-                    "y": hist.rename(None),
-                    "model": cfg.model,
-                    "seed": cfg.seed,
-                    "calendar": cfg.calendar,
-                    "weather": cfg.weather,
-                    "steps": int(steps),
-                    "forecast_start": cutoff,
-                    "level": cfg.detect.level,
-                    "detect_start": max(cutoff - pd.Timedelta(cfg.detect.lookback), hist.index[0]),
-                }
-            )
+            task = _task(metric, keys, y, ds.freq, src.agg, cfg, as_of)
+            if isinstance(task, str):
+                skipped.append(_record(y.name, metric, keys, "failed", task))
+            else:
+                tasks.append(task)
     return tasks, skipped
+
+
+def _task(
+    metric: str,
+    keys: dict[str, str],
+    y: pd.Series,
+    freq: str,
+    agg: str,
+    cfg: BatchConfig,
+    as_of: pd.Timestamp,
+) -> dict[str, Any] | str:
+    """The task of one series (history cut at the end of the as-of day), or why there is none."""
+    cutoff = as_of + pd.Timedelta(days=1)
+    hist = y[y.index < cutoff]
+    if cfg.history:
+        hist = hist[hist.index >= cutoff - pd.Timedelta(cfg.history)]
+    if hist.dropna().empty:
+        return f"no data on or before the as-of date {as_of:%Y-%m-%d}"
+    steps = max(1, -(-pd.Timedelta(cfg.horizon) // STEP[freq]))
+    return {
+        "series": str(y.name),
+        "metric": metric,
+        "keys": dict(keys),
+        "freq": freq,
+        "agg": agg,
+        "y": hist.rename(None),
+        "model": cfg.model,
+        "seed": cfg.seed,
+        "calendar": cfg.calendar,
+        "weather": cfg.weather,
+        "steps": int(steps),
+        "forecast_start": cutoff,
+        "level": cfg.detect.level,
+        "detect_start": max(cutoff - pd.Timedelta(cfg.detect.lookback), hist.index[0]),
+    }
 
 
 def _record(
@@ -309,26 +322,58 @@ class _Progress:
             self.bar.close()
 
 
-def _collect(tasks: list[dict[str, Any]], outcomes: list[TaskOutcome]):
-    """Merge outcomes into (forecast frames, incident frames, series records)."""
-    forecasts, incidents, records = [], [], []
+@dataclass
+class _Collected:
+    """The merged outcomes of a run: ok results by series, status records, tables."""
+
+    results: dict[str, dict[str, Any]]
+    records: list[dict[str, Any]]
+    forecasts: pd.DataFrame
+    incidents: pd.DataFrame
+
+
+def _collect(
+    tasks: list[dict[str, Any]], outcomes: list[TaskOutcome], keys: list[str]
+) -> _Collected:
+    """Merge outcomes (in task order) into results, records and the two tables."""
+    results: dict[str, dict[str, Any]] = {}
+    records = []
     for task, outcome in zip(tasks, outcomes, strict=True):
         res = outcome.value if outcome.ok else {"status": "failed", "cause": outcome.error}
-        rec = _record(
-            task["series"],
-            task["metric"],
-            task["keys"],
-            res["status"],
-            res.get("cause"),
-            res.get("seconds", 0.0),
-            res.get("n_obs", len(task["y"])),
+        records.append(
+            _record(
+                task["series"],
+                task["metric"],
+                task["keys"],
+                res["status"],
+                res.get("cause"),
+                res.get("seconds", 0.0),
+                len(task["y"]),
+            )
         )
-        records.append(rec)
         if res["status"] == "ok":
-            forecasts.append(res["forecast"])
-            if len(res["incidents"]):
-                incidents.append(res["incidents"])
-    return forecasts, incidents, records
+            results[task["series"]] = res
+    fc = _concat(
+        [r["forecast"] for r in results.values()], [*keys, "metric", "ds", *BAND_COLUMNS, "events"]
+    )
+    inc = _concat(
+        [
+            r["incidents"].assign(series=label)
+            for label, r in results.items()
+            if len(r["incidents"])
+        ],
+        [*keys, "metric", "series", "explained_by"],
+    )
+    if len(inc):
+        unexplained = inc["explained_by"].fillna("").astype(str) == ""
+        inc = (
+            inc.assign(_u=~unexplained)
+            .sort_values(["_u", "severity"], ascending=[True, False], kind="stable")
+            .drop(columns="_u")
+        )
+    front = [c for c in [*keys, "metric"] if c in fc.columns]
+    fc = fc[front + [c for c in fc.columns if c not in front]]
+    return _Collected(results, records, fc.reset_index(drop=True), inc.reset_index(drop=True))
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -354,31 +399,78 @@ def run_nightly(
     engine: str | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    model: str | None = None,
     progress: bool | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> NightlyResult:
     """Run the nightly batch of ``config`` into ``out/<as-of>/`` (atomically).
 
     ``as_of`` defaults to the date of the last timestamp in the data. Engine
-    arguments override the config's. ``progress`` forces the bar on/off (default:
-    on when stderr is a terminal); ``echo`` receives plain log lines.
+    arguments and ``model`` override the config's. ``progress`` forces the bar
+    on/off (default: on when stderr is a terminal); ``echo`` receives log lines.
     """
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
     echo = echo or log.info
     cfg = config if isinstance(config, BatchConfig) else load_config(config)
     cfg = cfg.with_engine(engine, workers, scheduler)
+    if model is not None:
+        cfg = replace(cfg, model=_check_model(model))
     cal = load_calendar(cfg.calendar, cfg.weather)  # errors here stop the run (exit 2)
     datasets = load_sources(cfg)
     day = parse_as_of(as_of) or max(ds.frame["ds"].max() for ds in datasets).normalize()
     timings["load_s"] = time.perf_counter() - t_start
-
     tasks, skipped = build_tasks(datasets, cfg, day)
+    keys = _all_keys(datasets)
     echo(f"nightly: as-of {day:%Y-%m-%d}, {len(tasks)} series, engine {cfg.engine.name}")
-    t0 = time.perf_counter()
+    with atomic_run_dir(out, day) as tmp:  # from here on, a kill leaves no partial run
+        t0 = time.perf_counter()
+        got = _collect(tasks, _run(tasks, cfg, progress, echo), keys)
+        got.records = _problem_records(datasets) + skipped + got.records
+        timings["series_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _write_tables(tmp, got, keys, day, cfg)
+        timings["write_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        actuals = {t["series"]: t["y"].iloc[-3 * _per_day(t["freq"]) :] for t in tasks}
+        write_report(
+            tmp,
+            got.results,
+            actuals,
+            got.records,
+            got.incidents,
+            cal,
+            title=f"Nightly run {day:%Y-%m-%d}: flagged deviations of the last day",
+        )
+        timings["report_s"] = time.perf_counter() - t0
+        timings["total_s"] = time.perf_counter() - t_start
+        manifest = _manifest(cfg, day, got, timings)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    run_dir = Path(out) / f"{day:%Y-%m-%d}"
+    failed = [r for r in got.records if r["status"] != "ok"]
+    echo(f"nightly: wrote {run_dir} ({manifest['totals']['ok']} ok, {len(failed)} failed)")
+    return NightlyResult(run_dir, manifest, failed)
+
+
+def _check_model(name: str) -> str:
+    """``name`` if it is a known model, else an :class:`InputError` (exit 2)."""
+    from ..models import MODEL_NAMES
+
+    if name not in MODEL_NAMES:
+        raise InputError(f"--model: expected one of {', '.join(MODEL_NAMES)}, got {name!r}")
+    return name
+
+
+def _run(
+    tasks: list[dict[str, Any]],
+    cfg: BatchConfig,
+    progress: bool | None,
+    echo: Callable[[str], None],
+) -> list[TaskOutcome]:
+    """Every task through the configured engine, with a progress bar or log lines."""
     bar = _Progress(len(tasks), progress, echo)
     try:
-        outcomes = run_tasks(
+        return run_tasks(
             forecast_series,
             tasks,
             cfg.engine.name,
@@ -388,27 +480,10 @@ def run_nightly(
         )
     finally:
         bar.close()
-    timings["series_s"] = time.perf_counter() - t0
-    forecasts, incidents, records = _collect(tasks, outcomes)
-    records = _problem_records(datasets) + skipped + records
-    keys = _all_keys(datasets)
-    fc = _concat(forecasts, [*keys, "metric", "ds", *BAND_COLUMNS, "events"])
-    inc = _concat(incidents, [*keys, "metric"])
 
-    with atomic_run_dir(out, day) as tmp:
-        t0 = time.perf_counter()
-        _write_tables(tmp, fc, inc, keys, day, cfg)
-        timings["write_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        _write_report(tmp, datasets, fc, inc, cal, day, cfg)
-        timings["report_s"] = time.perf_counter() - t0
-        timings["total_s"] = time.perf_counter() - t_start
-        manifest = _manifest(cfg, day, records, fc, inc, timings)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    run_dir = Path(out) / f"{day:%Y-%m-%d}"
-    failed = [r for r in records if r["status"] != "ok"]
-    echo(f"nightly: wrote {run_dir} ({manifest['totals']['ok']} ok, {len(failed)} failed)")
-    return NightlyResult(run_dir, manifest, failed)
+
+def _per_day(freq: str) -> int:
+    return 24 if freq == "h" else 1
 
 
 def _all_keys(datasets: list[Any]) -> list[str]:
@@ -420,30 +495,34 @@ def _all_keys(datasets: list[Any]) -> list[str]:
 
 
 def _write_tables(
-    tmp: Path,
-    fc: pd.DataFrame,
-    inc: pd.DataFrame,
-    keys: list[str],
-    day: pd.Timestamp,
-    cfg: BatchConfig,
+    tmp: Path, got: _Collected, keys: list[str], day: pd.Timestamp, cfg: BatchConfig
 ) -> None:
     """forecasts.parquet, incidents.csv and bands.prom into the temporary run folder."""
-    fc.to_parquet(tmp / "forecasts.parquet", index=False)
-    inc.to_csv(tmp / "incidents.csv", index=False)
-    text = bands_text(fc, keys, day, cfg.prom_hours, model=cfg.model, run_time=time.time())
+    got.forecasts.to_parquet(tmp / "forecasts.parquet", index=False)
+    got.incidents.drop(columns=["series"]).to_csv(tmp / "incidents.csv", index=False)
+    text = bands_text(
+        got.forecasts, keys, day, cfg.prom_hours, model=cfg.model, run_time=time.time()
+    )
     (tmp / "bands.prom").write_text(text, encoding="utf-8")
 
 
+OUTPUTS = [
+    "forecasts.parquet",
+    "incidents.csv",
+    "report.html",
+    "report.md",
+    "bands.prom",
+    "manifest.json",
+]
+
+
 def _manifest(
-    cfg: BatchConfig,
-    day: pd.Timestamp,
-    records: list[dict[str, Any]],
-    fc: pd.DataFrame,
-    inc: pd.DataFrame,
-    timings: dict[str, float],
+    cfg: BatchConfig, day: pd.Timestamp, got: _Collected, timings: dict[str, float]
 ) -> dict[str, Any]:
-    ok = [r for r in records if r["status"] == "ok"]
-    unexplained = int((inc["explained_by"].fillna("") == "").sum()) if "explained_by" in inc else 0
+    """What the run was (versions, config digest, engine), how long it took, what became of each series."""
+    inc, records = got.incidents, got.records
+    n_ok = sum(r["status"] == "ok" for r in records)
+    unexplained = int((inc["explained_by"].fillna("").astype(str) == "").sum()) if len(inc) else 0
     return {
         "as_of": f"{day:%Y-%m-%d}",
         "created_utc": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
@@ -457,34 +536,12 @@ def _manifest(
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "totals": {
             "series": len(records),
-            "ok": len(ok),
-            "failed": len(records) - len(ok),
-            "forecast_rows": int(len(fc)),
+            "ok": n_ok,
+            "failed": len(records) - n_ok,
+            "forecast_rows": int(len(got.forecasts)),
             "incidents": int(len(inc)),
             "unexplained_incidents": unexplained,
         },
-        "outputs": [
-            "forecasts.parquet",
-            "incidents.csv",
-            "report.html",
-            "report.md",
-            "bands.prom",
-            "manifest.json",
-        ],
+        "outputs": OUTPUTS,
         "series": records,
     }
-
-
-def _write_report(
-    tmp: Path,
-    datasets: list[Any],
-    fc: pd.DataFrame,
-    inc: pd.DataFrame,
-    cal: Any,
-    day: pd.Timestamp,
-    cfg: BatchConfig,
-) -> None:
-    """report.html and report.md (see :mod:`juno_forecast.report`)."""
-    from .report_adapter import write_report
-
-    write_report(tmp, datasets, fc, inc, cal, day, cfg)

@@ -5,6 +5,8 @@ Heavy work is imported inside the commands so ``juno-forecast --help`` stays fas
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..errors import InputError
@@ -45,13 +47,16 @@ from ..errors import InputError
     help="Worker processes for the local engine (default 2).",
 )
 @click.option(
+    "--model",
+    default=None,
+    help="Model for every series (overrides the config's; default auto).",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress bar (default: only when stderr is a terminal).",
 )
-@click.pass_context
 def nightly(
-    ctx: click.Context,
     config_path: str | None,
     out: str,
     as_of: str | None,
@@ -59,6 +64,7 @@ def nightly(
     engine: str | None,
     scheduler: str | None,
     workers: int | None,
+    model: str | None,
     progress: bool | None,
 ) -> None:
     """Forecast every series, check the last day, write one atomic run folder.
@@ -78,6 +84,7 @@ def nightly(
         engine=engine,
         workers=workers,
         scheduler=scheduler,
+        model=model,
         progress=progress,
         echo=lambda m: click.echo(m, err=True),
     )
@@ -86,7 +93,9 @@ def nightly(
         click.echo(f"error: {len(result.failed)} series failed:", err=True)
         for rec in result.failed:
             click.echo(f"  {rec['series']}: {rec['cause']}", err=True)
-        ctx.exit(3)
+        # sys.exit, not ctx.exit: the CLI's main() runs click with standalone_mode=False,
+        # where click turns ctx.exit(3) into a return value that main() does not pass on
+        sys.exit(3)
 
 
 @click.command("serve-metrics")

@@ -1,0 +1,84 @@
+"""The nightly report: per-series figures handed to :func:`juno_forecast.report.report`.
+
+Each figure shows a series' last days of actuals against the detection band of
+the checked day, then the expected path and 80/95% ranges of the coming
+horizon, with calendar events shaded and incidents marked. Plotting costs
+about a fifth of a second per series, so only the most useful ones are drawn
+(``MAX_FIGURES``): series with unexplained incidents first, then explained
+ones, then, when room is left, the first series in name order. File names of
+figures are sanitized by the report module; data values never become paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+MAX_FIGURES = 8
+BANDS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
+
+
+def pick_series(records: list[dict[str, Any]], incidents: pd.DataFrame) -> list[str]:
+    """Labels of the series to draw: unexplained incidents, explained ones, then the rest."""
+    ok = [r["series"] for r in records if r["status"] == "ok"]
+    ranked: list[str] = []
+    if len(incidents):
+        unexplained = incidents["explained_by"].fillna("").astype(str) == ""
+        for mask in (unexplained, ~unexplained):
+            ranked += [s for s in incidents.loc[mask, "series"] if s not in ranked]
+    ranked += [s for s in sorted(ok) if s not in ranked]
+    return ranked[:MAX_FIGURES]
+
+
+def _band_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """The checked day's detection band (at the detect level) followed by the forecast."""
+    pts = result["points"]
+    day = pd.DataFrame({"ds": pts.index, "yhat": pts["expected"].to_numpy()})
+    for col in ("lo_80", "lo_95"):
+        day[col] = pts["lo"].to_numpy()
+    for col in ("hi_80", "hi_95"):
+        day[col] = pts["hi"].to_numpy()
+    fc = result["forecast"][["ds", *BANDS]]
+    return pd.concat([day[["ds", *BANDS]], fc], ignore_index=True)
+
+
+def series_figure(result: dict[str, Any], y: pd.Series, cal: Any, incidents: pd.DataFrame) -> Any:
+    """One series' figure (a matplotlib Figure)."""
+    from ..detect import series_occurrences
+    from ..plot import plot_forecast
+
+    frame = _band_frame(result)
+    lo, hi = frame["ds"].min(), frame["ds"].max()
+    events = series_occurrences(cal, lo, hi, result["metric"], result["keys"])
+    title = f"{result['series']}: checked day (detection band), then the forecast"
+    return plot_forecast(
+        y, frame, events=events, incidents=incidents, title=title, ylabel=result["metric"]
+    )
+
+
+def write_report(
+    folder: Path,
+    results: dict[str, dict[str, Any]],
+    actuals: dict[str, pd.Series],
+    records: list[dict[str, Any]],
+    incidents: pd.DataFrame,
+    cal: Any,
+    title: str,
+) -> None:
+    """``report.html`` and ``report.md`` (+ figure PNGs) in ``folder``."""
+    import matplotlib.pyplot as plt
+
+    from ..report import report
+
+    figures = {}
+    for label in pick_series(records, incidents):
+        own = incidents[incidents["series"] == label] if len(incidents) else incidents
+        figures[label] = series_figure(results[label], actuals[label], cal, own)
+    table = incidents.drop(columns=["series"], errors="ignore")
+    try:
+        report(table, figures, folder, title=title)
+    finally:
+        for fig in figures.values():
+            plt.close(fig)

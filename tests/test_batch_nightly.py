@@ -1,0 +1,226 @@
+"""The nightly batch end to end: outputs, failure isolation, atomic runs, engines agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from juno_forecast.batch import run_nightly
+from juno_forecast.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+END = pd.Timestamp("2026-03-31 23:00")
+OUTPUTS = {
+    "forecasts.parquet",
+    "incidents.csv",
+    "report.html",
+    "report.md",
+    "bands.prom",
+    "manifest.json",
+}
+
+
+def _hourly(zone: str, hours: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Counts with a daily and weekly cycle ending at END."""
+    ds = pd.date_range(end=END, periods=hours, freq="h")
+    daily = 1.0 + 0.6 * np.sin(2 * np.pi * (ds.hour - 6) / 24)
+    weekly = np.where(ds.dayofweek >= 5, 0.8, 1.0)
+    y = rng.poisson(200 * daily * weekly).astype(object)
+    return pd.DataFrame({"ds": ds, "zone": zone, "metric": "trips", "y": y})
+
+
+def _write_data(folder: Path, zones: dict[str, int], bad: str | None = None) -> Path:
+    """A tidy CSV; ``zones`` maps zone -> hours of history; ``bad`` gets one non-numeric value."""
+    rng = np.random.default_rng(7)
+    parts = []
+    for zone, hours in zones.items():
+        part = _hourly(zone, hours, rng)
+        if zone == bad:
+            part.loc[part.index[100], "y"] = "n/a?"
+        parts.append(part)
+    path = folder / "trips.csv"
+    pd.concat(parts).to_csv(path, index=False)
+    return path
+
+
+def _config(folder: Path, model: str = "naive", extra: str = "") -> Path:
+    cfg = folder / "nightly.yaml"
+    cfg.write_text(
+        "data:\n  - path: trips.csv\n    by: [zone]\n    freq: h\n"
+        f"horizon: 24h\nhistory: 21D\nmodel: {model}\n"
+        "detect: {lookback: 1D, level: 0.95}\nengine: {name: local, workers: 2}\n" + extra
+    )
+    return cfg
+
+
+def _prom_series(path: Path) -> set[tuple[str, str]]:
+    fams = text_string_to_metric_families(path.read_text())
+    return {
+        (s.labels["metric"], s.labels["zone"])
+        for f in fams
+        for s in f.samples
+        if s.name == "juno_expected"
+    }
+
+
+def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["nightly", "--demo", "--out", str(tmp_path), "--model", "naive", "--no-progress"])
+    assert info.value.code == 0
+    run = tmp_path / "2026-06-30"  # the sample's last day: the as-of default
+    assert capsys.readouterr().out.strip() == str(run)
+    assert {p.name for p in run.iterdir()} >= OUTPUTS
+    manifest = json.loads((run / "manifest.json").read_text())
+    ok = [s for s in manifest["series"] if s["status"] == "ok"]
+    assert manifest["totals"]["ok"] == len(ok) == 12 and manifest["totals"]["failed"] == 0
+    fc = pd.read_parquet(run / "forecasts.parquet")
+    assert fc.groupby(["borough", "metric"]).ngroups == len(ok)
+    assert fc["ds"].min() == pd.Timestamp("2026-07-01") and len(fc) == 12 * 48
+    assert (fc["lo_95"] <= fc["lo_80"]).all() and (fc["lo_80"] <= fc["yhat"]).all()
+    assert (fc["yhat"] <= fc["hi_80"]).all() and (fc["hi_80"] <= fc["hi_95"]).all()
+    assert len(_prom_series(run / "bands.prom")) == len(ok)
+    incidents = pd.read_csv(run / "incidents.csv")
+    assert manifest["totals"]["incidents"] == len(incidents)
+    # the sample hides a payment outage in Manhattan trips on 2026-06-30 15:00-18:00
+    hit = incidents[(incidents.borough == "Manhattan") & (incidents.metric == "trips")]
+    assert len(hit) == 1 and hit.iloc[0]["direction"] == "below"
+    assert "Nightly run 2026-06-30" in (run / "report.html").read_text()
+    assert len(manifest["config"]["sha256"]) == 64 and manifest["versions"]["pandas"]
+    assert set(manifest["timings"]) >= {"load_s", "series_s", "report_s", "total_s"}
+
+
+def test_failed_series_are_isolated_and_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    zones = {
+        "Bronx": 24 * 28,
+        "Queens": 24 * 28,
+        "../../etc": 24 * 28,
+        "Harlem": 24 * 28,
+        "Tiny": 24 * 5,
+    }
+    _write_data(tmp_path, zones, bad="Harlem")
+    out = tmp_path / "runs"
+    with pytest.raises(SystemExit) as info:
+        main(
+            [
+                "nightly",
+                "--config",
+                str(_config(tmp_path)),
+                "--out",
+                str(out),
+                "--as-of",
+                "2026-03-30",
+            ]
+        )
+    assert info.value.code == 3
+    err = capsys.readouterr().err
+    assert "error: 2 series failed:" in err
+    assert "metric=trips zone=Harlem: " in err and "non-numeric value 'n/a?'" in err
+    assert "metric=trips zone=Tiny: " in err and "too short" in err
+    run = out / "2026-03-30"
+    manifest = json.loads((run / "manifest.json").read_text())
+    status = {s["series"]: s["status"] for s in manifest["series"]}
+    assert status == {
+        "metric=trips zone=Harlem": "failed",
+        "metric=trips zone=Tiny": "failed",
+        "metric=trips zone=Bronx": "ok",
+        "metric=trips zone=Queens": "ok",
+        "metric=trips zone=../../etc": "ok",
+    }
+    fc = pd.read_parquet(run / "forecasts.parquet")
+    assert sorted(fc["zone"].unique()) == ["../../etc", "Bronx", "Queens"]
+    assert fc["ds"].min() == pd.Timestamp("2026-03-31")  # the day after --as-of
+    assert ("trips", "../../etc") in _prom_series(run / "bands.prom")
+    # a name built from data never became a path outside (or inside) the run folder
+    assert sorted(p.name for p in out.iterdir()) == ["2026-03-30"]
+    assert not any(".." in p.name or p.name == "etc" for p in run.rglob("*"))
+
+
+def test_local_and_dask_engines_agree(tmp_path: Path) -> None:
+    from dask.distributed import LocalCluster
+
+    _write_data(tmp_path, {"Bronx": 24 * 28, "Queens": 24 * 28, "Kew": 24 * 28})
+    cfg = _config(tmp_path)
+    local = run_nightly(cfg, tmp_path / "local", engine="local", workers=2, progress=False)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        dask = run_nightly(
+            cfg,
+            tmp_path / "dask",
+            engine="dask",
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
+    assert dask.manifest["engine"]["name"] == "dask"
+    a = pd.read_parquet(local.run_dir / "forecasts.parquet")
+    b = pd.read_parquet(dask.run_dir / "forecasts.parquet")
+    assert len(a) == 3 * 24
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(local.run_dir / "incidents.csv"), pd.read_csv(dask.run_dir / "incidents.csv")
+    )
+
+
+def _wait_for(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
+    _write_data(tmp_path, {f"Z{i}": 24 * 28 for i in range(6)})
+    out = tmp_path / "runs"
+    first = run_nightly(_config(tmp_path), out, progress=False)
+    before = {p.name: p.read_bytes() for p in first.run_dir.iterdir()}
+    # a slower run of the same as-of (auto model, one worker), killed mid-way
+    slow = _config(tmp_path, model="auto", extra="")
+    slow.write_text(slow.read_text().replace("workers: 2", "workers: 1"))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "juno_forecast",
+            "nightly",
+            "--config",
+            str(slow),
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        assert _wait_for(lambda: any(p.name.startswith(".tmp-") for p in out.iterdir()), 60)
+        time.sleep(0.3)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert visible == [first.run_dir.name]
+    assert {p.name: p.read_bytes() for p in first.run_dir.iterdir()} == before
+    # the next run of the same date replaces the earlier one and cleans the dead run's folder
+    again = run_nightly(_config(tmp_path), out, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == [first.run_dir.name]
+    assert again.manifest["created_utc"] >= first.manifest["created_utc"]
+    assert (again.run_dir / "manifest.json").read_bytes() != before["manifest.json"]
