@@ -20,6 +20,7 @@ What shapes the mean of every hour (all multiplicative):
   by 20 % around iftar, 17:00-20:59;
 * snowstorms (the days of ``weather`` with SNOW >= 4 in): trips drop 30-50 %,
   drivers online a bit less, the next day recovers partly; light snow -5 %;
+  heavy rain (PRCP >= 1 in) -8 % trips;
 * congestion pricing from 2025-01-05: a lasting -8 % step in Manhattan trips;
 * incidents (an app outage, a driver log-in failure, a payment outage), known to
   no calendar: the anomalies a detector should flag as unexplained.
@@ -207,9 +208,9 @@ def _day_effects(days: pd.DatetimeIndex, weather: pd.DataFrame) -> pd.DataFrame:
     drop = np.where(storm, np.clip(0.30 + 0.025 * (snow - 4), 0.30, 0.50), 0.0)
     after = np.concatenate([[0.0], drop[:-1]]) / 3  # partial recovery the next day
     light = (snow > 0) & ~storm
-    rain = (weather["PRCP"].to_numpy() >= 0.5) & (snow == 0)
-    trips = (1 - drop) * (1 - after) * np.where(light, 0.95, 1.0) * np.where(rain, 1.04, 1.0)
-    drivers = (1 - 0.8 * drop) * (1 - 0.8 * after) * np.where(light, 0.97, 1.0)
+    heavy_rain = (weather["PRCP"].to_numpy() >= 1.0) & (snow == 0)
+    trips = (1 - drop) * (1 - after) * np.where(light, 0.95, 1.0) * np.where(heavy_rain, 0.92, 1.0)
+    drivers = (1 - 0.8 * drop) * (1 - 0.8 * after) * np.where(light | heavy_rain, 0.97, 1.0)
     hol = holiday_factors(days)
     return pd.DataFrame(
         {
