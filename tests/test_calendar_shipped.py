@@ -266,3 +266,9 @@ def test_cli_show_category_json_and_out(tmp_path: Path):
     res = run_show("--start", "2015-01-01", "--end", "2015-12-31", "--category", "parties")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.strip().startswith("error: --category: expected one of holiday")
+
+
+def test_unknown_category_in_api_is_an_input_error(shipped: Calendar):
+    with pytest.raises(InputError, match="category: expected one of holiday"):
+        shipped.occurrences("2015-01-01", "2015-01-31", category="parade")
+    assert load_calendar(shipped) is shipped

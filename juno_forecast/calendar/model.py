@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .holidays import expand_holidays
-from .records import CalendarSpec, Event, Scope
+from .records import CATEGORIES, CalendarSpec, Event, Scope
 from .validate import load_spec
 
 OCCURRENCE_COLUMNS = (
@@ -158,6 +158,11 @@ class Calendar:
         out = rows[keep]
         if category is not None:
             cats = {category} if isinstance(category, str) else set(category)
+            unknown = sorted(cats - set(CATEGORIES))
+            if unknown:
+                raise InputError(
+                    f"category: expected one of {', '.join(CATEGORIES)}, got {unknown[0]!r}"
+                )
             out = out[out["category"].isin(cats)]
         if metric is not None:
             out = out[out["metrics"].map(lambda m: not m or metric in m)]
@@ -233,11 +238,11 @@ def _day(value: object, what: str) -> pd.Timestamp:
 
 
 def load_calendar(
-    option: str | os.PathLike | None, weather: str | os.PathLike | None = None
+    option: str | os.PathLike | Calendar | None, weather: str | os.PathLike | None = None
 ) -> Calendar:
-    """What ``--calendar``/``--weather`` mean: None = shipped, ``none`` = empty, else a path;
-    observed weather applied when given."""
-    cal = Calendar.load(option)
+    """What ``--calendar``/``--weather`` mean: None = shipped, ``none`` = empty, a Calendar
+    as it is, else a path; the observed weather is applied when given."""
+    cal = option if isinstance(option, Calendar) else Calendar.load(option)
     return cal.with_weather(weather) if weather else cal
 
 

@@ -26,7 +26,7 @@ from typing import ClassVar
 
 from dateutil.easter import easter as western_easter
 
-from .fields import ErrorLog, check_keys, whole
+from .fields import ErrorLog, check_keys, describe, whole
 from .yamlio import YNode
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -256,7 +256,7 @@ def parse_rule(node: YNode, path: str, log: ErrorLog) -> Rule | None:
     if not node.is_map or not kinds:
         spellings = " or ".join(cls.SPELLING for cls in ANCHORS.values())
         got = "keys " + ", ".join(node.value) if node.is_map and node.value else None
-        log.add(node.line, path, f"a yearly rule {spellings}", got or _desc(node))
+        log.add(node.line, path, f"a yearly rule {spellings}", got or describe(node))
         return None
     kind = kinds[0]
     f = check_keys(node, path, log, set(kind.KEYS) | set(COMMON_KEYS))
@@ -273,12 +273,6 @@ def parse_rule(node: YNode, path: str, log: ErrorLog) -> Rule | None:
     if anchor is None or days == -1 or offset is None or move_if is None:
         return None
     return Rule(anchor, days, offset, move_if)
-
-
-def _desc(node: YNode) -> str:
-    from .fields import describe
-
-    return describe(node)
 
 
 def _parse_days(node: YNode | None, path: str, log: ErrorLog, hijri: bool) -> int | None:
