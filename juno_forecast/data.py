@@ -328,10 +328,10 @@ def _cols(available: Sequence[str]) -> str:
 
 def _read_csv(path: Path, opts: _Options) -> pd.DataFrame:
     try:
-        header = pd.read_csv(path, nrows=0, dtype=str, keep_default_na=False)
+        read = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}  # BOM from Excel
+        header = pd.read_csv(path, nrows=0, **read)
         _check_columns(path, list(header.columns), opts)
-        usecols = opts.needed_columns(list(header.columns))
-        return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=usecols)
+        return pd.read_csv(path, usecols=opts.needed_columns(list(header.columns)), **read)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

@@ -544,3 +544,22 @@ def test_repr_is_a_short_summary(tmp_path: Path) -> None:
     assert repr(load_data(path, min_length=24)) == (
         f"Dataset(1 series, freq='h', keys=(), 48 rows, 0 problems, source='{path}')"
     )
+
+
+def test_csv_with_excel_bom_and_gzip(tmp_path: Path) -> None:
+    df = hourly("2025-01-06", 48, 2.0, metric="trips")
+    df["ds"] = df["ds"].dt.strftime("%Y-%m-%d %H:%M")
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + df.to_csv(index=False).encode())
+    assert load_data(tmp_path / "bom.csv", min_length=24).frame["y"].sum() == 96.0
+    df.to_csv(tmp_path / "z.csv.gz", index=False)
+    assert load_data(tmp_path / "z.csv.gz", min_length=24).frame["y"].sum() == 96.0
+
+
+def test_semicolon_csv_is_a_missing_column_listing_what_was_found(tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text("ds;metric;y\n2025-01-06 00:00;trips;1\n")
+    with pytest.raises(
+        InputError,
+        match=r"semi\.csv: missing column 'ds' \(set --time-col; columns are ds;metric;y\)",
+    ):
+        load_data(path)
