@@ -93,8 +93,15 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
         (
             HEAD + "    date: 2015-05-01\n    rule: {month: 5, day: 1}\n",
             2,
-            "events[0]: expected exactly one of date, start/end, dates, rule, got both date and rule",
+            "events[0]: expected exactly one of date, start/end, dates, rule, got date and rule",
         ),
+        (
+            HEAD
+            + "    date: 2015-05-01\n    dates: [2015-05-02]\n    start: 2015-05-03\n    end: 2015-05-04\n",
+            2,
+            "events[0]: expected exactly one of date, start/end, dates, rule, got date, start and dates",
+        ),
+        ("version: 2\nevents: []\n", 1, "version: expected 1 (the only version so far), got 2"),
         # unknown category
         (
             "events:\n  - name: E\n    category: party\n    date: 2015-05-01\n",

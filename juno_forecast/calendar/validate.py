@@ -27,7 +27,7 @@ from .records import (
     Window,
     YearBounds,
 )
-from .rules import parse_rule
+from .rules import Rule, parse_rule
 from .yamlio import YNode, read_yaml
 
 TOP_KEYS = ("version", "holidays", "events", "weather")
@@ -70,8 +70,8 @@ def parse_root(root: YNode, log: ErrorLog, file: str) -> CalendarSpec | None:
         if not root.is_map:
             log.wrong(root, "(file)", "a mapping with an events list")
         return None
-    if "version" in f:
-        whole(f["version"], "version", log, 1, 1, "version")
+    if "version" in f and f["version"].value != 1:
+        log.wrong(f["version"], "version", "1 (the only version so far)")
     holidays = parse_holidays(f["holidays"], "holidays", log) if "holidays" in f else None
     events: list[Event] = []
     if "events" in f:
@@ -113,14 +113,14 @@ def parse_event(node: YNode, path: str, log: ErrorLog) -> Event | None:
 
 def _parse_when(
     node: YNode, f: dict[str, YNode], path: str, log: ErrorLog
-) -> tuple[tuple[tuple[dt.date, dt.date], ...], object]:
+) -> tuple[tuple[tuple[dt.date, dt.date], ...], Rule | None]:
     """Exactly one of date | start+end | dates | rule."""
     given = [k for k in WHEN_KEYS if k in f]
     if "end" in f and "start" not in f:
         log.add(node.key_lines["end"], f"{path}.start", "a start date with end", "nothing")
         return (), None
     if len(given) != 1:
-        got = "none of them" if not given else "both " + " and ".join(given)
+        got = "none of them" if not given else ", ".join(given[:-1]) + " and " + given[-1]
         log.add(node.line, path, "exactly one of date, start/end, dates, rule", got)
         return (), None
     key = given[0]
