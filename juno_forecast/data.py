@@ -45,6 +45,10 @@ and the others go on (if none is left, ``InputError`` lists the first few):
 * a series shorter than ``min_length`` steps (default: 2 weeks of hours, 8 weeks
   of days).
 
+The grain, unless ``freq`` is given, comes from the median spacing of all
+distinct timestamps: under a day is hourly (finer data are aggregated, sparse
+hourly counts filled), exactly a day is daily, coarser is an error.
+
 Missing steps: for counts (``agg="sum"``, default ``fill="auto"``) a timestamp
 absent inside a series' span means *nothing happened*, so it is a zero, not a
 gap; sparse series (the real borough ``NA`` only has rows for hours with
@@ -331,7 +335,9 @@ def _read_csv(path: Path, opts: _Options) -> pd.DataFrame:
         read = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}  # BOM from Excel
         header = pd.read_csv(path, nrows=0, **read)
         _check_columns(path, list(header.columns), opts)
-        return pd.read_csv(path, usecols=opts.needed_columns(list(header.columns)), **read)
+        # all columns: with usecols pandas would silently accept rows with extra fields
+        table = pd.read_csv(path, **read)
+        return table[opts.needed_columns(list(table.columns))]
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -521,17 +527,13 @@ def _resolve_freq(ds: pd.Series, freq: str | None, source: str, name: str) -> st
         raise InputError(
             f"{source}: column {name!r}: one distinct timestamp; cannot infer the grain (set --freq)"
         )
-    if spacing <= pd.Timedelta(hours=1):
+    if spacing < pd.Timedelta(days=1):  # hourly, finer (aggregated) or sparse hourly counts
         return "h"
     if spacing == pd.Timedelta(days=1):
         return "D"
-    if spacing < pd.Timedelta(days=1):
-        raise InputError(
-            f"{source}: column {name!r}: timestamps are {spacing} apart, neither hourly nor daily "
-            "(set --freq h or --freq D)"
-        )
     raise InputError(
-        f"{source}: column {name!r}: timestamps are {spacing} apart; grains coarser than a day are not supported"
+        f"{source}: column {name!r}: timestamps are {spacing} apart; grains coarser than a day are "
+        "not supported (for sparse daily counts set --freq D)"
     )
 
 

@@ -563,3 +563,26 @@ def test_semicolon_csv_is_a_missing_column_listing_what_was_found(tmp_path: Path
         match=r"semi\.csv: missing column 'ds' \(set --time-col; columns are ds;metric;y\)",
     ):
         load_data(path)
+
+
+def test_sparse_hourly_counts_infer_hourly(tmp_path: Path) -> None:
+    df = hourly("2025-01-06", 72, 3.0, metric="trips").iloc[::3]  # a count every third hour
+    ds = load_data(write_csv(tmp_path, df), min_length=24)
+    y = ds.frame.set_index("ds")["y"]
+    assert ds.freq == "h" and len(y) == 70 and y.sum() == 72.0 and (y.iloc[1:3] == 0).all()
+
+
+def test_unreadable_csv_and_parquet(tmp_path: Path) -> None:
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("ds,metric,y\n2025-01-06 00:00,trips,1\n2025-01-06 01:00,trips,1,7,8\n")
+    with pytest.raises(InputError, match=r"ragged\.csv: cannot read CSV: .*line 3"):
+        load_data(ragged)
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"not a parquet file at all")
+    with pytest.raises(InputError, match=r"garbage\.parquet: cannot read Parquet: "):
+        load_data(garbage)
+
+
+def test_infinite_value_is_non_numeric(tmp_path: Path) -> None:
+    p = only_problem(load_data(two_zones(tmp_path, {"y": "inf"}), by=("zone",), min_length=24))
+    assert p.series == "metric=trips zone=B" and "non-numeric value 'inf' at line 79" in p.message
