@@ -130,3 +130,44 @@ def test_cancelled_years_are_skipped():
     assert "NYC Marathon" not in set(occ["name"])
     occ19 = Calendar.load().occurrences("2019-01-01", "2019-12-31", category="event")
     assert "NYC Marathon" in set(occ19["name"])
+
+
+def test_years_bounds_dates_ranges_and_hours_from_yaml(tmp_path):
+    path = tmp_path / "cal.yaml"
+    path.write_text(
+        "events:\n"
+        "  - name: Late show\n"
+        "    category: event\n"
+        "    rule: {month: 6, weekday: friday, nth: 1}\n"
+        "    years: {from: 2016, to: 2019, except: [2018]}\n"
+        "    hours: {from: 22, to: 2}\n"
+        "  - name: Festival\n"
+        "    category: event\n"
+        "    dates: [2016-07-01, {start: 2017-07-01, end: 2017-07-03}]\n"
+        "    hours: [8, 7, 8]\n"
+        "    window: {before: 1}\n"
+    )
+    cal = Calendar.load(path)
+    occ = cal.occurrences("2014-01-01", "2021-12-31")
+    late = occ[occ["name"] == "Late show"]
+    assert [t.date() for t in late["start"]] == [D(2016, 6, 3), D(2017, 6, 2), D(2019, 6, 7)]
+    assert late.iloc[0]["hours"] == (0, 1, 2, 22, 23)
+    fest = occ[occ["name"] == "Festival"]
+    assert [(s.date(), e.date()) for s, e in zip(fest["start"], fest["end"], strict=True)] == [
+        (D(2016, 7, 1), D(2016, 7, 1)),
+        (D(2017, 7, 1), D(2017, 7, 3)),
+    ]
+    assert fest.iloc[1]["window_start"].date() == D(2017, 6, 30)
+    assert fest.iloc[0]["hours"] == (7, 8)
+
+
+def test_observed_holiday_takes_its_holiday_settings_and_calendar_pickles():
+    import pickle
+
+    cal = Calendar.load()
+    occ = pickle.loads(pickle.dumps(cal)).occurrences(
+        "2015-07-03", "2015-07-03", category="holiday"
+    )
+    row = occ[occ["name"] == "Independence Day (observed)"].iloc[0]
+    assert row["effect"] == {"trips": -0.2}
+    assert row["window_start"] == dt.datetime(2015, 7, 2)
