@@ -108,6 +108,7 @@ def generate_sample(
     ``start``/``end`` are inclusive days; ``boroughs`` any of :data:`BOROUGHS`.
     Deterministic for a given ``seed``.
     """
+    boroughs = (boroughs,) if isinstance(boroughs, str) else tuple(boroughs)
     unknown = [b for b in boroughs if b not in DAILY_TRIPS]
     if unknown:
         raise ValueError(f"unknown borough {unknown[0]!r}; choose from {', '.join(BOROUGHS)}")

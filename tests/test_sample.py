@@ -164,3 +164,10 @@ def test_incidents_are_in_the_data(sample: Dataset) -> None:
         week_before = y[row.start - pd.Timedelta(days=7) : row.end - pd.Timedelta(days=7)]
         ratio = window.sum() / week_before.sum()
         assert abs(ratio - (1 + row.effect)) < 0.12, row.name
+
+
+def test_unknown_borough_and_single_borough_string() -> None:
+    one = generate_sample(start="2025-01-01", end="2025-01-03", boroughs="Bronx")
+    assert one["sample"]["borough"].unique().tolist() == ["Bronx"]
+    with pytest.raises(ValueError, match="unknown borough 'Harlem'"):
+        generate_sample(boroughs=("Harlem",))
