@@ -104,16 +104,19 @@ def whole(
     """A whole number in ``[lo, hi]`` (booleans and 2.5 are not whole numbers)."""
     v = node.value
     ok = isinstance(v, int) and not isinstance(v, bool)
-    ok = ok and (lo is None or v >= lo) and (hi is None or v <= hi)
-    if not ok:
-        bounds = (
-            (f" >= {lo}" if hi is None else f" from {lo} to {hi}")
-            if lo is not None
-            else (f" <= {hi}" if hi is not None else "")
-        )
-        log.wrong(node, path, what + bounds)
-        return None
-    return v
+    if ok and (lo is None or v >= lo) and (hi is None or v <= hi):
+        return v
+    log.wrong(node, path, what + _bounds(lo, hi))
+    return None
+
+
+def _bounds(lo: int | None, hi: int | None) -> str:
+    """`` from 1 to 12``, `` >= 0``, `` <= 23`` or nothing."""
+    if lo is not None and hi is not None:
+        return f" from {lo} to {hi}"
+    if lo is not None:
+        return f" >= {lo}"
+    return f" <= {hi}" if hi is not None else ""
 
 
 def number(node: YNode, path: str, log: ErrorLog, what: str = "a number") -> float | None:

@@ -103,33 +103,44 @@ def _daily_from_hourly(
     snow_ratio: float,
     freezing: float,
 ) -> pd.DataFrame:
-    missing = [c for c in [time_col, *mapping.values()] if c not in raw.columns]
-    if missing or not mapping:
-        what = (
-            (
-                f"columns {', '.join(missing)} (named in the calendar's weather.hourly section or "
-                "the options)"
-            )
-            if missing
-            else "a mapping of PRCP/SNOW/SNWD/TEMP to its columns"
-        )
-        raise InputError(
-            f"{path}: hourly weather: expected {what}; the file has "
-            f"{', '.join(map(str, raw.columns))}"
-        )
-    ts = pd.to_datetime(raw[time_col], format=time_format, errors="coerce")
-    if ts.isna().any():
-        row = int(np.flatnonzero(ts.isna().to_numpy())[0])
-        raise InputError(
-            f"{path}: column {time_col}: expected timestamps"
-            f"{' as ' + time_format if time_format else ''}, got {raw[time_col].iloc[row]!r}"
-            f" on data row {row + 1}"
-        )
+    _check_hourly_columns(raw, path, time_col, mapping)
+    ts = _timestamps(raw, path, time_col, time_format)
     hours = pd.DataFrame({m: _numeric(raw, c, path) for m, c in mapping.items()})
     hours["ts"] = ts.dt.floor("h")
     hours = hours.groupby("ts").mean()  # rows repeated per zone -> one value per hour
-    day = hours.index.normalize()
-    g = hours.groupby(day)
+    return _days_from_hours(hours, snow_ratio, freezing)
+
+
+def _check_hourly_columns(
+    raw: pd.DataFrame, path: Path, time_col: str, mapping: dict[str, str]
+) -> None:
+    missing = [c for c in [time_col, *mapping.values()] if c not in raw.columns]
+    if not missing and mapping:
+        return
+    what = (
+        f"columns {', '.join(missing)} (named in the calendar's weather.hourly section or the options)"
+        if missing
+        else "a mapping of PRCP/SNOW/SNWD/TEMP to its columns"
+    )
+    have = ", ".join(map(str, raw.columns))
+    raise InputError(f"{path}: hourly weather: expected {what}; the file has {have}")
+
+
+def _timestamps(raw: pd.DataFrame, path: Path, time_col: str, time_format: str | None) -> pd.Series:
+    ts = pd.to_datetime(raw[time_col], format=time_format, errors="coerce")
+    if ts.isna().any():
+        row = int(np.flatnonzero(ts.isna().to_numpy())[0])
+        fmt = f" as {time_format}" if time_format else ""
+        raise InputError(
+            f"{path}: column {time_col}: expected timestamps{fmt}, "
+            f"got {raw[time_col].iloc[row]!r} on data row {row + 1}"
+        )
+    return ts
+
+
+def _days_from_hours(hours: pd.DataFrame, snow_ratio: float, freezing: float) -> pd.DataFrame:
+    """Hourly PRCP/SNOW/SNWD/TEMP -> daily GHCN meanings (sums, max depth, high/low)."""
+    g = hours.groupby(hours.index.normalize())
     daily = pd.DataFrame(index=g.size().index)
     if "PRCP" in hours:
         daily["PRCP"] = g["PRCP"].sum(min_count=1)
