@@ -272,3 +272,20 @@ def test_unknown_category_in_api_is_an_input_error(shipped: Calendar):
     with pytest.raises(InputError, match="category: expected one of holiday"):
         shipped.occurrences("2015-01-01", "2015-01-31", category="parade")
     assert load_calendar(shipped) is shipped
+
+
+def test_hourly_table_with_ghcn_names_even_on_the_empty_calendar(tmp_path: Path):
+    # an hourly table "with the same meaning": DATE with hours, PRCP per hour, TEMP
+    times = pd.date_range("2016-01-23 00:00", periods=48, freq="h")
+    df = pd.DataFrame({"DATE": times.strftime("%Y-%m-%d %H:%M"), "PRCP": 0.05, "TEMP": 25.0})
+    path = tmp_path / "hourly.csv"
+    df.to_csv(path, index=False)
+    daily = Calendar.empty().with_weather(path).weather_daily
+    assert daily.loc["2016-01-23", "PRCP"] == pytest.approx(1.2)  # 24 x 0.05: summed, not averaged
+    assert daily.loc["2016-01-24", "SNOW"] == pytest.approx(12.0)  # 1.2 in at 25 F x 10
+    assert daily.loc["2016-01-23", "TMAX"] == 25.0
+    shipped = Calendar.load().with_weather(
+        path
+    )  # the YAML's pickup_dt mapping does not fit: own names
+    found = shipped.occurrences("2016-01-23", "2016-01-24", category="weather")
+    assert {"Snowstorm (observed)", "Heavy rain (observed)"} <= set(found["name"])

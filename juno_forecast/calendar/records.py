@@ -28,6 +28,8 @@ CATEGORIES = (
     "other",
 )
 SHAPES = ("pulse", "step")
+WEATHER_FIELDS = ("PRCP", "SNOW", "SNWD", "TMAX", "TMIN")  # GHCN-Daily meanings, per day
+HOURLY_MEANINGS = ("PRCP", "SNOW", "SNWD", "TEMP")  # what an hourly table's columns may mean
 
 
 @dataclass(frozen=True)

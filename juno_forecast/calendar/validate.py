@@ -15,7 +15,9 @@ from ..errors import CalendarError
 from .fields import ErrorLog, a_date, boolean, check_keys, describe, number, text, text_list, whole
 from .records import (
     CATEGORIES,
+    HOURLY_MEANINGS,
     SHAPES,
+    WEATHER_FIELDS,
     CalendarSpec,
     Event,
     HolidayOverride,
@@ -44,8 +46,6 @@ HOLIDAY_KEYS = (
     "source",
     *SCOPE_KEYS,
 )
-WEATHER_FIELDS = ("PRCP", "SNOW", "SNWD", "TMAX", "TMIN")
-HOURLY_MEANINGS = ("PRCP", "SNOW", "SNWD", "TEMP")
 THRESHOLD_KEYS = ("name", "field", "at_least", "at_most", "extend", *SCOPE_KEYS)
 HOURLY_KEYS = ("time_col", "time_format", "columns", "snow_ratio", "freezing")
 MAX_EFFECT = 10.0

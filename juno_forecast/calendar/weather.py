@@ -6,9 +6,10 @@ Two inputs are understood:
   columns such as STATION are ignored; several stations are averaged per day);
 * an hourly table (e.g. weather joined to ride counts, with rows repeated per
   zone): its time column and the columns meaning PRCP (precipitation in the
-  hour), SNOW (snowfall in the hour), SNWD (snow depth) and TEMP come from the
-  calendar's ``weather.hourly`` section or from arguments. Hours are reduced to
-  days: PRCP and SNOW summed, SNWD the maximum, TMAX/TMIN from TEMP.
+  hour), SNOW (snowfall in the hour), SNWD (snow depth) and TEMP come from
+  arguments, the calendar's ``weather.hourly`` section, or are the file's own
+  ``DATE``/``ds``, ``PRCP``, ``SNOW``, ``SNWD``, ``TEMP`` columns. Hours are
+  reduced to days: PRCP and SNOW summed, SNWD the maximum, TMAX/TMIN from TEMP.
 
 Thresholds are compared in the file's own units (GHCN-Daily "standard" units:
 inches and degrees Fahrenheit).
@@ -23,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .records import Event, HourlyColumns, Threshold
+from .records import HOURLY_MEANINGS, WEATHER_FIELDS, Event, HourlyColumns, Threshold
 
-DAILY_FIELDS = ("PRCP", "SNOW", "SNWD", "TMAX", "TMIN")
+DAILY_FIELDS = WEATHER_FIELDS
 
 
 def read_weather(
@@ -36,30 +37,57 @@ def read_weather(
 ) -> pd.DataFrame:
     """Daily observations (index: midnight Timestamps; columns PRCP SNOW SNWD TMAX TMIN).
 
-    A file with a ``DATE`` column is read as GHCN-Daily unless ``time_col`` is
-    given; anything else as an hourly table mapped by ``hourly`` / ``columns``.
+    A file whose ``DATE`` column holds days is GHCN-Daily. Anything else is an
+    hourly table: its time column and columns come from ``time_col``/``columns``
+    when given, else from ``hourly`` (the calendar's section) when the file has
+    them, else the file's own ``DATE``/``ds`` and ``PRCP SNOW SNWD TEMP`` columns.
     """
     path = Path(path)
+    raw = _read_csv(path)
+    if time_col is None and "DATE" in raw.columns and _holds_days(raw["DATE"]):
+        return _daily_from_ghcn(raw, path)
+    hourly = hourly or HourlyColumns()
+    tcol, fmt, mapping = _hourly_layout(raw, hourly, time_col, columns)
+    return _daily_from_hourly(raw, path, tcol, fmt, mapping, hourly.snow_ratio, hourly.freezing)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        raw = pd.read_csv(path)
+        return pd.read_csv(path)
     except FileNotFoundError:
         raise InputError(f"{path}: weather file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0]})") from None
-    if time_col is None and "DATE" in raw.columns:
-        return _daily_from_ghcn(raw, path)
-    hourly = hourly or HourlyColumns()
-    mapping = dict(hourly.columns)
-    mapping.update(columns or {})
-    return _daily_from_hourly(
-        raw,
-        path,
-        time_col or hourly.time_col,
-        hourly.time_format,
-        mapping,
-        hourly.snow_ratio,
-        hourly.freezing,
-    )
+
+
+def _holds_days(values: pd.Series) -> bool:
+    """True when every parsable value is a date at midnight (a daily file)."""
+    ts = pd.to_datetime(values, errors="coerce")
+    ts = ts[ts.notna()]
+    return ts.empty or bool((ts == ts.dt.normalize()).all())
+
+
+def _hourly_layout(
+    raw: pd.DataFrame,
+    hourly: HourlyColumns,
+    time_col: str | None,
+    columns: dict[str, str] | None,
+) -> tuple[str, str | None, dict[str, str]]:
+    """(time column, its format, meaning -> column) for an hourly table."""
+    configured = dict(hourly.columns)
+    use_config = bool(configured) and all(c in raw.columns for c in configured.values())
+    if columns:
+        mapping = {**(configured if use_config else {}), **columns}
+    elif use_config:
+        mapping = configured
+    else:
+        mapping = {m: m for m in HOURLY_MEANINGS if m in raw.columns}
+    if time_col:
+        return time_col, None, mapping
+    if hourly.time_col in raw.columns:
+        return hourly.time_col, hourly.time_format, mapping
+    fallback = next((c for c in ("DATE", "ds") if c in raw.columns), hourly.time_col)
+    return fallback, None, mapping
 
 
 def _numeric(raw: pd.DataFrame, col: str, path: Path) -> pd.Series:
