@@ -289,3 +289,24 @@ def test_hourly_table_with_ghcn_names_even_on_the_empty_calendar(tmp_path: Path)
     )  # the YAML's pickup_dt mapping does not fit: own names
     found = shipped.occurrences("2016-01-23", "2016-01-24", category="weather")
     assert {"Snowstorm (observed)", "Heavy rain (observed)"} <= set(found["name"])
+
+
+def test_cli_show_with_hourly_weather(shared_data: Path):
+    res = run_show(
+        "--start",
+        "2015-01-20",
+        "--end",
+        "2015-01-31",
+        "--category",
+        "weather",
+        "--weather",
+        str(shared_data / "uber_nyc_enriched.csv"),
+        "--format",
+        "json",
+    )
+    assert res.returncode == 0, res.stderr
+    rows = {r["name"]: r for r in json.loads(res.stdout)}
+    assert rows["Snowstorm (observed)"]["start"] == "2015-01-26"
+    assert rows["Snowstorm (observed)"]["end"] == "2015-01-27"
+    assert rows["Snowstorm (observed)"]["effect"] == "trips=-0.3"
+    assert "Blizzard of January 2015 (travel ban)" in rows
