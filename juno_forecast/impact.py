@@ -7,7 +7,13 @@ For every series, :func:`impact` answers "how much did the incident window lose
    (the same model, calendar and calibrated bands as ``forecast``) is fitted on
    the history *before* the window and predicts every timestamp in it. Calendar
    events inside the window are part of that forecast, so a storm on a holiday
-   is judged against a holiday, not an ordinary day.
+   is judged against a holiday, not an ordinary day. An *intercept correction*
+   (``anchor``) then scales the path by ``(actual / forecast) ** anchor`` over
+   the day before the window: the level miss of the last day (weather, a busy
+   week) persists into the next hours. (On the real hourly pickups it cut the
+   median error of 2-48 hour totals from about 8-11% to about 7%.) When the
+   investigated event is itself in the calendar (a listed storm), leave it out
+   with ``exclude_events`` so the counterfactual is "no storm".
    With ``post=True`` the counterfactual also uses the data *after* the window
    (the window itself stays excluded): the ratio of actual to forecast over the
    stretch right after the window (as long as the window, at least a day, at
@@ -39,7 +45,9 @@ are in ``table.attrs`` and, typed, in :class:`ImpactResult` from
 
 from __future__ import annotations
 
+import fnmatch
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, JunoError, SeriesError
+from .errors import InputError, SeriesError
 
 Z95 = 1.959963984540054
 MIN_FOLDS = 3
@@ -185,6 +193,7 @@ def cumulative_ranges(
     fold_z: np.ndarray | None = None,
     dof: float | None = None,
     levels: Iterable[float] = LEVELS,
+    nonneg: bool = False,
 ) -> dict[str, np.ndarray]:
     """Ranges of the cumulative expected total at every prefix of the window.
 
@@ -192,6 +201,7 @@ def cumulative_ranges(
     of the expected cumulative total), plus ``scale`` and ``method``.
     ``cum_expected(h) +/- t_q(dof) * s(h) * sum_{t<=h} sigma_t``; without folds the
     half-width is ``z_q * sum sigma`` (the per-step bands added up, fully correlated).
+    ``nonneg``: counts, whose expected total is never below zero (lower bounds clipped).
     """
     sigma = np.asarray(sigma, float)
     cum_expected = np.cumsum(np.asarray(yhat, float))
@@ -203,7 +213,8 @@ def cumulative_ranges(
     for level in levels:
         half = quantile_factor(level, use_dof) * scale * np.cumsum(sigma)
         tag = f"{round(level * 100):d}"
-        out[f"cum_lo_{tag}"] = cum_expected - half
+        lo = cum_expected - half
+        out[f"cum_lo_{tag}"] = np.maximum(lo, 0.0) if nonneg else lo
         out[f"cum_hi_{tag}"] = cum_expected + half
     return out
 
@@ -384,29 +395,74 @@ def _predict_frame(forecaster: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
     return pred
 
 
+def anchor_ratio(recent_actual: np.ndarray, recent_yhat: np.ndarray, weight: float) -> float:
+    """Intercept correction: ``(sum actual / sum forecast) ** weight`` over the steps before the window.
+
+    A forecast fitted on weeks of history misses the level of the last day
+    (weather, a busy week); that miss persists into the next hours. ``weight``
+    (0 to 1) shrinks the correction; 1 when it cannot be formed.
+    """
+    a, f = float(np.nansum(recent_actual)), float(np.nansum(recent_yhat))
+    if weight <= 0 or a <= 0 or f <= 0 or np.isnan(recent_actual).all():
+        return 1.0
+    return (a / f) ** weight
+
+
+def _counterfactual(
+    fitted: Any, y: pd.Series, index: pd.DatetimeIndex, n_w: int, n_p: int, anchor: float,
+    anchor_steps: int,
+) -> pd.DataFrame:  # fmt: skip
+    """The fitted forecaster's path on ``index`` (window, post stretch, context), corrected.
+
+    The window starts at ``index[0]``; the intercept correction uses the
+    ``anchor_steps`` before it (data the forecaster was fitted on), the post
+    re-levelling the ``n_p`` steps after the window. The band moves with the forecast.
+    """
+    pred = _predict_frame(fitted, index)
+    yhat = pred["yhat"].to_numpy(float)
+    if anchor > 0 and anchor_steps > 0:
+        step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(index.freq or "h")
+        recent = pd.date_range(index[0] - step * anchor_steps, periods=anchor_steps, freq=step)
+        recent_yhat = fitted.predict(recent)["yhat"].to_numpy(float)
+        yhat = yhat * anchor_ratio(y.reindex(recent).to_numpy(float), recent_yhat, anchor)
+    if n_p:
+        post_actual = y.reindex(index[n_w : n_w + n_p]).to_numpy(float)
+        yhat, _ = post_relevel(yhat, n_w, post_actual, yhat[n_w : n_w + n_p])
+    return _rescale_band(pred, yhat)
+
+
+@dataclass
+class ImpactSettings:
+    """How the counterfactual and its ranges are built (see the module docstring)."""
+
+    post: bool = False
+    model: str = "auto"
+    n_folds: int = 8
+    anchor: float = 0.5
+    anchor_window: pd.Timedelta = pd.Timedelta(days=1)
+    min_train: pd.Timedelta = pd.Timedelta(days=15)
+
+
 def _fold_z(
-    y: pd.Series, origin: pd.Timestamp, window_steps: int, post_steps: int,
-    step: pd.Timedelta, make: ForecasterFactory, model_name: str | None,
+    y: pd.Series, origin: pd.Timestamp, n_w: int, n_p: int, step: pd.Timedelta,
+    make: ForecasterFactory, model_name: str | None, cfg: ImpactSettings,
 ) -> np.ndarray | None:  # fmt: skip
     """Standardised cumulative error of the impact procedure on one earlier window."""
     train = y[y.index < origin].dropna()
-    index = pd.date_range(origin, periods=window_steps + post_steps, freq=step)
+    index = pd.date_range(origin, periods=n_w + n_p, freq=step)
     actual = y.reindex(index).to_numpy(float)
-    if np.isnan(actual[:window_steps]).any():
+    if np.isnan(actual[:n_w]).any():
         return None
     try:
-        pred = _predict_frame(make(model_name).fit(train), index)
-    except JunoError:
+        fitted = make(model_name).fit(train)
+    except (SeriesError, ValueError):
         return None
-    yhat = pred["yhat"].to_numpy(float)
-    if post_steps:
-        yhat, _ = post_relevel(yhat, window_steps, actual[window_steps:], yhat[window_steps:])
-    sigma = band_sigma(pred["lo_95"].to_numpy(), pred["hi_95"].to_numpy())
-    if not np.isfinite(yhat[:window_steps]).all():
+    pred = _counterfactual(fitted, y, index, n_w, n_p, cfg.anchor, int(cfg.anchor_window / step))
+    yhat = pred["yhat"].to_numpy(float)[:n_w]
+    if not np.isfinite(yhat).all():
         return None
-    return standardised_cumulative_error(
-        actual[:window_steps], yhat[:window_steps], sigma[:window_steps]
-    )
+    sigma = band_sigma(pred["lo_95"].to_numpy()[:n_w], pred["hi_95"].to_numpy()[:n_w])
+    return standardised_cumulative_error(actual[:n_w], yhat, sigma)
 
 
 def _chosen_model(forecaster: Any, requested: str) -> str | None:
@@ -423,38 +479,31 @@ def series_impact(
     end: pd.Timestamp,
     make: ForecasterFactory,
     freq: str = "h",
-    post: bool = False,
-    n_folds: int = 8,
-    model: str = "auto",
-    min_train: pd.Timedelta = pd.Timedelta(days=14),  # noqa: B008
+    cfg: ImpactSettings | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Impact of the window ``[start, end]`` on one series ``y`` (regular grid).
 
     ``make(model_name)`` builds an unfitted forecaster (``None``: the requested
-    model). Returns the table row (without keys/metric) and the per-timestamp path.
-    Raises :class:`SeriesError`-compatible ``ValueError`` messages via the caller.
+    model). Returns the table row (without keys/metric) and the per-timestamp
+    path. Raises ``ValueError`` or :class:`SeriesError` when the series cannot be judged.
     """
-    plan = _plan(y, start, end, freq, post)
-    actual_window = y.reindex(plan.window)
-    if actual_window.isna().all():
+    cfg = cfg or ImpactSettings()
+    plan = _plan(y, start, end, freq, cfg.post)
+    if y.reindex(plan.window).isna().all():
         raise ValueError(f"no data in the window {_fmt(start)} to {_fmt(end)}")
     history = y[y.index < start].dropna()
     main = make(None).fit(history)
-    chosen = _chosen_model(main, model)
-    pred = _predict_frame(main, plan.horizon)
+    chosen = _chosen_model(main, cfg.model)
     n_w, n_p = len(plan.window), len(plan.post)
-    yhat = pred["yhat"].to_numpy(float)
-    if n_p:
-        post_actual = y.reindex(plan.post).to_numpy(float)
-        yhat, _ratio = post_relevel(yhat, n_w, post_actual, yhat[n_w : n_w + n_p])
-        pred = _rescale_band(pred, yhat)
-    origins = _fold_origins(history.index, start, n_w + n_p, plan.step, n_folds, min_train)
-    folds = [_fold_z(y, o, n_w, n_p, plan.step, make, chosen) for o in origins]
+    anchor_steps = int(cfg.anchor_window / plan.step)
+    pred = _counterfactual(main, y, plan.horizon, n_w, n_p, cfg.anchor, anchor_steps)
+    origins = _fold_origins(history.index, start, n_w + n_p, plan.step, cfg.n_folds, cfg.min_train)
+    folds = [_fold_z(y, o, n_w, n_p, plan.step, make, chosen, cfg) for o in origins]
     folds = [z for z in folds if z is not None]
     fold_z = np.vstack(folds) if folds else None
-    day_steps = int(pd.Timedelta(days=1) / plan.step)
-    dof = effective_dof(len(folds), n_w, day_steps)
-    return _summarise(y, plan, pred, fold_z, dof, chosen or model)
+    dof = effective_dof(len(folds), n_w, int(pd.Timedelta(days=1) / plan.step))
+    nonneg = bool((history >= 0).all())
+    return _summarise(y, plan, pred, fold_z, dof, chosen or cfg.model, nonneg)
 
 
 def _rescale_band(pred: pd.DataFrame, yhat: np.ndarray) -> pd.DataFrame:
@@ -471,7 +520,7 @@ def _rescale_band(pred: pd.DataFrame, yhat: np.ndarray) -> pd.DataFrame:
 
 def _summarise(
     y: pd.Series, plan: _Plan, pred: pd.DataFrame, fold_z: np.ndarray | None, dof: float,
-    model: str,
+    model: str, nonneg: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame]:  # fmt: skip
     """Totals, ranges, peak and the per-timestamp path of one series."""
     n_w = len(plan.window)
@@ -480,7 +529,7 @@ def _summarise(
     observed = ~np.isnan(actual)
     yhat_w = np.where(observed, win["yhat"].to_numpy(float), 0.0)
     sigma = np.where(observed, band_sigma(win["lo_95"].to_numpy(), win["hi_95"].to_numpy()), 0.0)
-    rng = cumulative_ranges(yhat_w, sigma, fold_z, dof)
+    rng = cumulative_ranges(yhat_w, sigma, fold_z, dof, nonneg=nonneg)
     cum_actual = np.cumsum(np.nan_to_num(actual))
     row = _row(actual, win, rng, cum_actual, plan, model)
     path = _path(y, plan, pred, rng, cum_actual)
@@ -553,23 +602,60 @@ def _dataset(data: Any, **data_kwargs: Any) -> Any:
     """A :class:`~juno_forecast.data.Dataset` from a path, a Dataset or a tidy DataFrame."""
     from .data import Dataset, load_data
 
+    kwargs = {k: v for k, v in data_kwargs.items() if v is not None}
     if isinstance(data, Dataset):
         return data
     if isinstance(data, pd.DataFrame):
-        keys = tuple(data_kwargs.get("by") or ())
-        return Dataset.from_frame(data, keys=keys, freq=data_kwargs.get("freq"),
-                                  agg=data_kwargs.get("agg", "sum"))  # fmt: skip
-    return load_data(data, **data_kwargs)
+        by = kwargs.get("by")
+        return Dataset.from_frame(data, keys=tuple(by) if by else None, freq=kwargs.get("freq"),
+                                  agg=kwargs.get("agg", "sum"))  # fmt: skip
+    if isinstance(data, str | os.PathLike):
+        if not os.path.exists(data):
+            raise InputError(f"{data}: no such file")
+        if "by" in kwargs:
+            kwargs["by"] = tuple(kwargs["by"])
+        return load_data(data, **kwargs)
+    raise InputError(
+        f"data: expected a file path, a Dataset or a DataFrame, got {type(data).__name__}"
+    )
 
 
-def _calendar(calendar: Any, weather: Any) -> Any:
+class ExcludingCalendar:
+    """A calendar that leaves out some events (the incident itself, e.g. ``Blizzard*``).
+
+    When the event being investigated is in the calendar (a storm already listed),
+    its curated effect would otherwise be part of the counterfactual and the
+    storm would look like no loss at all. ``patterns`` are case-insensitive
+    shell-style names (``fnmatch``). Everything else is delegated.
+    """
+
+    def __init__(self, calendar: Any, patterns: Iterable[str]):
+        self.calendar = calendar
+        self.patterns = tuple(p.lower() for p in patterns)
+
+    def excluded(self, name: str) -> bool:
+        """True when ``name`` matches one of the patterns."""
+        return any(fnmatch.fnmatchcase(str(name).lower(), p) for p in self.patterns)
+
+    def occurrences(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """The wrapped calendar's occurrences without the excluded events."""
+        occ = self.calendar.occurrences(*args, **kwargs)
+        return occ[~occ["name"].map(self.excluded)].reset_index(drop=True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.calendar, name)
+
+
+def _calendar(calendar: Any, weather: Any, exclude: Iterable[str] = ()) -> Any:
     """The calendar object: a loaded one as is, a path, ``None`` (shipped) or ``"none"``."""
-    from .calendar import Calendar
+    from .calendar import Calendar, load_calendar
 
-    cal = calendar if isinstance(calendar, Calendar) else Calendar.load(calendar)
-    if weather is not None:
-        cal = cal.with_weather(weather)
-    return cal
+    if isinstance(calendar, Calendar | ExcludingCalendar):
+        cal = calendar.with_weather(weather) if weather else calendar
+    else:
+        cal = load_calendar(calendar, weather)
+    exclude = tuple(exclude or ())
+    return ExcludingCalendar(cal, exclude) if exclude else cal
 
 
 def _window_events(cal: Any, start: pd.Timestamp, end: pd.Timestamp, metric: str,
@@ -582,6 +668,33 @@ def _window_events(cal: Any, start: pd.Timestamp, end: pd.Timestamp, metric: str
     return occ[cols].drop_duplicates().reset_index(drop=True)
 
 
+def _check_model(model: str) -> None:
+    from .models import MODEL_NAMES
+
+    if model not in MODEL_NAMES:
+        raise InputError(
+            f"--model: unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}"
+        )
+
+
+def _judge_series(
+    metric: str, keys: dict[str, str], y: pd.Series, cal: Any, window: tuple[pd.Timestamp, pd.Timestamp],
+    freq: str, cfg: ImpactSettings, seed: int,
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Row, path and window events of one series (raises SeriesError/ValueError)."""
+    from .forecast import SeriesForecaster
+
+    def make(name: str | None) -> Any:
+        return SeriesForecaster(model=name or cfg.model, calendar=cal, metric=metric,
+                                keys=dict(keys), freq=freq, seed=seed)  # fmt: skip
+
+    start, end = window
+    row, path = series_impact(y, start, end, make, freq, cfg)
+    ident = {**keys, "metric": metric}
+    events = _window_events(cal, start, end, metric, keys).assign(**ident)
+    return {**ident, **row}, path.assign(**ident), events
+
+
 def run_impact(
     data: Any,
     start: Any,
@@ -590,46 +703,39 @@ def run_impact(
     model: str = "auto",
     calendar: Any = None,
     weather: Any = None,
+    *,
+    exclude_events: Iterable[str] = (),
     n_folds: int = 8,
+    anchor: float = 0.5,
     seed: int = 0,
     **data_kwargs: Any,
 ) -> ImpactResult:
     """Like :func:`impact`, returning the typed :class:`ImpactResult`."""
     from .data import series_label
-    from .forecast import SeriesForecaster
 
+    _check_model(model)
     ds = _dataset(data, **data_kwargs)
-    freq = ds.freq
-    start_ts, end_ts = resolve_window(start, end, freq)
-    frame = ds.frame
-    if frame.empty:
+    start_ts, end_ts = resolve_window(start, end, ds.freq)
+    if ds.frame.empty:
         raise InputError("impact: the data hold no series")
-    check_window(frame["ds"].min(), frame["ds"].max(), start_ts, end_ts, freq)
-    cal = _calendar(calendar, weather)
+    check_window(ds.frame["ds"].min(), ds.frame["ds"].max(), start_ts, end_ts, ds.freq)
+    cal = _calendar(calendar, weather, exclude_events)
+    cfg = ImpactSettings(post=post, model=model, n_folds=n_folds, anchor=anchor)
     rows, paths, events, problems = [], [], [], [f"{p.series}: {p.message}" for p in ds.problems]
     for metric, keys, y in ds.series():
         label = series_label(metric, keys)
-
-        def make(name: str | None, metric: str = metric, keys: dict = keys) -> Any:
-            return SeriesForecaster(model=name or model, calendar=cal, metric=metric,
-                                    keys=dict(keys), freq=freq, seed=seed)  # fmt: skip
-
         try:
-            row, path = series_impact(y, start_ts, end_ts, make, freq, post, n_folds, model)
-        except (JunoError, ValueError) as e:
-            msg = e.args[-1] if isinstance(e, SeriesError) else str(e)
-            problems.append(f"{label}: {str(msg).removeprefix(label + ': ')}")
+            row, path, ev = _judge_series(metric, keys, y, cal, (start_ts, end_ts), ds.freq, cfg,
+                                          seed)  # fmt: skip
+        except (SeriesError, ValueError) as e:
+            msg = str(e).removeprefix(label + ": ")
+            problems.append(f"{label}: {msg}")
             continue
-        ident = {**keys, "metric": metric}
-        rows.append({**ident, **row})
-        paths.append(path.assign(**ident))
-        events.append(_window_events(cal, start_ts, end_ts, metric, keys).assign(**ident))
+        rows.append(row), paths.append(path), events.append(ev)
     if not rows:
-        detail = "; ".join(problems[:3])
-        raise InputError(
-            f"impact window {_fmt(start_ts)} to {_fmt(end_ts)}: no series could be judged ({detail})"
-        )  # noqa: E501
-    return _assemble(ds.keys, rows, paths, events, problems, start_ts, end_ts, freq, post, model)
+        raise InputError(f"impact window {_fmt(start_ts)} to {_fmt(end_ts)}: no series could be "
+                         f"judged ({'; '.join(problems[:3])})")  # fmt: skip
+    return _assemble(ds.keys, rows, paths, events, problems, start_ts, end_ts, ds.freq, post, model)
 
 
 def _assemble(
@@ -657,7 +763,10 @@ def impact(
     model: str = "auto",
     calendar: Any = None,
     weather: Any = None,
+    *,
+    exclude_events: Iterable[str] = (),
     n_folds: int = 8,
+    anchor: float = 0.5,
     seed: int = 0,
     **data_kwargs: Any,
 ) -> pd.DataFrame:
@@ -666,9 +775,13 @@ def impact(
     ``data``: a path (CSV/Parquet), a ``Dataset`` or a tidy DataFrame; ``data_kwargs``
     are :func:`~juno_forecast.data.load_data`'s (``time_col, value_col, metric_col,
     metric, by, freq, agg``). ``calendar``: path, ``None`` (shipped), ``"none"`` or a
-    ``Calendar``. ``end`` is inclusive; a date alone means its whole day.
-    ``post=True`` re-levels the counterfactual with the data after the window.
+    ``Calendar``; ``weather``: observed weather file. ``end`` is inclusive; a date
+    alone means its whole day. ``post=True`` re-levels the counterfactual with the
+    data after the window. ``exclude_events``: calendar event names (shell-style
+    patterns) left out of the counterfactual, e.g. the storm being investigated.
     ``n_folds``: earlier same-length windows backtested to size the ranges.
+    ``anchor``: weight (0-1) of the intercept correction by the day before the
+    window (0 turns it off).
 
     Returns one row per series: keys, ``metric, actual_total, expected_total,
     lo_95, hi_95`` (95% range of ``expected_total``), ``difference`` (actual minus
@@ -679,8 +792,9 @@ def impact(
     ``share_affected`` (per metric), ``events``, ``problems``, ``start``, ``end``;
     :func:`run_impact` returns the same as an :class:`ImpactResult`.
     """
-    return run_impact(data, start, end, post, model, calendar, weather, n_folds, seed,
-                      **data_kwargs).as_frame()  # fmt: skip
+    result = run_impact(data, start, end, post, model, calendar, weather,
+                        exclude_events=exclude_events, n_folds=n_folds, anchor=anchor, seed=seed, **data_kwargs)  # fmt: skip
+    return result.as_frame()
 
 
 # --------------------------------------------------------------------------- summary
@@ -764,7 +878,7 @@ def _events_lines(res: ImpactResult) -> list[str]:
 
 
 def _method_lines(res: ImpactResult) -> list[str]:
-    fitted = f"fitted on the data before {_fmt(res.start)}"
+    fitted = f"fitted on the data before {_fmt(res.start)}, levelled on the day before"
     if res.post:
         fitted += " and re-levelled with the data right after the window"
     folds = res.table["folds"]

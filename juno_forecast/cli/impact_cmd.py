@@ -1,7 +1,122 @@
-"""Placeholder: commands of this group are registered here."""
+"""``juno-forecast impact``: what an incident cost, per series, with ranges.
+
+The table goes to ``--out`` or stdout; the share of zones affected and any
+series that could not be judged go to stderr (so ``--format csv`` stays clean);
+``--plots DIR`` writes one PNG per series and ``--summary PATH.md`` a Markdown
+debrief. The work is in :mod:`juno_forecast.impact` (imported when the
+command runs, not when the CLI starts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
+from .options import calendar_options, data_kwargs, data_options, output_options
+
+
+def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported lazily
+    table = result.table
+    lines = []
+    for metric, group in table.groupby("metric", sort=False):
+        k, n = int(group["affected"].sum()), len(group)
+        lines.append(f"{metric}: {k} of {n} zones affected ({100 * k / n:.0f}%) in the window "
+                     f"{group['steps'].max()} steps from {result.start}")  # fmt: skip
+    lines += [f"not judged: {p}" for p in result.problems]
+    return lines
+
+
+@click.command("impact")
+@data_options
+@calendar_options
+@output_options
+@click.option(
+    "--start", required=True, help="First timestamp of the incident window (e.g. 2015-01-26T18:00)."
+)
+@click.option(
+    "--end",
+    required=True,
+    help="Last timestamp of the window, inclusive; a date alone means the whole day.",
+)
+@click.option(
+    "--post",
+    is_flag=True,
+    help="Also use the data after the window to re-level the counterfactual.",
+)
+@click.option(
+    "--model", default="auto", show_default=True, help="Forecasting model for the counterfactual."
+)
+@click.option(
+    "--folds",
+    "n_folds",
+    type=click.IntRange(0, 60),
+    default=8,
+    show_default=True,
+    help="Earlier same-length windows backtested to size the ranges.",
+)
+@click.option(
+    "--anchor",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Weight of the correction by the level of the day before the window (0: off).",
+)
+@click.option(
+    "--exclude-event",
+    "exclude_events",
+    multiple=True,
+    metavar="NAME",
+    help="Leave this calendar event (shell pattern, e.g. 'Blizzard*') out of the "
+    "counterfactual: the incident itself. Repeatable.",
+)
+@click.option(
+    "--plots",
+    "plots",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Write one PNG per series into this folder.",
+)
+@click.option(
+    "--summary",
+    "summary",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write a Markdown summary for the incident debrief here.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed for models that use randomness.")
+def impact_command(**kwargs: object) -> None:
+    """What an incident cost: counterfactual totals per series with 80/95% ranges.
+
+    Prints keys, metric, actual_total, expected_total, lo_95, hi_95 (the 95%
+    range of expected_total), difference, difference_pct, peak_ds, affected, and
+    more columns (ranges of the difference, the peak, events in the window).
+    """  # fmt: skip
+    from ..impact import impact_summary_markdown, run_impact
+    from ..io import atomic_write, emit_table
+
+    dkw = data_kwargs(kwargs)
+    out, fmt = kwargs.pop("out"), kwargs.pop("fmt")
+    plots, summary = kwargs.pop("plots"), kwargs.pop("summary")
+    result = run_impact(kwargs.pop("data"), kwargs.pop("start"), kwargs.pop("end"),
+                        post=kwargs.pop("post"), model=kwargs.pop("model"),
+                        calendar=kwargs.pop("calendar"), weather=kwargs.pop("weather"),
+                        exclude_events=kwargs.pop("exclude_events"), n_folds=kwargs.pop("n_folds"), anchor=kwargs.pop("anchor"),
+                        seed=kwargs.pop("seed"), **dkw)  # fmt: skip
+    emit_table(result.table, out, fmt)
+    for line in _share_lines(result):
+        click.echo(line, err=True)
+    if summary:
+        text = impact_summary_markdown(result)
+        atomic_write(summary, lambda p: p.write_text(text, encoding="utf-8"))
+        click.echo(f"summary: {summary}", err=True)
+    if plots:
+        from ..impact_plot import save_impact_plots
+
+        written = save_impact_plots(result, Path(plots))
+        click.echo(f"plots: {len(written)} PNG files in {plots}", err=True)
+
 
 def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
+    """Add ``impact`` to ``group``."""
+    group.add_command(impact_command)
