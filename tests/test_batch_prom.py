@@ -135,3 +135,64 @@ def test_metrics_endpoint_on_loopback(tmp_path: Path) -> None:
 def test_metrics_text_without_runs(tmp_path: Path) -> None:
     samples = _samples(metrics_text(tmp_path))
     assert [(s.name, s.value) for s in samples] == [("juno_bands_current", 0.0)]
+
+
+def test_serve_metrics_command_binds_loopback(tmp_path: Path) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = _run_folder(tmp_path)
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "juno_forecast",
+            "serve-metrics",
+            "--run",
+            str(root),
+            "--port",
+            "0",
+            "--at",
+            "2026-07-01T13:05",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    try:
+        line = proc.stderr.readline()
+        m = re.match(r"serving http://127\.0\.0\.1:(\d+)/metrics", line)
+        assert m, line
+        status, body = _get(f"http://127.0.0.1:{m.group(1)}/metrics")
+        assert status == 200
+        yhat = {
+            s.labels["zone"]: s.value
+            for s in _samples(body)
+            if s.name == "juno_expected" and s.labels["band"] == "yhat"
+        }
+        assert yhat == {"Bronx": 113.0, '../../etc "x"': 18.0}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_example_alert_rules_use_served_metrics() -> None:
+    import re
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    rules = yaml.safe_load((repo / "examples" / "prometheus" / "juno_alerts.yml").read_text())
+    exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    assert len(exprs) >= 2
+    served = current_hour_text(
+        bands_text(_forecasts(), ["borough"], AS_OF, hours=48, run_time=1.0),
+        pd.Timestamp("2026-07-01 02:00"),
+    )
+    names = {f.name for f in text_string_to_metric_families(served)}
+    used = {n for e in exprs for n in re.findall(r"\bjuno_[a-z_]+", e)}
+    assert used and used <= names, used - names

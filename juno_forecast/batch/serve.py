@@ -94,12 +94,3 @@ def make_server(
             return
 
     return ThreadingHTTPServer((host, port), Handler)
-
-
-def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 9464) -> None:
-    """Serve ``/metrics`` for ``run_dir`` until interrupted."""
-    server = make_server(run_dir, host, port)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()

@@ -113,12 +113,22 @@ def nightly(
     show_default=True,
     help="Interface to bind; keep 127.0.0.1 unless a scraper elsewhere needs it.",
 )
-def serve_metrics(run_dir: str, port: int, host: str) -> None:
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Serve the bands of this New York time instead of now (replaying an old run).",
+)
+def serve_metrics(run_dir: str, port: int, host: str, at: str | None) -> None:
     """Serve the current hour's expected bands at /metrics (and /healthz); nothing else."""
-    from ..batch.serve import make_server
+    from ..batch.serve import make_server, new_york_now
 
+    clock = new_york_now
+    if at is not None:
+        fixed = _timestamp(at, "--at")
+        clock = lambda: fixed  # noqa: E731
     try:
-        server = make_server(run_dir, host, port)
+        server = make_server(run_dir, host, port, clock=clock)
     except OSError as exc:
         raise InputError(f"serve-metrics: cannot listen on {host}:{port}: {exc.strerror}") from None
     bound = server.server_address
@@ -129,6 +139,21 @@ def serve_metrics(run_dir: str, port: int, host: str) -> None:
         pass
     finally:
         server.server_close()
+
+
+def _timestamp(value: str, flag: str):
+    """A naive New York wall-clock Timestamp from a flag's text (exit 2 when it is not one)."""
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise InputError(
+            f"{flag}: expected a time such as 2026-07-01T13:00, got {value!r}"
+        ) from None
+    if ts is pd.NaT:
+        raise InputError(f"{flag}: expected a time such as 2026-07-01T13:00, got {value!r}")
+    return ts.tz_convert("America/New_York").tz_localize(None) if ts.tzinfo else ts
 
 
 def register(group: click.Group) -> None:
