@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from juno_forecast.calendar import Calendar
-from juno_forecast.calendar.rules import EasterRelative, FixedDate, HijriDate, NthWeekday, Rule
+from juno_forecast.calendar.rules import (
+    EasterRelative,
+    FixedDate,
+    HijriDate,
+    NthWeekday,
+    PackageHoliday,
+    Rule,
+)
 
 D = dt.date
 
@@ -171,3 +178,16 @@ def test_observed_holiday_takes_its_holiday_settings_and_calendar_pickles():
     row = occ[occ["name"] == "Independence Day (observed)"].iloc[0]
     assert row["effect"] == {"trips": -0.2}
     assert row["window_start"] == dt.datetime(2015, 7, 2)
+
+
+def test_holidays_package_rules_for_other_calendars():
+    # Rosh Hashanah 5776 began at sundown on 2015-09-13; Yom Kippur 2015-09-23;
+    # Lunar New Year 2015-02-19; Diwali 2015-11-11 (the holidays package's dates)
+    assert first(Rule(PackageHoliday("Rosh Hashanah", "IL"), days=2), 2015) == (
+        D(2015, 9, 14),
+        D(2015, 9, 15),
+    )
+    assert first(Rule(PackageHoliday("Yom Kippur", "IL")), 2015)[0] == D(2015, 9, 23)
+    lny = Rule(PackageHoliday("Chinese New Year (Spring Festival)", "CN"))
+    assert [s for s, _ in lny.spans(2015, 2016)] == [D(2015, 2, 19), D(2016, 2, 8)]
+    assert first(Rule(PackageHoliday("Diwali", "IN")), 2015)[0] == D(2015, 11, 11)

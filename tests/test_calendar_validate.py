@@ -181,7 +181,7 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
         (
             HEAD + "    rule: {every: year}\n",
             4,
-            "events[0].rule: expected a yearly rule {hijri_month, hijri_day} or {easter} or {month, weekday, nth} or {month, day}, got keys every",
+            "events[0].rule: expected a yearly rule {hijri_month, hijri_day} or {holiday, country} or {easter} or {month, weekday, nth} or {month, day}, got keys every",
         ),
         (
             HEAD + "    rule: {month: 5, day: 1, days: month}\n",
@@ -207,6 +207,16 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
             HEAD + "    rule: {month: 5, day: 1}\n    years: {from: 2020, to: 2015}\n",
             5,
             "events[0].years.to: expected a year >= from (2020), got 2015",
+        ),
+        (
+            HEAD + "    rule: {holiday: Hanukkah Day 9, country: IL}\n",
+            4,
+            "events[0].rule.holiday: expected a holiday name of IL: Independence Day, Pesach",
+        ),
+        (
+            HEAD + "    rule: {holiday: Yom Kippur}\n",
+            4,
+            "events[0].rule.country: expected a country code with holiday (e.g. IL), got nothing",
         ),
         # YAML-level problems
         (

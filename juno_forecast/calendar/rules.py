@@ -7,6 +7,7 @@ A ``rule`` in the calendar is one anchor plus optional modifiers::
     rule: {month: 5, weekday: monday, nth: last}      # last Monday of May
     rule: {easter: -2}                                # days from (Western) Easter Sunday
     rule: {hijri_month: 9, hijri_day: 1, days: month} # a Hijri date (Ramadan, the whole month)
+    rule: {holiday: Rosh Hashanah, country: IL}       # as the holidays package computes it
 
     modifiers: days: N (duration, default 1; "month" for a whole Hijri month),
                offset: N (move the anchor by N days, e.g. the Wednesday after
@@ -204,14 +205,83 @@ def _hijri_year(gregorian_cls: type, y: int, m: int, d: int) -> int:
     return gregorian_cls(y, m, d).to_hijri().year
 
 
+@dataclass(frozen=True)
+class PackageHoliday:
+    """A holiday as the ``holidays`` package computes it for a country, e.g. Rosh
+    Hashanah (IL), Chinese New Year (CN) or Diwali (IN): its first day each year.
+
+    For religious calendars (Hebrew, Chinese lunisolar, Hindu) that no simple
+    rule can express; ``holiday`` is the package's name, without "(observed)".
+    """
+
+    holiday: str
+    country: str
+    KEYS: ClassVar[tuple[str, ...]] = ("holiday", "country")
+    SPELLING: ClassVar[str] = "{holiday, country}"
+    CHECK_YEARS: ClassVar[range] = range(2014, 2031)
+
+    def starts(self, first_year: int, last_year: int) -> list[tuple[dt.date, dt.date | None]]:
+        """(first day with that name, None) for each year that has one."""
+        from .holidays import holiday_days
+
+        firsts: dict[int, dt.date] = {}
+        for day, name in holiday_days(self.country, None, False, range(first_year, last_year + 1)):
+            if name == self.holiday and day.year not in firsts:
+                firsts[day.year] = day
+        return [(d, None) for _, d in sorted(firsts.items())]
+
+    @classmethod
+    def parse(cls, f: dict[str, YNode], path: str, log: ErrorLog) -> PackageHoliday | None:
+        import holidays
+
+        if "country" not in f:
+            log.add(
+                f["holiday"].line,
+                f"{path}.country",
+                "a country code with holiday (e.g. IL)",
+                "nothing",
+            )
+            return None
+        name, country = f["holiday"].value, f["country"].value
+        if not isinstance(country, str) or country not in holidays.list_supported_countries():
+            log.wrong(
+                f["country"],
+                f"{path}.country",
+                "a country code the holidays package knows (e.g. IL)",
+            )
+            return None
+        names = {n for _, n in cls(str(name), country).known(cls.CHECK_YEARS)}
+        if name not in names:
+            log.wrong(
+                f["holiday"],
+                f"{path}.holiday",
+                f"a holiday name of {country}: " + _some(sorted(names)),
+            )
+            return None
+        return cls(name, country)
+
+    def known(self, years: range) -> list[tuple[dt.date, str]]:
+        """Every (day, name) the package gives for this country in ``years``."""
+        from .holidays import holiday_days
+
+        return holiday_days(self.country, None, False, years)
+
+
+def _some(names: list[str], n: int = 12) -> str:
+    """The first ``n`` names, then how many more."""
+    more = f" ... ({len(names) - n} more)" if len(names) > n else ""
+    return ", ".join(names[:n]) + more
+
+
 # Which key tells which anchor kind a rule is (checked in this order).
 ANCHORS: dict[str, type] = {
     "hijri_month": HijriDate,
+    "holiday": PackageHoliday,
     "easter": EasterRelative,
     "weekday": NthWeekday,
     "day": FixedDate,
 }
-Anchor = FixedDate | NthWeekday | EasterRelative | HijriDate
+Anchor = FixedDate | NthWeekday | EasterRelative | HijriDate | PackageHoliday
 
 
 @dataclass(frozen=True)
