@@ -220,6 +220,11 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
         ),
         # YAML-level problems
         (
+            "- name: E\n  category: event\n",
+            1,
+            "(file): expected a mapping with an events list, got a list",
+        ),
+        (
             "events:\n  - name: E\n    category: event\n    date: 2015-05-01\n    name: F\n",
             5,
             "events[0].name: expected each key once, got 'name' repeated (first on line 2)",
