@@ -408,6 +408,24 @@ def anchor_ratio(recent_actual: np.ndarray, recent_yhat: np.ndarray, weight: flo
     return (a / f) ** weight
 
 
+def _add_future_priors(fitted: Any, index: pd.DatetimeIndex) -> None:
+    """Workaround (Nov 2026): give the forecaster the curated priors of events first seen in ``index``.
+
+    ``SeriesForecaster.fit`` keeps the priors of the events in the *history*
+    only, so an event whose first occurrence is inside the window (the
+    festival on the incident day) got no expected effect. Adds only missing
+    names; a no-op once ``SeriesForecaster.predict`` does this itself.
+    """
+    priors = getattr(fitted, "priors_", None)
+    if priors is None or getattr(fitted, "calendar", None) is None:
+        return
+    from .features import calendar_features
+
+    feats = calendar_features(fitted.calendar, index, freq=fitted.freq, metric=fitted.metric,
+                              keys=fitted.keys or {}, since=getattr(fitted, "start_", None))  # fmt: skip
+    fitted.priors_ = {**feats.priors, **priors}
+
+
 def _counterfactual(
     fitted: Any, y: pd.Series, index: pd.DatetimeIndex, n_w: int, n_p: int, anchor: float,
     anchor_steps: int,
@@ -418,6 +436,7 @@ def _counterfactual(
     ``anchor_steps`` before it (data the forecaster was fitted on), the post
     re-levelling the ``n_p`` steps after the window. The band moves with the forecast.
     """
+    _add_future_priors(fitted, index)
     pred = _predict_frame(fitted, index)
     yhat = pred["yhat"].to_numpy(float)
     if anchor > 0 and anchor_steps > 0:
@@ -627,9 +646,13 @@ class ExcludingCalendar:
     its curated effect would otherwise be part of the counterfactual and the
     storm would look like no loss at all. ``patterns`` are case-insensitive
     shell-style names (``fnmatch``). Everything else is delegated.
+
+    It also applies the metric/zone scope itself, with boolean masks: (workaround,
+    Nov 2026) ``Calendar.occurrences(..., metric=, keys=)`` raised ``KeyError: 'zones'``
+    when no occurrence overlapped the range (a ``.map`` on an empty frame selects columns).
     """
 
-    def __init__(self, calendar: Any, patterns: Iterable[str]):
+    def __init__(self, calendar: Any, patterns: Iterable[str] = ()):
         self.calendar = calendar
         self.patterns = tuple(p.lower() for p in patterns)
 
@@ -637,25 +660,42 @@ class ExcludingCalendar:
         """True when ``name`` matches one of the patterns."""
         return any(fnmatch.fnmatchcase(str(name).lower(), p) for p in self.patterns)
 
-    def occurrences(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        """The wrapped calendar's occurrences without the excluded events."""
-        occ = self.calendar.occurrences(*args, **kwargs)
-        return occ[~occ["name"].map(self.excluded)].reset_index(drop=True)
+    def occurrences(self, start: Any, end: Any, category: Any = None, metric: str | None = None,
+                    keys: dict[str, Any] | None = None) -> pd.DataFrame:  # fmt: skip
+        """The wrapped calendar's occurrences in the series' scope, without the excluded events."""
+        occ = self.calendar.occurrences(start, end, category=category)
+        if occ.empty:
+            return occ
+        keep = ~np.array([self.excluded(n) for n in occ["name"]], dtype=bool)
+        if metric is not None:
+            keep &= np.array([not m or metric in m for m in occ["metrics"]], dtype=bool)
+        if keys:
+            values = {str(v) for v in keys.values()}
+            keep &= np.array([not z or bool(values & set(z)) for z in occ["zones"]], dtype=bool)
+        return occ[keep].reset_index(drop=True)
+
+    def with_weather(self, path: Any) -> ExcludingCalendar:
+        """The same exclusions on the wrapped calendar with observed weather."""
+        return ExcludingCalendar(self.calendar.with_weather(path), self.patterns)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.calendar, name)
 
 
 def _calendar(calendar: Any, weather: Any, exclude: Iterable[str] = ()) -> Any:
-    """The calendar object: a loaded one as is, a path, ``None`` (shipped) or ``"none"``."""
+    """The calendar object: a loaded one as is, a path, ``None`` (shipped) or ``"none"``.
+
+    An empty calendar (``"none"``) becomes ``None``, the forecaster's "no events".
+    """
     from .calendar import Calendar, load_calendar
 
     if isinstance(calendar, Calendar | ExcludingCalendar):
         cal = calendar.with_weather(weather) if weather else calendar
     else:
         cal = load_calendar(calendar, weather)
-    exclude = tuple(exclude or ())
-    return ExcludingCalendar(cal, exclude) if exclude else cal
+    if getattr(cal, "is_empty", lambda: False)():
+        return None  # no calendar knowledge: what SeriesForecaster(calendar=None) means
+    return ExcludingCalendar(cal, tuple(exclude or ()))
 
 
 def _window_events(cal: Any, start: pd.Timestamp, end: pd.Timestamp, metric: str,

@@ -1,0 +1,279 @@
+"""Incident impact: counterfactual totals with ranges, the summary, the plot and the CLI.
+
+Synthetic hourly series (five weeks of a daily and weekly cycle with Poisson
+noise) keep these tests fast and their truth known: a loss injected into them
+must be recovered within its range, an untouched window must report a range
+that includes zero, and a calendar event with a curated effect must lower the
+counterfactual of its day.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from juno_forecast.cli import main
+from juno_forecast.impact import (
+    ImpactResult,
+    anchor_ratio,
+    cumulative_ranges,
+    impact,
+    impact_summary_markdown,
+    post_relevel,
+    run_impact,
+)
+
+START = pd.Timestamp("2024-01-29 00:00")  # a Monday, 5 weeks into the history
+WINDOW = (pd.Timestamp("2024-02-07 09:00"), pd.Timestamp("2024-02-07 20:00"))  # 12 h, Wednesday
+
+
+def synthetic(seed: int = 0, weeks: int = 6, zones: tuple[str, ...] = ("North",)) -> pd.DataFrame:
+    """Tidy hourly trips per zone: daily and weekly cycles, Poisson noise, no trend."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=weeks * 168, freq="h")
+    hour, dow = ds.hour.to_numpy(), ds.dayofweek.to_numpy()
+    daily = 1.0 + 0.8 * np.sin((hour - 9) / 24 * 2 * np.pi) + 0.4 * np.exp(-((hour - 18) ** 2) / 4)
+    weekly = np.where(dow >= 5, 0.8, 1.0)
+    frames = []
+    for i, zone in enumerate(zones):
+        lam = (300.0 + 100 * i) * np.clip(daily, 0.1, None) * weekly
+        frames.append(pd.DataFrame({"zone": zone, "metric": "trips", "ds": ds,
+                                    "y": rng.poisson(lam).astype(float)}))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def inject(df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, depth: float,
+           zone: str | None = None) -> tuple[pd.DataFrame, float]:  # fmt: skip
+    """Cut ``depth`` of the values in ``[start, end]`` (one zone or all); returns the lost amount."""
+    out = df.copy()
+    mask = (out["ds"] >= start) & (out["ds"] <= end)
+    if zone is not None:
+        mask &= out["zone"] == zone
+    lost = float((out.loc[mask, "y"] * depth).sum())
+    out.loc[mask, "y"] = out.loc[mask, "y"] * (1 - depth)
+    return out, lost
+
+
+@pytest.fixture(scope="module")
+def base() -> pd.DataFrame:
+    return synthetic()
+
+
+# --------------------------------------------------------------------------- maths
+
+
+def test_cumulative_ranges_use_fold_errors_and_never_beat_independent_steps() -> None:
+    yhat, sigma = np.full(10, 100.0), np.full(10, 10.0)
+    # folds whose errors cancel perfectly would give s = 0; the floor keeps independent steps
+    tiny = np.zeros((5, 10))
+    r = cumulative_ranges(yhat, sigma, tiny, dof=None)
+    half = r["cum_hi_95"][-1] - r["cum_expected"][-1]
+    assert r["method"] == "backtest(5)"
+    assert half == pytest.approx(1.959964 * np.sqrt(10) * 10, rel=1e-4)
+    # no folds: the per-step bands added up (fully correlated)
+    r0 = cumulative_ranges(yhat, sigma, None)
+    assert r0["method"] == "bands"
+    assert r0["cum_hi_95"][-1] - 1000 == pytest.approx(1.959964 * 100, rel=1e-4)
+    # large fold errors widen the range; few degrees of freedom widen it further (Student t)
+    big = np.full((4, 10), 2.0)
+    wide_t = cumulative_ranges(yhat, sigma, big, dof=2)
+    wide_n = cumulative_ranges(yhat, sigma, big, dof=None)
+    assert wide_t["cum_hi_95"][-1] > wide_n["cum_hi_95"][-1] > r["cum_hi_95"][-1]
+
+
+def test_counts_never_get_a_negative_expected_total() -> None:
+    r = cumulative_ranges(np.full(4, 1.0), np.full(4, 2.0), None, nonneg=True)
+    assert (r["cum_lo_95"] >= 0).all() and (r["cum_lo_80"] >= 0).all()
+
+
+def test_post_relevel_reaches_the_post_ratio_at_the_end_of_the_window() -> None:
+    yhat = np.full(6, 100.0)  # 3 window steps, 3 post steps
+    out, ratio = post_relevel(yhat, 3, np.full(3, 120.0), yhat[3:])
+    assert ratio == pytest.approx(1.2)
+    assert out[0] < out[1] < out[2] < 120.0 and np.allclose(out[3:], 120.0)
+
+
+def test_anchor_ratio_is_shrunk_and_safe() -> None:
+    assert anchor_ratio(np.full(24, 90.0), np.full(24, 100.0), 0.5) == pytest.approx(0.9**0.5)
+    assert anchor_ratio(np.zeros(24), np.full(24, 100.0), 0.5) == 1.0
+    assert anchor_ratio(np.full(24, 90.0), np.full(24, 100.0), 0.0) == 1.0
+
+
+# --------------------------------------------------------------------------- impact()
+
+
+def test_injected_loss_is_recovered_within_its_range(base: pd.DataFrame) -> None:
+    df, lost = inject(base, *WINDOW, depth=0.4)
+    table = impact(df, *WINDOW, model="naive", calendar="none", by=("zone",))
+    row = table.iloc[0]
+    assert row["zone"] == "North" and row["metric"] == "trips"
+    assert row["difference_lo_95"] <= -lost <= row["difference_hi_95"]
+    assert abs(row["difference"] + lost) < 0.25 * lost  # recovered within 25% of the truth
+    assert bool(row["affected"]) and row["direction"] == "below"
+    assert row["steps"] == 12 and row["folds"] >= 3
+    assert WINDOW[0] <= row["peak_ds"] <= WINDOW[1] and row["peak_difference"] < 0
+    assert row["lo_95"] <= row["lo_80"] <= row["expected_total"] <= row["hi_80"] <= row["hi_95"]
+
+
+def test_window_with_no_change_reports_a_range_that_includes_zero(base: pd.DataFrame) -> None:
+    table = impact(base, *WINDOW, model="naive", calendar="none", by=("zone",))
+    row = table.iloc[0]
+    assert row["difference_lo_95"] <= 0 <= row["difference_hi_95"]
+    assert row["lo_95"] <= row["actual_total"] <= row["hi_95"]
+    assert not bool(row["affected"]) and row["direction"] == ""
+    assert table.attrs["share_affected"] == {"trips": 0.0}
+
+
+def test_share_of_zones_affected_and_paths(tmp_path) -> None:  # noqa: ANN001
+    df = synthetic(seed=1, zones=("North", "South", "East", "West"))
+    df, lost = inject(df, *WINDOW, depth=0.5, zone="South")
+    res = run_impact(df, *WINDOW, model="naive", calendar="none", by=("zone",))
+    assert isinstance(res, ImpactResult)
+    affected = dict(zip(res.table["zone"], res.table["affected"], strict=True))
+    assert affected["South"]
+    assert res.share_affected["trips"] == pytest.approx(sum(affected.values()) / 4)
+    assert res.share_affected["trips"] <= 0.5
+    south = res.paths[(res.paths["zone"] == "South") & res.paths["in_window"]]
+    assert len(south) == 12
+    final = south.iloc[-1]
+    assert final["cum_difference"] == pytest.approx(
+        res.table.set_index("zone").loc["South", "difference"]
+    )
+    assert final["cum_lo_95"] <= -lost <= final["cum_hi_95"]
+    before = res.paths[(res.paths["zone"] == "South") & (res.paths["ds"] < WINDOW[0])]
+    assert len(before) >= 12 and before["yhat"].isna().all() and before["actual"].notna().all()
+
+
+def test_post_uses_the_data_after_the_window(base: pd.DataFrame) -> None:
+    df, lost = inject(base, *WINDOW, depth=0.4)
+    pre = impact(df, *WINDOW, model="naive", calendar="none", by=("zone",)).iloc[0]
+    post = impact(df, *WINDOW, post=True, model="naive", calendar="none", by=("zone",)).iloc[0]
+    assert post["expected_total"] != pytest.approx(pre["expected_total"])
+    assert post["difference_lo_95"] <= -lost <= post["difference_hi_95"]
+
+
+CALENDAR = """\
+    events:
+      - name: Harbor Festival
+        category: event
+        date: 2024-02-07
+        effect: {trips: -0.4}
+        source: test
+    """
+
+
+def test_incident_on_an_event_day_is_judged_against_the_event(tmp_path, base: pd.DataFrame) -> None:  # noqa: ANN001
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(textwrap.dedent(CALENDAR))
+    day = (pd.Timestamp("2024-02-07 00:00"), pd.Timestamp("2024-02-07 23:00"))
+    df, _ = inject(base, *day, depth=0.4)  # the festival day really was 40% down
+    with_cal = impact(df, *day, model="naive", calendar=str(cal), by=("zone",)).iloc[0]
+    without = impact(df, *day, model="naive", calendar="none", by=("zone",)).iloc[0]
+    assert with_cal["expected_total"] < 0.75 * without["expected_total"]
+    assert "Harbor Festival" in with_cal["events"]
+    assert bool(without["affected"])  # against an ordinary Wednesday it looks like a loss
+    assert not bool(with_cal["affected"])  # against the festival it is what was expected
+    assert with_cal["difference_lo_95"] <= 0 <= with_cal["difference_hi_95"]
+
+
+def test_exclude_events_leaves_the_incident_out_of_the_counterfactual(tmp_path, base) -> None:  # noqa: ANN001
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(textwrap.dedent(CALENDAR))
+    day = (pd.Timestamp("2024-02-07 00:00"), pd.Timestamp("2024-02-07 23:00"))
+    df, _ = inject(base, *day, depth=0.4)
+    row = impact(df, *day, model="naive", calendar=str(cal), exclude_events=["harbor*"],
+                 by=("zone",)).iloc[0]  # fmt: skip
+    assert row["events"] == "" and bool(row["affected"])
+
+
+# --------------------------------------------------------------------------- summary and plot
+
+
+def test_markdown_summary_names_window_metric_and_loss_with_range(base: pd.DataFrame) -> None:
+    df, _ = inject(base, *WINDOW, depth=0.4)
+    table = impact(df, *WINDOW, model="naive", calendar="none", by=("zone",))
+    text = impact_summary_markdown(table)
+    row = table.iloc[0]
+    assert "2024-02-07 09:00 to 2024-02-07 20:00" in text
+    assert "`trips`" in text
+    loss, lo, hi = (
+        f"{row[c]:+,.0f}" for c in ("difference", "difference_lo_95", "difference_hi_95")
+    )
+    assert f"{loss} ({lo} to {hi})" in text
+    assert "1 of 1 zones affected (100%)" in text
+    assert "| North |" in text
+
+
+def test_plot_impact_draws_actual_band_window_and_cumulative_difference(base: pd.DataFrame) -> None:
+    import matplotlib.pyplot as plt
+
+    from juno_forecast.impact_plot import plot_impact
+
+    df, _ = inject(base, *WINDOW, depth=0.4)
+    res = run_impact(df, *WINDOW, model="naive", calendar="none", by=("zone",))
+    fig = plot_impact(res, {"zone": "North"})
+    top, bottom = fig.axes
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert {"actual", "expected (no incident)", "incident window"} <= set(labels)
+    cum_line = [ln for ln in bottom.get_lines() if ln.get_label().startswith("cumulative")][0]
+    assert np.nanmin(cum_line.get_ydata()) == pytest.approx(res.paths["cum_difference"].min())
+    assert "trips zone=North" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory, base: pd.DataFrame):  # noqa: ANN001, ANN201
+    df, _ = inject(base, *WINDOW, depth=0.4)
+    path = tmp_path_factory.mktemp("impact") / "trips.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN001
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return int(exc.value.code), out.out, out.err
+
+
+def test_cli_writes_table_summary_and_plots(data_file, tmp_path, capsys) -> None:  # noqa: ANN001
+    out, md, plots = tmp_path / "impact.csv", tmp_path / "debrief.md", tmp_path / "plots"
+    code, _, err = run_cli(["impact", str(data_file), "--by", "zone", "--start", "2024-02-07T09:00",
+                            "--end", "2024-02-07T20:00", "--model", "naive", "--calendar", "none",
+                            "--out", str(out), "--summary", str(md), "--plots", str(plots)], capsys)  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert list(table.columns[:11]) == ["zone", "metric", "actual_total", "expected_total", "lo_95",
+                                        "hi_95", "difference", "difference_pct", "peak_ds",
+                                        "affected", "lo_80"]  # fmt: skip
+    assert bool(table.loc[0, "affected"])
+    assert "trips: 1 of 1 zones affected (100%)" in err
+    assert "2024-02-07 09:00" in md.read_text()
+    pngs = list(plots.glob("*.png"))
+    assert [p.name for p in pngs] == ["impact_North_trips.png"] and pngs[0].stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2024-02-08", "2024-02-07", "impact window: start 2024-02-08 is after end 2024-02-07 23:00"),
+        ("2024-03-01", "2024-03-02", "impact window 2024-03-01 to 2024-03-02 23:00 has no data"),
+        ("2023-06-01", "2023-06-02", "impact window 2023-06-01 to 2023-06-02 23:00 is before the history starts"),
+        ("2023-12-31", "2024-01-02", "at or before the start of the history"),
+        ("2024-01-10", "2024-01-30", "is 504 hours long, longer than the history before it (216 hours"),
+        ("yesterday-ish", "2024-01-30", "impact --start: expected a timestamp"),
+    ],
+)  # fmt: skip
+def test_cli_bad_windows_exit_2_with_one_line(data_file, capsys, start, end, message) -> None:  # noqa: ANN001
+    code, out, err = run_cli(["impact", str(data_file), "--by", "zone", "--start", start, "--end", end,
+                              "--model", "naive", "--calendar", "none"], capsys)  # fmt: skip
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+    assert "Traceback" not in err and out == ""
