@@ -78,28 +78,26 @@ def series_occurrences(
     return occ if len(occ) else empty_occurrences()
 
 
-def _active_mask(
-    row: pd.Series, index: pd.DatetimeIndex, days: pd.DatetimeIndex, hourly: bool
-) -> np.ndarray:
-    """Where one occurrence is active on ``index``: window days (pulse) or start onwards (step)."""
-    if row["shape"] == STEP:
-        return np.asarray(days >= pd.Timestamp(row["start"]))
-    mask = np.asarray(
-        (days >= pd.Timestamp(row["window_start"])) & (days <= pd.Timestamp(row["window_end"]))
-    )
-    hours = tuple(row["hours"] or ())
+def _day_ns(value: Any) -> int:
+    return pd.Timestamp(value).normalize().value
+
+
+def _masks(
+    row: Any, days: np.ndarray, hours_of: np.ndarray, hourly: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where one occurrence is active (feature) and where it is named (``events`` label).
+
+    A pulse is active on its window days (and only in its ``hours`` at hourly
+    grain); a step is active from its start onwards but named only on its own days.
+    """
+    start, end = _day_ns(row.start), _day_ns(row.end)
+    if row.shape == STEP:
+        return days >= start, (days >= start) & (days <= end)
+    mask = (days >= _day_ns(row.window_start)) & (days <= _day_ns(row.window_end))
+    hours = tuple(row.hours or ())
     if hourly and hours:
-        mask &= np.asarray(index.hour.isin(hours))
-    return mask
-
-
-def _label_mask(
-    row: pd.Series, index: pd.DatetimeIndex, days: pd.DatetimeIndex, hourly: bool
-) -> np.ndarray:
-    """Where an occurrence is named in the ``events`` column: a step only on its own days."""
-    if row["shape"] == STEP:
-        return np.asarray((days >= pd.Timestamp(row["start"])) & (days <= pd.Timestamp(row["end"])))
-    return _active_mask(row, index, days, hourly)
+        mask &= np.isin(hours_of, hours)
+    return mask, mask
 
 
 def build_features(
@@ -111,29 +109,33 @@ def build_features(
     columns at hourly grain (at daily grain the whole day counts).
     """
     index = pd.DatetimeIndex(index)
-    days = index.normalize()
-    hourly = freq == "h"
+    days = index.normalize().asi8
+    hours_of = np.asarray(index.hour)
     columns: dict[str, np.ndarray] = {}
+    labels: dict[str, np.ndarray] = {}
     kinds: dict[str, str] = {}
     priors: dict[str, float] = {}
-    labels = [[] for _ in range(len(index))]
-    for _, row in occurrences.iterrows():
-        name = str(row["name"])
-        shape = STEP if row.get("shape") == STEP else PULSE
-        row = row.copy()
-        row["shape"] = shape
-        mask = _active_mask(row, index, days, hourly)
-        columns[name] = columns.get(name, np.zeros(len(index), dtype=bool)) | mask
-        kinds.setdefault(name, shape)
-        effect = row.get("effect") or {}
-        if metric is not None and isinstance(effect, dict) and metric in effect:
+    occ = occurrences.assign(shape=np.where(occurrences["shape"] == STEP, STEP, PULSE))
+    for row in occ.itertuples(index=False):
+        name = str(row.name)
+        active, named = _masks(row, days, hours_of, freq == "h")
+        columns[name] = columns[name] | active if name in columns else active
+        labels[name] = labels[name] | named if name in labels else named
+        kinds.setdefault(name, row.shape)
+        effect = row.effect if isinstance(row.effect, dict) else {}
+        if metric is not None and metric in effect:
             priors[name] = float(effect[metric])
-        for i in np.flatnonzero(_label_mask(row, index, days, hourly)):
-            if name not in labels[i]:
-                labels[i].append(name)
     X = pd.DataFrame({k: v.astype(float) for k, v in columns.items()}, index=index)
-    events = pd.Series([";".join(names) for names in labels], index=index, dtype=object)
-    return CalendarFeatures(X=X, kinds=kinds, priors=priors, events=events)
+    return CalendarFeatures(X=X, kinds=kinds, priors=priors, events=_labels(labels, index))
+
+
+def _labels(labels: dict[str, np.ndarray], index: pd.DatetimeIndex) -> pd.Series:
+    """The ``;``-joined names active at each timestamp."""
+    out = np.full(len(index), "", dtype=object)
+    for name, mask in labels.items():
+        hit = np.flatnonzero(mask)
+        out[hit] = [f"{v};{name}" if v else name for v in out[hit]]
+    return pd.Series(out, index=index, dtype=object)
 
 
 def calendar_features(

@@ -9,7 +9,10 @@ the end of the history.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import warnings
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,25 +22,21 @@ from .features import CalendarFeatures, calendar_features
 from .intervals import ConformalIntervals
 from .models import MODEL_NAMES, make_model
 from .models.auto import AutoModel, default_folds, rolling_origin
-from .models.base import FREQ_DELTA, SEASON, check_y, log_target
+from .models.base import FREQ_DELTA, SEASON, check_y, log_target, single_thread
 
 OUTPUT_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"]
 
 
 def _label(metric: str | None, keys: dict[str, str] | None) -> str:
-    """``metric=trips borough=Bronx`` (the data module's ``series_label`` when available)."""
-    try:
-        from .data import series_label
+    """``metric=trips borough=Bronx``: how messages name a series."""
+    from .data import series_label
 
-        return series_label(metric, keys or {})
-    except ImportError:  # data.py not there yet: same spelling
-        parts = [f"metric={metric}"] + [f"{k}={v}" for k, v in (keys or {}).items()]
-        return " ".join(parts)
+    return series_label(str(metric), keys or {})
 
 
 def _active(X: pd.DataFrame) -> list[str]:
     """Columns with at least one active row."""
-    return [c for c in X.columns if (X[c].to_numpy() > 0).any()]
+    return list(X.columns[(X.to_numpy() > 0).any(axis=0)])
 
 
 class SeriesForecaster:
@@ -103,6 +102,10 @@ class SeriesForecaster:
 
     def fit(self, y: pd.Series) -> SeriesForecaster:
         """Learn from the history ``y`` (regular DatetimeIndex, up to the cutoff)."""
+        with single_thread():
+            return self._fit(y)
+
+    def _fit(self, y: pd.Series) -> SeriesForecaster:
         if self.freq not in FREQ_DELTA:
             raise InputError(f"freq: expected 'h' or 'D', got {self.freq!r}")
         if self.model not in MODEL_NAMES:
@@ -164,3 +167,267 @@ class SeriesForecaster:
         out.insert(0, "yhat", yhat.to_numpy())
         out["events"] = feats.events.to_numpy() if feats.events is not None else ""
         return out[OUTPUT_COLUMNS]
+
+
+# -- many series ---------------------------------------------------------------------------
+_DURATION = re.compile(r"^\s*(\d+)\s*(h|H|d|D|w|W)\s*$")
+_UNIT_HOURS = {"h": 1, "d": 24, "w": 168}
+
+
+def parse_duration(value: str | int, freq: str, what: str = "--horizon") -> int:
+    """Steps at grain ``freq`` in a duration such as ``14D``, ``48h`` or ``2W`` (InputError if bad)."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        hours = int(value) * (1 if freq == "h" else 24)
+    else:
+        m = _DURATION.match(str(value))
+        if not m or int(m.group(1)) <= 0:
+            raise InputError(
+                f"{what}: expected a positive duration like 14D, 48h or 2W, got {value!r}"
+            )
+        hours = int(m.group(1)) * _UNIT_HOURS[m.group(2).lower()]
+    steps = hours if freq == "h" else hours // 24
+    if steps < 1 or (freq == "D" and hours % 24):
+        raise InputError(f"{what}: {value!r} is not a whole number of days, the grain of this data")
+    return steps
+
+
+def as_dataset(data: Any, **data_kwargs: Any) -> Any:
+    """A :class:`~juno_forecast.data.Dataset` from a path, a Dataset or a tidy DataFrame."""
+    from .data import Dataset, load_data
+
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, pd.DataFrame):
+        kw = dict(data_kwargs)
+        by = kw.pop("by", None)
+        return Dataset.from_frame(data, keys=tuple(by) if by else None, **kw)
+    return load_data(
+        data, **{k: v for k, v in data_kwargs.items() if v is not None or k == "metric"}
+    )
+
+
+def as_calendar(calendar: Any = None, weather: Any = None) -> Any:
+    """A Calendar from ``None`` (the shipped one), ``"none"`` (no knowledge), a path or a Calendar."""
+    from .calendar import Calendar, load_calendar
+
+    if isinstance(calendar, Calendar):
+        return calendar.with_weather(weather) if weather else calendar
+    return load_calendar(calendar, weather)
+
+
+def _history(y: pd.Series, cutoff: pd.Timestamp | None) -> pd.Series:
+    return y if cutoff is None else y[y.index <= cutoff]
+
+
+def _future_index(last: pd.Timestamp, steps: int, freq: str) -> pd.DatetimeIndex:
+    return pd.date_range(last + FREQ_DELTA[freq], periods=steps, freq=freq)
+
+
+def _check_cutoff(dataset: Any, cutoff: pd.Timestamp | None) -> None:
+    if cutoff is not None and len(dataset.frame) and cutoff < dataset.frame["ds"].min():
+        raise InputError(
+            f"--cutoff {cutoff} is before the data, which starts at {dataset.frame['ds'].min()}"
+        )
+
+
+def _problems(dataset: Any) -> list[str]:
+    return [str(p) for p in getattr(dataset, "problems", [])]
+
+
+def forecast(
+    data: Any,
+    horizon: str | int = "14D",
+    cutoff: Any = None,
+    model: str = "auto",
+    calendar: Any = None,
+    weather: Any = None,
+    seed: int = 0,
+    **data_kwargs: Any,
+) -> pd.DataFrame:
+    """Expected values with 80/95% ranges for every series of ``data``, ``horizon`` after the cutoff.
+
+    Only data at or before ``cutoff`` (default: each series' last timestamp)
+    is used. Series that cannot be forecast are skipped with a warning and
+    listed in ``result.attrs["problems"]``. Columns:
+    ``[*keys, metric, ds, yhat, lo_80, hi_80, lo_95, hi_95, events]``.
+    """
+    if model not in MODEL_NAMES:
+        raise InputError(
+            f"--model: unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}"
+        )
+    dataset = as_dataset(data, **data_kwargs)
+    cal = as_calendar(calendar, weather)
+    steps = parse_duration(horizon, dataset.freq)
+    cut = pd.Timestamp(cutoff) if cutoff is not None else None
+    _check_cutoff(dataset, cut)
+    frames, problems = [], _problems(dataset)
+    for metric, keys, y in dataset.series():
+        try:
+            hist = _history(y, cut)
+            f = SeriesForecaster(model, cal, metric, keys, dataset.freq, seed, horizon=steps).fit(
+                hist
+            )
+            out = f.predict(_future_index(hist.index.max(), steps, dataset.freq))
+        except SeriesError as e:
+            problems.append(str(e))
+            warnings.warn(str(e), stacklevel=2)
+            continue
+        frames.append(_with_keys(out.rename_axis("ds").reset_index(), dataset.keys, keys, metric))
+    cols = [*dataset.keys, "metric", "ds", *OUTPUT_COLUMNS]
+    result = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+    result.attrs["problems"] = problems
+    return result
+
+
+def _with_keys(
+    frame: pd.DataFrame, key_cols: tuple[str, ...], keys: dict[str, str], metric: str
+) -> pd.DataFrame:
+    for i, k in enumerate(key_cols):
+        frame.insert(i, k, keys[k])
+    frame.insert(len(key_cols), "metric", metric)
+    return frame
+
+
+# -- backtest ------------------------------------------------------------------------------
+class BacktestResult(NamedTuple):
+    """``folds``: one row per cutoff, series and model; ``summary``: one row per model (and overall)."""
+
+    folds: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def _origins(start: Any, end: Any, step: str, freq: str) -> pd.DatetimeIndex:
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    if hi < lo:
+        raise InputError(f"--end {hi} is before --start {lo}")
+    every = parse_duration(step, freq, "--step") * FREQ_DELTA[freq]
+    return pd.date_range(lo, hi, freq=every)
+
+
+def backtest_predictions(
+    data: Any,
+    start: Any,
+    end: Any,
+    horizon: str | int = "7D",
+    step: str = "7D",
+    model: str | Sequence[str] = "auto",
+    calendar: Any = None,
+    weather: Any = None,
+    seed: int = 0,
+    **data_kwargs: Any,
+) -> pd.DataFrame:
+    """Rolling-origin forecasts against actuals, one row per timestamp, series, fold and model.
+
+    Folds start at ``start``, ``start + step``, ... up to ``end``: each one is
+    forecast from the history strictly before its start (``cutoff`` is the last
+    timestamp used) for ``horizon``. Columns: ``[*keys, metric, model, cutoff,
+    ds, y, yhat, lo_80, hi_80, lo_95, hi_95, events, scale]`` where ``scale``
+    is the in-sample seasonal naive MAE of the fold's history (for MASE).
+    ``attrs["problems"]`` lists the series/folds that could not be forecast.
+    """
+    models = [model] if isinstance(model, str) else list(model)
+    for m in models:
+        if m not in MODEL_NAMES:
+            raise InputError(
+                f"--model: unknown model {m!r}; expected one of {', '.join(MODEL_NAMES)}"
+            )
+    dataset = as_dataset(data, **data_kwargs)
+    cal = as_calendar(calendar, weather)
+    steps = parse_duration(horizon, dataset.freq)
+    origins = _origins(start, end, step, dataset.freq)
+    rows, problems = [], _problems(dataset)
+    for metric, keys, y in dataset.series():
+        for origin in origins:
+            hist = y[y.index < origin]
+            actual = y[(y.index >= origin)].iloc[:steps]
+            if actual.empty or hist.empty:
+                continue
+            scale = seasonal_naive_mae(hist, dataset.freq)
+            for m in models:
+                try:
+                    f = SeriesForecaster(
+                        m, cal, metric, keys, dataset.freq, seed, horizon=steps
+                    ).fit(hist)
+                    out = f.predict(actual.index)
+                except SeriesError as e:
+                    problems.append(f"{e} (cutoff {hist.index.max()})")
+                    continue
+                out = out.rename_axis("ds").reset_index()
+                out.insert(0, "model", m)
+                out.insert(1, "cutoff", hist.index.max())
+                out["y"] = actual.to_numpy()
+                out["scale"] = scale
+                rows.append(_with_keys(out, dataset.keys, keys, metric))
+    cols = [*dataset.keys, "metric", "model", "cutoff", "ds", "y", *OUTPUT_COLUMNS, "scale"]
+    result = pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+    result.attrs["problems"] = problems
+    result.attrs["keys"] = tuple(dataset.keys)
+    return result
+
+
+def seasonal_naive_mae(y: pd.Series, freq: str) -> float:
+    """In-sample MAE of the seasonal naive forecast (a week back): the MASE denominator."""
+    season = SEASON[freq]
+    v = y.to_numpy(dtype=float)
+    if len(v) <= season:
+        return float("nan")
+    return float(np.mean(np.abs(v[season:] - v[:-season])))
+
+
+def score(pred: pd.DataFrame) -> pd.DataFrame:
+    """``mase, smape, coverage_80, coverage_95`` (and ``n``) of rows of backtest predictions."""
+    y, f = pred["y"].to_numpy(float), pred["yhat"].to_numpy(float)
+    err = np.abs(y - f)
+    denom = np.abs(y) + np.abs(f)
+    smape = np.where(denom > 0, 2 * err / np.where(denom > 0, denom, 1), 0.0)
+    return pd.Series(
+        {
+            "n": len(pred),
+            "mase": float(np.mean(err / pred["scale"].to_numpy(float))),
+            "smape": float(100 * np.mean(smape)),
+            "coverage_80": float(np.mean((y >= pred["lo_80"]) & (y <= pred["hi_80"]))),
+            "coverage_95": float(np.mean((y >= pred["lo_95"]) & (y <= pred["hi_95"]))),
+        }
+    )
+
+
+def summarize(pred: pd.DataFrame, keys: Sequence[str] = ()) -> BacktestResult:
+    """Fold rows (per cutoff, series and model) and the summary per model and overall."""
+    group = [*keys, "metric", "model", "cutoff"]
+    if pred.empty:
+        empty = pd.DataFrame(columns=[*group, "n", "mase", "smape", "coverage_80", "coverage_95"])
+        return BacktestResult(empty, empty.drop(columns=[*keys, "metric", "cutoff"]))
+    folds = pred.groupby(group, sort=True).apply(score, include_groups=False).reset_index()
+    folds["n"] = folds["n"].astype(int)
+    per_model = pred.groupby("model", sort=False).apply(score, include_groups=False).reset_index()
+    if pred["model"].nunique() > 1:
+        overall = score(pred).to_frame().T.assign(model="(all)")
+        per_model = pd.concat([per_model, overall[per_model.columns]], ignore_index=True)
+    per_model["n"] = per_model["n"].astype(int)
+    return BacktestResult(folds, per_model)
+
+
+def backtest(
+    data: Any,
+    start: Any,
+    end: Any,
+    horizon: str | int = "7D",
+    step: str = "7D",
+    model: str | Sequence[str] = "auto",
+    calendar: Any = None,
+    weather: Any = None,
+    seed: int = 0,
+    **data_kwargs: Any,
+) -> BacktestResult:
+    """Rolling-origin evaluation with no look-ahead: ``BacktestResult(folds, summary)``.
+
+    See :func:`backtest_predictions` for the folds; MASE is scaled by the
+    in-sample seasonal naive MAE of each fold's history, sMAPE is in percent,
+    coverages are the share of actuals inside the 80%/95% ranges.
+    """
+    pred = backtest_predictions(
+        data, start, end, horizon, step, model, calendar, weather, seed, **data_kwargs
+    )
+    result = summarize(pred, pred.attrs.get("keys", ()))
+    result.folds.attrs["problems"] = pred.attrs.get("problems", [])
+    return result

@@ -109,7 +109,7 @@ class AutoModel:
 
         check_freq(self.freq)
         y = check_y(y)
-        names = list(self.candidates or AUTO_CANDIDATES)
+        names = list(self.candidates or AUTO_CANDIDATES[self.freq])
         n_folds, fold_len = default_folds(self.freq, len(y))
         n_folds = self.n_folds if self.n_folds is not None else n_folds
         fold_len = self.fold_len or fold_len

@@ -73,3 +73,35 @@ def recency_weights(index: pd.DatetimeIndex, halflife_days: float) -> np.ndarray
 def log_target(y: pd.Series) -> bool:
     """Whether to model ``y`` on the log1p scale (non-negative data: counts and levels)."""
     return bool((y >= 0).all())
+
+
+def fourier(index: pd.DatetimeIndex, period_days: float, order: int, prefix: str) -> pd.DataFrame:
+    """Sine/cosine pairs of a cycle of ``period_days`` (e.g. 365.25: the year)."""
+    t = time_in_days(index, pd.Timestamp("2000-01-01"))
+    cols = {}
+    for k in range(1, order + 1):
+        cols[f"{prefix}_sin{k}"] = np.sin(2 * np.pi * k * t / period_days)
+        cols[f"{prefix}_cos{k}"] = np.cos(2 * np.pi * k * t / period_days)
+    return pd.DataFrame(cols, index=index)
+
+
+def spans_a_year(index: pd.DatetimeIndex) -> bool:
+    """Whether the history is long enough to learn a yearly cycle (over a year of data)."""
+    return (index.max() - index.min()) >= pd.Timedelta(days=371)
+
+
+_CONTROLLER = None
+
+
+def single_thread():  # noqa: ANN201 - a context manager from threadpoolctl
+    """A context limiting BLAS/OpenMP to one thread.
+
+    Our fits are small and the machines shared: threads only contend (a
+    statsmodels fit ran 5x slower with them). The controller is built once.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)

@@ -34,8 +34,9 @@ class SeasonalNaive:
         delta = FREQ_DELTA[self.freq]
         steps = np.rint((index - self.last_) / delta).astype(int)
         k = np.maximum(1, np.ceil(steps / self.season_)).astype(int)
-        sources = pd.DatetimeIndex(
-            index - pd.to_timedelta(k * self.season_ * (delta // pd.Timedelta(hours=1)), unit="h")
-        )
-        values = self.y_.reindex(sources, method="nearest").to_numpy()
+        sources = (
+            index - self.last_
+        ) / delta - k * self.season_  # steps after the last value, <= 0
+        pos = len(self.y_) - 1 + np.rint(sources).astype(int)
+        values = self.y_.to_numpy()[np.clip(pos, 0, len(self.y_) - 1)]
         return pd.Series(values, index=index, name="yhat")
