@@ -8,7 +8,8 @@ Part A (real data, total and the four busy boroughs, hourly and daily, detection
     2015 is the first day of the file: no history before it, so it cannot be judged);
   * with the shipped calendar, does that incident's ``explained_by`` name the blizzard?
   * incidents per series-month from February to June: all (calendar off) and unexplained
-    (shipped calendar).
+    (shipped calendar; and with the file's own hourly weather given as ``--weather``, which
+    adds the calendar's observed-weather events).
 Part B (synthetic): four hourly zones, Feb-Sep 2015, 50 injected shocks of 30-60% lasting
 3-6 hours at known times, half of them inside a calendar event of the shipped calendar (in
 its days, hours and zones): recall, false alarms per series-month (incidents overlapping no
@@ -50,7 +51,14 @@ def real_datasets(path: str) -> dict[str, Dataset]:
     """Busy boroughs and the total, hourly and daily."""
     out = {}
     for freq in ("h", "D"):
-        ds = load_data(path, time_col="pickup_dt", value_col="pickups", metric="trips", by=["borough"], freq=freq)
+        ds = load_data(
+            path,
+            time_col="pickup_dt",
+            value_col="pickups",
+            metric="trips",
+            by=["borough"],
+            freq=freq,
+        )
         frame = ds.frame
         busy = frame[frame["borough"].isin(BUSY)]
         total = frame.groupby(["metric", "ds"], as_index=False)["y"].sum()
@@ -61,8 +69,12 @@ def real_datasets(path: str) -> dict[str, Dataset]:
 
 
 def blizzard_row(inc: pd.DataFrame, borough: str) -> pd.Series | None:
-    sel = inc[(inc["borough"] == borough) & (inc["direction"] == "below")
-              & (inc["start"] <= BLIZZARD[1]) & (inc["end"] >= BLIZZARD[0])]
+    sel = inc[
+        (inc["borough"] == borough)
+        & (inc["direction"] == "below")
+        & (inc["start"] <= BLIZZARD[1])
+        & (inc["end"] >= BLIZZARD[0])
+    ]
     return sel.sort_values("severity", ascending=False).iloc[0] if len(sel) else None
 
 
@@ -71,26 +83,47 @@ def part_a(path: str, model: str) -> tuple[dict, list[pd.DataFrame]]:
     rows, tables = [], []
     for freq, ds in datasets.items():
         runs = {}
-        for cal_name, cal in (("none", "none"), ("default", None)):
+        for cal_name, cal, weather in (
+            ("none", "none", None),
+            ("default", None, None),
+            ("default+weather", None, path),
+        ):
             t0 = time.time()
-            res = run_detection(ds, DETECT_START, DETECT_END, model=model, calendar=cal)
+            res = run_detection(
+                ds, DETECT_START, DETECT_END, model=model, calendar=cal, weather=weather
+            )
             runs[cal_name] = (res.incidents, time.time() - t0)
             tables.append(res.incidents.assign(freq=freq, calendar=cal_name))
         for borough in ("total", *BUSY):
             off, on = runs["none"][0], runs["default"][0]
             b_off, b_on = blizzard_row(off, borough), blizzard_row(on, borough)
             feb = lambda d, b=borough: d[(d["borough"] == b) & (d["start"] >= "2015-02-01")]  # noqa: E731
-            rows.append({
-                "series": f"trips borough={borough}", "freq": freq,
-                "blizzard_flagged_calendar_none": b_off is not None,
-                "blizzard_deviation_pct": round(float(b_off["deviation_pct"]), 1) if b_off is not None else None,
-                "blizzard_explained_default": bool(b_on is not None and "Blizzard" in b_on["explained_by"]),
-                "blizzard_explained_by": b_on["explained_by"] if b_on is not None else "",
-                "incidents_per_series_month_calendar_none": round(len(feb(off)) / MONTHS_FEB_JUN, 2),
-                "unexplained_per_series_month_default": round(
-                    int((feb(on)["explained_by"] == "").sum()) / MONTHS_FEB_JUN, 2),
-                "seconds_none": round(runs["none"][1], 1), "seconds_default": round(runs["default"][1], 1),
-            })
+            rows.append(
+                {
+                    "series": f"trips borough={borough}",
+                    "freq": freq,
+                    "blizzard_flagged_calendar_none": b_off is not None,
+                    "blizzard_deviation_pct": round(float(b_off["deviation_pct"]), 1)
+                    if b_off is not None
+                    else None,
+                    "blizzard_explained_default": bool(
+                        b_on is not None and "Blizzard" in b_on["explained_by"]
+                    ),
+                    "blizzard_explained_by": b_on["explained_by"] if b_on is not None else "",
+                    "incidents_per_series_month_calendar_none": round(
+                        len(feb(off)) / MONTHS_FEB_JUN, 2
+                    ),
+                    "unexplained_per_series_month_default": round(
+                        int((feb(on)["explained_by"] == "").sum()) / MONTHS_FEB_JUN, 2
+                    ),
+                    "unexplained_per_series_month_default_weather": round(
+                        int((feb(runs["default+weather"][0])["explained_by"] == "").sum())
+                        / MONTHS_FEB_JUN,
+                        2,
+                    ),
+                    "seconds_none": round(runs["none"][1], 1),
+                }
+            )
     return {"series": rows}, tables
 
 
@@ -114,7 +147,11 @@ def synthetic_frame(seed: int) -> pd.DataFrame:
     frames = []
     for zone, base in ZONES.items():
         lam = base * shape * growth * np.exp(rng.normal(0, 0.07, len(ds)))
-        frames.append(pd.DataFrame({"zone": zone, "metric": "trips", "ds": ds, "y": rng.poisson(lam).astype(float)}))
+        frames.append(
+            pd.DataFrame(
+                {"zone": zone, "metric": "trips", "ds": ds, "y": rng.poisson(lam).astype(float)}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -134,8 +171,11 @@ def _event_candidates(cal: Calendar) -> list[tuple[str, str, pd.Timestamp, list[
 
 
 def _covered(cal_occ: pd.DataFrame, zone: str, stamps: list[pd.Timestamp]) -> list[str]:
-    return [o["name"] for _, o in cal_occ.iterrows()
-            if in_scope(o, "trips", {"zone": zone}) and overlaps(o, stamps, "h")]
+    return [
+        o["name"]
+        for _, o in cal_occ.iterrows()
+        if in_scope(o, "trips", {"zone": zone}) and overlaps(o, stamps, "h")
+    ]
 
 
 def plan_shocks(cal: Calendar, n: int, seed: int) -> pd.DataFrame:
@@ -143,7 +183,9 @@ def plan_shocks(cal: Calendar, n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     occ = cal.occurrences(pd.Timestamp(SYN_DETECT), pd.Timestamp(SYN_END))
     cands = _event_candidates(cal)
-    days = pd.date_range(pd.Timestamp(SYN_DETECT) + pd.Timedelta(days=7), pd.Timestamp(SYN_END).normalize(), freq="D")
+    days = pd.date_range(
+        pd.Timestamp(SYN_DETECT) + pd.Timedelta(days=7), pd.Timestamp(SYN_END).normalize(), freq="D"
+    )
     shocks: list[dict] = []
 
     def free(zone: str, start: pd.Timestamp) -> bool:
@@ -160,15 +202,30 @@ def plan_shocks(cal: Calendar, n: int, seed: int) -> pd.DataFrame:
             start = day + pd.Timedelta(hours=int(rng.choice(runs)))
         else:
             zone = list(ZONES)[int(rng.integers(len(ZONES)))]
-            start = days[int(rng.integers(len(days)))] + pd.Timedelta(hours=int(rng.integers(6, 22 - dur)))
+            start = days[int(rng.integers(len(days)))] + pd.Timedelta(
+                hours=int(rng.integers(6, 22 - dur))
+            )
             name = ""
         stamps = list(pd.date_range(start, periods=dur, freq="h"))
         covering = _covered(occ, zone, stamps)
-        if not free(zone, start) or (on_event and name not in covering) or (not on_event and covering):
+        if (
+            not free(zone, start)
+            or (on_event and name not in covering)
+            or (not on_event and covering)
+        ):
             continue
         size = float(rng.uniform(0.3, 0.6)) * (1 if rng.random() < 0.3 else -1)
-        shocks.append({"zone": zone, "start": start, "end": stamps[-1], "hours": dur, "size": size,
-                       "event": name, "covering_events": ";".join(covering)})
+        shocks.append(
+            {
+                "zone": zone,
+                "start": start,
+                "end": stamps[-1],
+                "hours": dur,
+                "size": size,
+                "event": name,
+                "covering_events": ";".join(covering),
+            }
+        )
     return pd.DataFrame(shocks)
 
 
@@ -186,7 +243,9 @@ def score(shocks: pd.DataFrame, inc: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     found, expl = [], []
     for _, s in shocks.iterrows():
         direction = "above" if s["size"] > 0 else "below"
-        m = ((inc["zone"] == s["zone"]) & (inc["start"] <= s["end"]) & (inc["end"] >= s["start"])).to_numpy()
+        m = (
+            (inc["zone"] == s["zone"]) & (inc["start"] <= s["end"]) & (inc["end"] >= s["start"])
+        ).to_numpy()
         used |= m
         hit = inc[m & (inc["direction"] == direction).to_numpy()]
         found.append(len(hit) > 0)
@@ -204,19 +263,29 @@ def part_b(model: str, n: int, seed: int) -> tuple[dict, pd.DataFrame, pd.DataFr
     scored, false_alarms = score(shocks, res.incidents)
     months = (pd.Timestamp(SYN_END) - pd.Timestamp(SYN_DETECT)) / pd.Timedelta(days=30.44)
     on_event = scored["event"] != ""
-    right = [bool(r["event"]) and r["event"] in r["explained_by"].split(";") for _, r in scored.iterrows()]
+    right = [
+        bool(r["event"]) and r["event"] in r["explained_by"].split(";")
+        for _, r in scored.iterrows()
+    ]
     scored["explained_right"] = right
     summary = {
-        "shocks": len(scored), "on_calendar_dates": int(on_event.sum()),
+        "shocks": len(scored),
+        "on_calendar_dates": int(on_event.sum()),
         "recall": round(float(scored["found"].mean()), 3),
         "recall_ordinary": round(float(scored.loc[~on_event, "found"].mean()), 3),
         "recall_calendar": round(float(scored.loc[on_event, "found"].mean()), 3),
-        "false_alarms": false_alarms, "series_months": round(len(ZONES) * months, 1),
+        "false_alarms": false_alarms,
+        "series_months": round(len(ZONES) * months, 1),
         "false_alarms_per_series_month": round(false_alarms / (len(ZONES) * months), 2),
         "calendar_shocks_explained_by_right_event": round(
-            float(scored.loc[on_event & scored["found"], "explained_right"].mean()), 3),
+            float(scored.loc[on_event & scored["found"], "explained_right"].mean()), 3
+        ),
         "ordinary_shocks_left_unexplained": round(
-            float((scored.loc[~on_event & scored["found"], "explained_by"] == "").mean()), 3),
+            float((scored.loc[~on_event & scored["found"], "explained_by"] == "").mean()), 3
+        ),
+        "recall_by_zone": {
+            z: round(float(g["found"].mean()), 2) for z, g in scored.groupby("zone")
+        },
         "seconds": round(secs, 1),
     }
     return summary, scored, res.incidents
@@ -226,11 +295,23 @@ def part_b(model: str, n: int, seed: int) -> tuple[dict, pd.DataFrame, pd.DataFr
 
 
 def to_markdown(a: dict, b: dict, cmd: str) -> str:
-    lines = [f"# Detection benchmark\n\nCommand: `{cmd}`\n", "## Real data (uber_nyc_enriched.csv)\n"]
+    lines = [
+        f"# Detection benchmark\n\nCommand: `{cmd}`\n",
+        "## Real data (uber_nyc_enriched.csv)\n",
+    ]
     df = pd.DataFrame(a["series"])
-    lines.append(df.to_markdown(index=False) if hasattr(df, "to_markdown") and _has_tabulate() else df.to_string(index=False))
-    lines += ["", "New Year's Day 2015 is the first day of the file: with no history before it, "
-              "no expectation (and no flag) is possible for it.", "", "## Synthetic shocks\n"]
+    lines.append(
+        df.to_markdown(index=False)
+        if hasattr(df, "to_markdown") and _has_tabulate()
+        else df.to_string(index=False)
+    )
+    lines += [
+        "",
+        "New Year's Day 2015 is the first day of the file: with no history before it, "
+        "no expectation (and no flag) is possible for it.",
+        "",
+        "## Synthetic shocks\n",
+    ]
     lines += [f"- {k}: {v}" for k, v in b.items()]
     return "\n".join(lines) + "\n"
 
@@ -245,20 +326,29 @@ def _has_tabulate() -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "uber_nyc_enriched.csv"))
+    ap.add_argument(
+        "--data", default=str(ROOT.parent / "shared" / "data" / "uber_nyc_enriched.csv")
+    )
     ap.add_argument("--model", default="baseline")
     ap.add_argument("--shocks", type=int, default=50)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--tag", default="", help="suffix of the result files, e.g. _naive")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     cmd = "python benchmarks/detection.py " + " ".join(sys.argv[1:])
     a, tables = part_a(args.data, args.model)
-    pd.concat(tables, ignore_index=True).to_csv(OUT / "detection_real_incidents.csv", index=False)
+    pd.concat(tables, ignore_index=True).to_csv(
+        OUT / f"detection_real_incidents{args.tag}.csv", index=False
+    )
     b, scored, _ = part_b(args.model, args.shocks, args.seed)
-    scored.to_csv(OUT / "detection_synthetic_shocks.csv", index=False)
-    (OUT / "detection.json").write_text(json.dumps({"command": cmd, "model": args.model, "real": a,
-                                                     "synthetic": b}, indent=2, default=str) + "\n")
-    (OUT / "detection.md").write_text(to_markdown(a, b, cmd))
+    scored.to_csv(OUT / f"detection_synthetic_shocks{args.tag}.csv", index=False)
+    (OUT / f"detection{args.tag}.json").write_text(
+        json.dumps(
+            {"command": cmd, "model": args.model, "real": a, "synthetic": b}, indent=2, default=str
+        )
+        + "\n"
+    )
+    (OUT / f"detection{args.tag}.md").write_text(to_markdown(a, b, cmd))
     print(pd.DataFrame(a["series"]).to_string(index=False))
     print(json.dumps(b, indent=2))
 

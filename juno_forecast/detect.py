@@ -320,12 +320,11 @@ def make_expectation(
     """A fresh, unfitted expectation model: the robust baseline, or a SeriesForecaster."""
     if model == "baseline":
         return RobustBaseline(freq=freq)
-    from .calendar import Calendar
     from .forecast import SeriesForecaster
 
-    cal = calendar if calendar is not None else Calendar.empty()
+    # calendar=None: SeriesForecaster's "no events" (detection's normal-day expectation)
     return SeriesForecaster(
-        model=model, calendar=cal, metric=metric, keys=keys, freq=freq, seed=seed
+        model=model, calendar=calendar, metric=metric, keys=keys, freq=freq, seed=seed
     )
 
 
@@ -801,6 +800,7 @@ def detect(
     model: str = "baseline",
     calendar: Any = None,
     weather: Any = None,
+    min_points: int | None = None,
     **data_kwargs: Any,
 ) -> pd.DataFrame:
     """Flagged deviations between ``start`` and ``end``: one row per incident.
@@ -810,9 +810,12 @@ def detect(
     expectation comes only from data before its day. Columns: keys, ``metric, start, end,
     peak_ds, direction, actual, expected, lo, hi`` (means over the incident),
     ``deviation_pct, severity, explained_by, note``; unexplained first, then by severity.
+    ``min_points``: shortest run kept (default 3 hours, or 1 day) unless extreme.
     Skipped series are listed in ``result.attrs["problems"]``.
     """
-    res = run_detection(data, start, end, level, model, calendar, weather, **data_kwargs)
+    res = run_detection(
+        data, start, end, level, model, calendar, weather, min_points=min_points, **data_kwargs
+    )
     out = res.incidents
     out.attrs["problems"] = res.problems
     return out

@@ -162,7 +162,7 @@ def _time_axis(ax: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> None:
         ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18]))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b\n%H:%M"))
     elif days <= 21:
-        ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, int(days // 10))))
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, int(np.ceil(days / 9)))))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a\n%d %b"))
     else:
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=10))

@@ -60,6 +60,12 @@ def _write_report(result, out_dir: str, title: str) -> None:
     help="Expectation model: baseline (robust, fast, refit daily) or a forecasting model.",
 )
 @click.option(
+    "--min-points",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Shortest run of flagged points kept as an incident (default: 3 hours, or 1 day).",
+)
+@click.option(
     "--report",
     "report_dir",
     default=None,
@@ -87,6 +93,7 @@ def detect_command(**kw) -> None:
         model=kw["model"],
         calendar=kw["calendar"],
         weather=kw["weather"],
+        min_points=kw["min_points"],
         **dk,
     )
     for p in res.problems:
