@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from juno_forecast.batch.rundir import atomic_run_dir, clean_stale, safe_name
+from juno_forecast.batch.rundir import atomic_run_dir, clean_stale
 
 DAY = pd.Timestamp("2026-06-30")
 
@@ -53,10 +53,3 @@ def _live_pid() -> int:
     import os
 
     return os.getpid()
-
-
-def test_safe_name() -> None:
-    assert safe_name("../../etc") == "etc"
-    assert safe_name("Staten Island") == "Staten_Island"
-    assert safe_name("..") == "_"
-    assert "/" not in safe_name("a/b\\c")

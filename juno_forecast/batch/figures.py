@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 MAX_FIGURES = 8
@@ -32,24 +33,31 @@ def pick_series(records: list[dict[str, Any]], incidents: pd.DataFrame) -> list[
     return ranked[:MAX_FIGURES]
 
 
-def _band_frame(result: dict[str, Any]) -> pd.DataFrame:
-    """The checked day's detection band (at the detect level) followed by the forecast."""
+def _band_frame(result: dict[str, Any], level: float) -> pd.DataFrame:
+    """The checked day's detection band followed by the forecast.
+
+    Detection gives one band (at the ``detect.level``); it is drawn as the 95%
+    range when the level is 0.9 or more, else as the 80% range, the other left empty.
+    """
     pts = result["points"]
     day = pd.DataFrame({"ds": pts.index, "yhat": pts["expected"].to_numpy()})
-    for col in ("lo_80", "lo_95"):
-        day[col] = pts["lo"].to_numpy()
-    for col in ("hi_80", "hi_95"):
-        day[col] = pts["hi"].to_numpy()
+    drawn = "95" if level >= 0.9 else "80"
+    for width in ("80", "95"):
+        same = width == drawn
+        day[f"lo_{width}"] = pts["lo"].to_numpy() if same else np.nan
+        day[f"hi_{width}"] = pts["hi"].to_numpy() if same else np.nan
     fc = result["forecast"][["ds", *BANDS]]
     return pd.concat([day[["ds", *BANDS]], fc], ignore_index=True)
 
 
-def series_figure(result: dict[str, Any], y: pd.Series, cal: Any, incidents: pd.DataFrame) -> Any:
+def series_figure(
+    result: dict[str, Any], y: pd.Series, cal: Any, incidents: pd.DataFrame, level: float
+) -> Any:
     """One series' figure (a matplotlib Figure)."""
     from ..detect import series_occurrences
     from ..plot import plot_forecast
 
-    frame = _band_frame(result)
+    frame = _band_frame(result, level)
     lo, hi = frame["ds"].min(), frame["ds"].max()
     events = series_occurrences(cal, lo, hi, result["metric"], result["keys"])
     title = f"{result['series']}: checked day (detection band), then the forecast"
@@ -66,6 +74,7 @@ def write_report(
     incidents: pd.DataFrame,
     cal: Any,
     title: str,
+    level: float = 0.95,
 ) -> None:
     """``report.html`` and ``report.md`` (+ figure PNGs) in ``folder``."""
     import matplotlib.pyplot as plt
@@ -75,7 +84,7 @@ def write_report(
     figures = {}
     for label in pick_series(records, incidents):
         own = incidents[incidents["series"] == label] if len(incidents) else incidents
-        figures[label] = series_figure(results[label], actuals[label], cal, own)
+        figures[label] = series_figure(results[label], actuals[label], cal, own, level)
     table = incidents.drop(columns=["series"], errors="ignore")
     try:
         report(table, figures, folder, title=title)

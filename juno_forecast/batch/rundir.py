@@ -31,12 +31,6 @@ def run_name(as_of: pd.Timestamp) -> str:
     return pd.Timestamp(as_of).strftime("%Y-%m-%d")
 
 
-def safe_name(text: str, max_len: int = 80) -> str:
-    """``text`` reduced to ``[A-Za-z0-9._-]`` with no leading dot, for any name built from data."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("._") or "_"
-    return cleaned[:max_len]
-
-
 def _alive(pid: int) -> bool:
     """True when a process with ``pid`` exists (the owner of a hidden folder still runs)."""
     if pid == os.getpid():

@@ -441,6 +441,7 @@ def run_nightly(
             got.incidents,
             cal,
             title=f"Nightly run {day:%Y-%m-%d}: flagged deviations of the last day",
+            level=cfg.detect.level,
         )
         timings["report_s"] = time.perf_counter() - t0
         timings["total_s"] = time.perf_counter() - t_start
