@@ -56,6 +56,12 @@ def empty_occurrences() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
 
 
+def _is_empty(calendar: Any) -> bool:
+    """Whether a Calendar holds no knowledge (``is_empty`` may be a method or a property)."""
+    flag = getattr(calendar, "is_empty", False)
+    return bool(flag() if callable(flag) else flag)
+
+
 def series_occurrences(
     calendar: Any,
     start: pd.Timestamp,
@@ -67,7 +73,7 @@ def series_occurrences(
 
     ``calendar=None`` means no calendar knowledge: an empty table.
     """
-    if calendar is None:
+    if calendar is None or _is_empty(calendar):
         return empty_occurrences()
     occ = calendar.occurrences(
         pd.Timestamp(start).normalize(),

@@ -9,6 +9,7 @@ the end of the history.
 
 from __future__ import annotations
 
+import copy
 import re
 import warnings
 from collections.abc import Sequence
@@ -42,7 +43,8 @@ def _active(X: pd.DataFrame) -> list[str]:
 class SeriesForecaster:
     """Forecast one series: calendar features + model + priors + calibrated ranges.
 
-    ``model`` is a name in ``MODEL_NAMES``; ``calendar`` a Calendar or None (no
+    ``model`` is a name in ``MODEL_NAMES`` or an unfitted model object following
+    the protocol (copied for every fit); ``calendar`` a Calendar or None (no
     events); ``metric`` and ``keys`` scope the calendar (an event limited to
     ``zones: [Manhattan]`` applies when a key value is ``Manhattan``).
     ``horizon`` (steps) sets the length of each calibration fold; default one
@@ -100,6 +102,11 @@ class SeriesForecaster:
             factor = np.where(active, factor * (1.0 + self.priors_[col]), factor)
         return pd.Series(yhat.to_numpy() * factor, index=X_future.index, name="yhat")
 
+    def _new_model(self) -> Any:
+        if isinstance(self.model, str):
+            return make_model(self.model, freq=self.freq, seed=self.seed)
+        return copy.deepcopy(self.model)
+
     def fit(self, y: pd.Series) -> SeriesForecaster:
         """Learn from the history ``y`` (regular DatetimeIndex, up to the cutoff)."""
         with single_thread():
@@ -108,7 +115,7 @@ class SeriesForecaster:
     def _fit(self, y: pd.Series) -> SeriesForecaster:
         if self.freq not in FREQ_DELTA:
             raise InputError(f"freq: expected 'h' or 'D', got {self.freq!r}")
-        if self.model not in MODEL_NAMES:
+        if isinstance(self.model, str) and self.model not in MODEL_NAMES:
             raise InputError(
                 f"--model: unknown model {self.model!r}; expected one of {', '.join(MODEL_NAMES)}"
             )
@@ -327,7 +334,7 @@ def backtest_predictions(
     """
     models = [model] if isinstance(model, str) else list(model)
     for m in models:
-        if m not in MODEL_NAMES:
+        if isinstance(m, str) and m not in MODEL_NAMES:
             raise InputError(
                 f"--model: unknown model {m!r}; expected one of {', '.join(MODEL_NAMES)}"
             )
@@ -353,7 +360,7 @@ def backtest_predictions(
                     problems.append(f"{e} (cutoff {hist.index.max()})")
                     continue
                 out = out.rename_axis("ds").reset_index()
-                out.insert(0, "model", m)
+                out.insert(0, "model", model_label(m))
                 out.insert(1, "cutoff", hist.index.max())
                 out["y"] = actual.to_numpy()
                 out["scale"] = scale
@@ -363,6 +370,11 @@ def backtest_predictions(
     result.attrs["problems"] = problems
     result.attrs["keys"] = tuple(dataset.keys)
     return result
+
+
+def model_label(model: Any) -> str:
+    """How a model is named in results: its name, or an object's ``label``/class name."""
+    return model if isinstance(model, str) else getattr(model, "label", type(model).__name__)
 
 
 def seasonal_naive_mae(y: pd.Series, freq: str) -> float:

@@ -1,0 +1,273 @@
+"""Forecast accuracy on the real NYC data (a benchmark, not a test).
+
+    python benchmarks/accuracy.py            # full run, a few tens of minutes on 2 cores
+    python benchmarks/accuracy.py --quick    # without Prophet (minutes)
+
+Suites (rolling origin, horizon 7 days, weekly steps, no look-ahead):
+
+* ``boroughs-h`` / ``boroughs-D``: hourly and daily Uber pickups of the five
+  busiest boroughs (``uber_nyc_enriched.csv``), origins over the last 8 weeks;
+* ``bases-D``: daily trips and active vehicles of the Uber bases
+  (``Uber-Jan-Feb-FOIL.csv``), origins over the last 3 weeks;
+* ``events-h`` / ``events-D`` / ``events-bases``: origins placed just before the
+  calendar's event weeks in the data (MLK Day, the January 2015 blizzard,
+  Presidents Day, Memorial Day), because the last 8 weeks hold only one holiday.
+
+Models: ``naive`` (seasonal naive), ``ols``, ``gbm``, ``prophet`` and ``auto``
+with the shipped calendar; ``auto`` with ``--calendar none``; and the reference
+``prophet-us``: Prophet with default settings plus ``add_country_holidays("US")``
+and no calendar. MASE is scaled by the in-sample seasonal naive MAE of each
+fold's history. Prints markdown tables and writes them to
+``benchmarks/results/accuracy.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATA = Path(os.environ.get("JUNO_SHARED_DATA", REPO.parent / "shared" / "data"))
+RESULTS = REPO / "benchmarks" / "results"
+EVENT_ORIGINS = ["2015-01-17", "2015-01-24", "2015-02-14", "2015-05-21"]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One set of series and fold origins."""
+
+    name: str
+    loader: str
+    freq: str
+    origins: tuple[str, ...]
+
+
+def load(loader: str, freq: str):
+    """The Dataset of a suite (boroughs: the five busiest; bases: trips and active vehicles)."""
+    from juno_forecast.data import Dataset, load_data
+
+    if loader == "boroughs":
+        ds = load_data(
+            DATA / "uber_nyc_enriched.csv",
+            time_col="pickup_dt",
+            value_col="pickups",
+            metric="pickups",
+            by=["borough"],
+            freq=freq,
+        )
+        top = ds.frame.groupby("borough")["y"].sum().nlargest(5).index
+        return Dataset.from_frame(
+            ds.frame[ds.frame["borough"].isin(top)], keys=("borough",), freq=freq
+        )
+    raw = pd.read_csv(DATA / "Uber-Jan-Feb-FOIL.csv")
+    tidy = raw.melt(
+        id_vars=["dispatching_base_number", "date"],
+        value_vars=["trips", "active_vehicles"],
+        var_name="metric",
+        value_name="y",
+    ).rename(columns={"date": "ds"})
+    tidy["ds"] = pd.to_datetime(tidy["ds"], format="%m/%d/%Y")
+    return Dataset.from_frame(tidy, keys=("dispatching_base_number",), freq="D")
+
+
+def last_weeks(end: str, weeks: int) -> tuple[str, ...]:
+    """Weekly origins so that ``weeks`` full weeks end at ``end`` (exclusive)."""
+    stop = pd.Timestamp(end)
+    return tuple(str((stop - pd.Timedelta(days=7 * k)).date()) for k in range(weeks, 0, -1))
+
+
+SUITES = [
+    Suite("boroughs-h", "boroughs", "h", last_weeks("2015-07-01", 8)),
+    Suite("boroughs-D", "boroughs", "D", last_weeks("2015-07-01", 8)),
+    Suite("bases-D", "bases", "D", last_weeks("2015-03-01", 3)),
+    Suite("events-h", "boroughs", "h", tuple(EVENT_ORIGINS)),
+    Suite("events-D", "boroughs", "D", tuple(EVENT_ORIGINS)),
+    Suite("events-bases", "bases", "D", tuple(EVENT_ORIGINS[:3])),
+]
+
+
+def model_spec(label: str, freq: str):
+    """``(model, calendar)`` for a benchmark label."""
+    from juno_forecast.models.prophet import ProphetModel
+
+    if label == "prophet-us":
+        m = ProphetModel(freq=freq, log=False, country_holidays="US", use_calendar=False)
+        m.label = "prophet-us"
+        return m, "none"
+    if label == "auto/none":
+        return "auto", "none"
+    return label, None
+
+
+def run_job(suite: Suite, label: str) -> tuple[pd.DataFrame, float, int]:
+    """Backtest one model on one suite: predictions, seconds and number of fits (series x folds)."""
+    from juno_forecast.forecast import backtest_predictions
+
+    ds = load(suite.loader, suite.freq)
+    model, calendar = model_spec(label, suite.freq)
+    t0 = time.perf_counter()
+    pred = pd.DataFrame()
+    for origin in suite.origins:
+        p = backtest_predictions(ds, origin, origin, "7D", "7D", model=[model], calendar=calendar)
+        pred = pd.concat([pred, p], ignore_index=True)
+    seconds = time.perf_counter() - t0
+    pred["model"] = label
+    pred["suite"] = suite.name
+    n_fits = pred.groupby([*ds.keys, "metric", "cutoff"]).ngroups if len(pred) else 0
+    return pred, seconds, n_fits
+
+
+def event_days(start: str, end: str) -> set[pd.Timestamp]:
+    """Days of public holidays and of the weather events of the shipped calendar."""
+    from juno_forecast.calendar import load_calendar
+
+    occ = load_calendar(None).occurrences(start, end, category=["holiday", "weather"])
+    days: set[pd.Timestamp] = set()
+    for row in occ.itertuples():
+        days.update(pd.date_range(row.start, row.end, freq="D"))
+    return days
+
+
+def scores(pred: pd.DataFrame) -> pd.Series:
+    """MASE, sMAPE and coverage of backtest rows."""
+    from juno_forecast.forecast import score
+
+    return score(pred)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="skip Prophet")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", default=str(RESULTS / "accuracy.md"))
+    args = ap.parse_args()
+    if not (DATA / "uber_nyc_enriched.csv").exists():
+        sys.exit(f"real NYC data not found at {DATA} (set JUNO_SHARED_DATA)")
+    labels = ["naive", "ols", "gbm", "auto", "auto/none"]
+    if not args.quick:
+        labels += ["prophet", "prophet-us"]
+    jobs = [(s, m) for s in SUITES for m in labels]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(run_job, *zip(*jobs, strict=True)))
+    wall = time.perf_counter() - t0
+    report = render(jobs, results, wall, args)
+    print(report)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(report)
+
+
+def render(jobs, results, wall: float, args) -> str:
+    """The markdown report: per suite and model, targets, event days."""
+    rows, preds = [], []
+    for (suite, label), (pred, seconds, n_fits) in zip(jobs, results, strict=True):
+        s = scores(pred)
+        rows.append(
+            {
+                "suite": suite.name,
+                "model": label,
+                "n": int(s["n"]),
+                "MASE": s["mase"],
+                "sMAPE %": s["smape"],
+                "cov 80": s["coverage_80"],
+                "cov 95": s["coverage_95"],
+                "fit s/series": seconds / max(n_fits, 1),
+            }
+        )
+        preds.append(pred)
+    table = pd.DataFrame(rows)
+    allp = pd.concat(preds, ignore_index=True)
+    lines = [
+        "# Forecast accuracy on the real NYC data",
+        "",
+        f"Command: `python benchmarks/accuracy.py{' --quick' if args.quick else ''}` "
+        f"(wall {wall / 60:.1f} min, {args.jobs} processes).",
+        "",
+        "## Per suite and model",
+        "",
+        _md(table),
+        "",
+    ]
+    lines += targets(table) + event_table(allp)
+    return "\n".join(lines) + "\n"
+
+
+def targets(table: pd.DataFrame) -> list[str]:
+    """The issue's targets on the rolling suites (the last weeks of each file)."""
+    rolling = table[~table["suite"].str.startswith("events")]
+    out = ["## Targets (rolling suites)", ""]
+    rows = []
+    for suite, g in rolling.groupby("suite", sort=False):
+        m = g.set_index("model")
+        auto = m.loc["auto"]
+        row = {
+            "suite": suite,
+            "auto MASE": auto["MASE"],
+            "auto / naive (<= 0.85)": auto["MASE"] / m.loc["naive", "MASE"],
+        }
+        if "prophet-us" in m.index:
+            row["auto / prophet-us (<= 0.9)"] = auto["MASE"] / m.loc["prophet-us", "MASE"]
+        row["auto cov 80 (0.75-0.85)"] = auto["cov 80"]
+        row["auto cov 95 (0.92-0.97)"] = auto["cov 95"]
+        rows.append(row)
+    return out + [_md(pd.DataFrame(rows)), ""]
+
+
+def event_table(allp: pd.DataFrame) -> list[str]:
+    """Mean absolute scaled error on event days against other days, with and without the calendar."""
+    days = event_days(str(allp["ds"].min().date()), str(allp["ds"].max().date()))
+    allp = allp.assign(event=allp["ds"].dt.normalize().isin(days))
+    rows = []
+    for (suite, model), g in allp[allp["model"].isin(["auto", "auto/none", "naive"])].groupby(
+        ["suite", "model"], sort=False
+    ):
+        err = (g["y"] - g["yhat"]).abs() / g["scale"]
+        rows.append(
+            {
+                "suite": suite,
+                "model": model,
+                "event rows": int(g["event"].sum()),
+                "MASE event days": err[g["event"]].mean(),
+                "MASE other days": err[~g["event"]].mean(),
+            }
+        )
+    t = pd.DataFrame(rows)
+    piv = t.pivot(index="suite", columns="model", values="MASE event days")
+    ratio = (piv["auto"] / piv["auto/none"]).rename("calendar / none on event days (<= 0.8)")
+    names = sorted({d.strftime("%Y-%m-%d") for d in days})
+    return [
+        "## Event days (holidays and weather events of the shipped calendar)",
+        "",
+        f"Event days in range: {', '.join(names)}",
+        "",
+        _md(t),
+        "",
+        _md(ratio.reset_index()),
+        "",
+    ]
+
+
+def _md(df: pd.DataFrame) -> str:
+    """A markdown table with 3 decimals."""
+    cols = list(df.columns)
+    fmt = [
+        [f"{v:.3f}" if isinstance(v, float | np.floating) else str(v) for v in r]
+        for r in df.itertuples(index=False)
+    ]
+    return "\n".join(
+        ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        + ["| " + " | ".join(r) + " |" for r in fmt]
+    )
+
+
+if __name__ == "__main__":
+    main()
