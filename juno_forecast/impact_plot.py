@@ -61,7 +61,11 @@ def _top(ax: Any, path: pd.DataFrame, res: ImpactResult, row: pd.Series) -> None
     ax.plot(ds, path["yhat"], color=EXPECTED, lw=1.2, ls="--", label="expected (no incident)")
     ax.plot(ds, path["actual"], color=ACTUAL, lw=1.4, label="actual")
     ax.axvspan(
-        res.start, res.end + _step(res), color="#f2b134", alpha=0.18, label="incident window"
+        res.start - _step(res) / 2,
+        res.end + _step(res) / 2,
+        color="#9e9e9e",
+        alpha=0.15,
+        label="incident window",
     )
     ax.set_ylabel(str(row["metric"]))
     ax.set_ylim(bottom=min(0.0, float(path[["actual", "lo_95"]].min().min())))
@@ -80,7 +84,7 @@ def _bottom(ax: Any, path: pd.DataFrame, res: ImpactResult) -> None:
                     label="80% range")  # fmt: skip
     ax.plot(ds, win["cum_difference"], color=LOSS, lw=1.5, label="cumulative actual - expected")
     ax.axhline(0, color=ACTUAL, lw=0.8)
-    ax.axvspan(res.start, res.end + _step(res), color="#f2b134", alpha=0.18)
+    ax.axvspan(res.start - _step(res) / 2, res.end + _step(res) / 2, color="#9e9e9e", alpha=0.15)
     ax.set_ylabel("cumulative difference")
     ax.legend(loc="lower left", fontsize=8, ncol=3, frameon=False)
 
