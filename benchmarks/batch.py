@@ -173,7 +173,7 @@ def run_grid(
 def _cluster():
     from dask.distributed import LocalCluster
 
-    return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
 
 
 def summary(rows: list[dict]) -> dict:

@@ -38,9 +38,20 @@ def test_dask_engine_matches_local() -> None:
 
     tasks = [{"x": x} for x in (1, 2, -3)]
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         outcomes = run_tasks(square_root, tasks, engine="dask", scheduler=cluster.scheduler_address)
     local = run_tasks(square_root, tasks, engine="local", workers=2)
     assert [o.value for o in outcomes] == [o.value for o in local]
     assert outcomes[2].error == local[2].error == "ValueError: negative input -3"
+
+
+def test_unreachable_scheduler_is_a_one_line_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from juno_forecast.batch import engine
+    from juno_forecast.errors import InputError
+
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(
+        InputError, match=r"^--scheduler: cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
+    ):
+        run_tasks(square_root, [{"x": 1}], engine="dask", scheduler="tcp://127.0.0.1:9")

@@ -154,7 +154,7 @@ def test_local_and_dask_engines_agree(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     local = run_nightly(cfg, tmp_path / "local", engine="local", workers=2, progress=False)
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         dask = run_nightly(
             cfg,

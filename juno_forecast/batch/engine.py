@@ -20,7 +20,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InputError
+
 ENGINES = ("local", "dask")
+#: how long to wait for a Dask scheduler before giving up (exit 2)
+CONNECT_TIMEOUT = "10s"
 
 
 @dataclass
@@ -88,6 +92,16 @@ def _run_local(
     return [o for o in outcomes if o is not None]
 
 
+def _connect(client_cls: Any, scheduler: str) -> Any:
+    """A Dask client for ``scheduler``; an unreachable scheduler is an :class:`InputError`."""
+    try:
+        return client_cls(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(
+            f"--scheduler: cannot reach the Dask scheduler at {scheduler}: {_describe(exc)}"
+        ) from None
+
+
 def _run_dask(
     func: Callable[[Any], Any],
     tasks: Sequence[Any],
@@ -101,7 +115,7 @@ def _run_dask(
     if not scheduler:
         raise ValueError("engine dask needs a scheduler address, e.g. tcp://host:8786")
     outcomes: list[TaskOutcome | None] = [None] * len(tasks)
-    with Client(scheduler, set_as_default=False, timeout="30s") as client:
+    with _connect(Client, scheduler) as client:
         futures = client.map(func, list(tasks), pure=False)
         index = {fut.key: i for i, fut in enumerate(futures)}
         for fut in dask_as_completed(futures, loop=client.loop):
