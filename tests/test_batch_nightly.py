@@ -224,3 +224,22 @@ def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [first.run_dir.name]
     assert again.manifest["created_utc"] >= first.manifest["created_utc"]
     assert (again.run_dir / "manifest.json").read_bytes() != before["manifest.json"]
+
+
+def test_demo_generates_the_sample_when_data_is_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from juno_forecast.batch import demo
+
+    monkeypatch.setattr(demo, "REPO_DATA", tmp_path / "installed-elsewhere")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    cfg = demo.demo_config()
+    folder = Path(cfg.data[0].path).parent
+    assert folder.parent == tmp_path and folder.name.startswith("juno-sample-")
+    generated = pd.read_parquet(cfg.data[0].path)
+    shipped = pd.read_parquet(REPO / "data" / "sample.parquet")
+    pd.testing.assert_frame_equal(generated, shipped)  # seeded: the same sample
+    assert cfg.weather == str(folder / "weather.csv")
+    assert demo.demo_config().data == cfg.data  # reused, not generated again

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -26,13 +27,26 @@ DEMO_HORIZON = "48h"
 
 
 def sample_folder() -> Path:
-    """The folder holding the sample: the repository's ``data/``, else a freshly generated one."""
+    """The folder holding the sample: the repository's ``data/``, else a generated copy.
+
+    The generated copy lives in ``<tmp>/juno-sample-<version>/`` (written to a
+    fresh folder, then renamed, so a concurrent or killed run never sees half of it)
+    and is reused by later runs.
+    """
     if (REPO_DATA / SAMPLE).is_file():
         return REPO_DATA
+    from .. import __version__
     from ..sample import write_sample
 
-    target = Path(tempfile.mkdtemp(prefix="juno-sample-"))
-    write_sample(target)
+    target = Path(tempfile.gettempdir()) / f"juno-sample-{__version__}"
+    if (target / SAMPLE).is_file():
+        return target
+    staging = Path(tempfile.mkdtemp(prefix="juno-sample-", dir=target.parent))
+    write_sample(staging)
+    try:
+        staging.rename(target)
+    except OSError:  # another run generated it first
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
