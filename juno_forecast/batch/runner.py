@@ -256,13 +256,14 @@ def _task(
 
 def _record(
     label: str,
-    metric: str,
+    metric: str | None,
     keys: dict[str, str],
     status: str,
     cause: str | None = None,
     seconds: float = 0.0,
     n_obs: int = 0,
 ) -> dict[str, Any]:
+    """One series' line in the manifest."""
     return {
         "series": label,
         "metric": metric,
@@ -276,21 +277,9 @@ def _record(
 
 def _problem_records(datasets: list[Any]) -> list[dict[str, Any]]:
     """Series the loader dropped (bad values, too short...) as failed records."""
-    out = []
-    for ds in datasets:
-        for p in ds.problems:
-            out.append(
-                {
-                    "series": p.series,
-                    "metric": None,
-                    "keys": {},
-                    "status": "failed",
-                    "cause": p.message,
-                    "seconds": 0.0,
-                    "n_obs": 0,
-                }
-            )
-    return out
+    return [
+        _record(p.series, None, {}, "failed", p.message) for ds in datasets for p in ds.problems
+    ]
 
 
 class _Progress:
