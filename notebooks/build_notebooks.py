@@ -119,16 +119,22 @@ ranges (shaded blue) and the calendar events (labelled bands). Here there are no
 the future."""),
     ("code", """\
 %matplotlib inline
+import matplotlib.pyplot as plt
+
 from juno_forecast import plot_forecast
 
 events = calendar.occurrences("2026-07-01", "2026-07-14", metric="trips", keys={"borough": "Manhattan"})
+# shade the short events; a months-long one (the school summer vacation) would cover the whole plot
+short = events[(events["shape"] == "pulse") & (events["end"] - events["start"] < pd.Timedelta(days=7))]
 fig = plot_forecast(
     None,
     manhattan,
-    events=events[events["shape"] == "pulse"],
+    events=short,
     title="trips, borough=Manhattan: expected range, next 14 days",
     ylabel="trips per hour",
-)"""),
+)
+display(fig)  # plot_forecast returns a matplotlib Figure: show it, or fig.savefig("forecast.png")
+plt.close(fig)"""),
     ("md", """\
 ## 4. Detect deviations over the last days
 
@@ -142,7 +148,7 @@ We check trips in every borough over the last week of the sample."""),
     ("code", """\
 from juno_forecast.detect import detect
 
-trips = data.frame[(data.frame["metric"] == "trips") & (data.frame["ds"] >= "2026-04-01")]
+trips = data.frame[data.frame["metric"] == "trips"]
 incidents = detect(trips, "2026-06-24", "2026-06-30", calendar=calendar, by=["borough"])
 incidents[["borough", "metric", "start", "end", "direction", "deviation_pct", "severity", "explained_by"]]"""),
     ("md", """\
@@ -160,6 +166,15 @@ found = incidents[
 ]
 assert len(found) == 1 and found["explained_by"].iloc[0] == "", "the outage should be one unexplained incident"
 found[["borough", "start", "end", "deviation_pct", "explained_by"]]"""),
+    ("md", """\
+What does an *explained* incident look like? The sample also has a snowstorm on 22 February 2026
+(6 inches in `data/weather.csv`). Detecting over that week flags the drop in every borough, and
+`explained_by` names the weather event that the observed snowfall produced (and any other event
+overlapping those hours):"""),
+    ("code", """\
+snow = detect(trips, "2026-02-19", "2026-02-25", calendar=calendar, by=["borough"])
+assert (snow["explained_by"].str.contains("Snowstorm")).all()
+snow[["borough", "start", "end", "direction", "deviation_pct", "explained_by"]]"""),
     ("md", """\
 ## 5. The report
 
@@ -184,15 +199,16 @@ figures = {label: plot_detection(sd) for label, sd in run.series.items() if len(
 
 workdir = tempfile.TemporaryDirectory(prefix="juno-quickstart-")
 html_path, md_path = report(run.incidents, figures, workdir.name, title="Trips, last week of June 2026")
+plt.close("all")  # the figures are in the report now (closing stops a second display)
 print(html_path.name, f"{html_path.stat().st_size:,} bytes")
-display(Markdown(md_path.read_text()))"""),
+# the Markdown links its figures as files next to it; here we show the text, then the figures
+display(Markdown("\\n".join(line for line in md_path.read_text().splitlines() if not line.startswith("!["))))
+for fig in figures.values():
+    display(fig)"""),
     ("md", """\
 Open `report.html` in a browser to see the same with the plots inline. Clean up the temporary folder
 when done:"""),
     ("code", """\
-import matplotlib.pyplot as plt
-
-plt.close("all")
 workdir.cleanup()"""),
     ("md", """\
 ## Where next
@@ -271,7 +287,8 @@ if HAVE_DATA:
     ax = wide[["Manhattan", "Brooklyn", "Queens", "Bronx"]].plot(figsize=(11, 3.5), lw=1)
     ax.set_ylabel("pickups per hour")
     ax.set_title("Two weeks of March 2015 (the snowstorm of 5 March is visible)", loc="left")
-    plt.show()"""),
+    display(ax.figure)
+    plt.close(ax.figure)"""),
     ("md", """\
 ## 2. The blizzard and the holidays
 
@@ -586,7 +603,8 @@ fig = plot_forecast(
 )
 ax = fig.axes[0]
 ax.plot(runs["original"].loc[weekend].index, runs["original"].loc[weekend, "yhat"], color="grey", ls=":", lw=1.2)
-plt.show()"""),
+display(fig)
+plt.close(fig)"""),
     ("md", """\
 ## 4. Put it in use
 
