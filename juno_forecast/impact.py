@@ -700,12 +700,22 @@ def _calendar(calendar: Any, weather: Any, exclude: Iterable[str] = ()) -> Any:
 
 def _window_events(cal: Any, start: pd.Timestamp, end: pd.Timestamp, metric: str,
                    keys: dict[str, str]) -> pd.DataFrame:  # fmt: skip
-    """Calendar occurrences overlapping the window for one series' scope."""
-    from .features import series_occurrences
+    """Calendar occurrences overlapping the window for one series' scope.
 
-    occ = series_occurrences(cal, start, end, metric=metric, keys=keys)
-    cols = [c for c in ("name", "category", "start", "end") if c in occ.columns]
-    return occ[cols].drop_duplicates().reset_index(drop=True)
+    Column ``excluded`` is True for events left out of the counterfactual
+    (``exclude_events``): the debrief names them apart.
+    """
+    cols = ["name", "category", "start", "end"]
+    if cal is None:
+        return pd.DataFrame(columns=[*cols, "excluded"])
+    scoped = ExcludingCalendar(cal.calendar if isinstance(cal, ExcludingCalendar) else cal)
+    occ = scoped.occurrences(start.normalize(), end.normalize(), metric=metric, keys=keys)
+    if occ.empty:
+        return pd.DataFrame(columns=[*cols, "excluded"])
+    out = occ[cols].drop_duplicates().reset_index(drop=True)
+    is_out = cal.excluded if isinstance(cal, ExcludingCalendar) else (lambda name: False)
+    out["excluded"] = [bool(is_out(n)) for n in out["name"]]
+    return out
 
 
 def _check_model(model: str) -> None:
@@ -903,18 +913,30 @@ def _metric_section(res: ImpactResult, metric: str, table: pd.DataFrame, step: s
     return lines + [""]
 
 
+def _event_items(ev: pd.DataFrame) -> str:
+    items = [
+        f"{r['name']} ({r['category']}, {pd.Timestamp(r['start']):%Y-%m-%d}"
+        + ("" if r["end"] == r["start"] else f" to {pd.Timestamp(r['end']):%Y-%m-%d}") + ")"
+        for _, r in ev.drop_duplicates("name").iterrows()
+    ]  # fmt: skip
+    return "; ".join(items)
+
+
 def _events_lines(res: ImpactResult) -> list[str]:
     ev = res.events
     if ev is None or ev.empty:
         return ["Calendar events in the window: none."]
-    names = ev.drop_duplicates("name")
-    items = [
-        f"{r['name']} ({r['category']}, {pd.Timestamp(r['start']):%Y-%m-%d}"
-        + ("" if r["end"] == r["start"] else f" to {pd.Timestamp(r['end']):%Y-%m-%d}") + ")"
-        for _, r in names.iterrows()
-    ]  # fmt: skip
-    return ["Calendar events in the window (their usual effect is in the expectation): "
-            + "; ".join(items) + "."]  # fmt: skip
+    excluded = ev["excluded"].astype(bool) if "excluded" in ev else pd.Series(False, index=ev.index)
+    lines = []
+    if (~excluded).any():
+        lines.append("Calendar events in the window (their usual effect is in the expectation): "
+                     + _event_items(ev[~excluded]) + ".")  # fmt: skip
+    else:
+        lines.append("Calendar events in the window: none in the expectation.")
+    if excluded.any():
+        lines.append("Left out of the expectation (the incident itself): "
+                     + _event_items(ev[excluded]) + ".")  # fmt: skip
+    return lines
 
 
 def _method_lines(res: ImpactResult) -> list[str]:

@@ -187,6 +187,12 @@ def test_exclude_events_leaves_the_incident_out_of_the_counterfactual(tmp_path, 
     row = impact(df, *day, model="naive", calendar=str(cal), exclude_events=["harbor*"],
                  by=("zone",)).iloc[0]  # fmt: skip
     assert row["events"] == "" and bool(row["affected"])
+    res = run_impact(df, *day, model="naive", calendar=str(cal), exclude_events=["harbor*"],
+                     by=("zone",))  # fmt: skip
+    assert res.events[["name", "excluded"]].values.tolist() == [["Harbor Festival", True]]
+    assert "Left out of the expectation (the incident itself): Harbor Festival" in (
+        impact_summary_markdown(res)
+    )
 
 
 # --------------------------------------------------------------------------- summary and plot
