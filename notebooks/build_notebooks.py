@@ -314,6 +314,36 @@ if HAVE_DATA:
 On 27 January pickups fell by about half in every borough (-45% to -62%), in line with the curated
 -50%; the evening of the 26th, when the travel ban started, already shows it.
 
+Would the forecast have known? Here is the hourly forecast for Manhattan made with the data up to
+Saturday 24 January, against what happened. The history holds no earlier blizzard, so the forecaster
+applies the calendar's curated effects on the storm days (the band drops), instead of expecting an
+ordinary Monday and Tuesday. (`model="naive"` keeps it fast; curated effects apply to any model.)"""),
+    ("code", """\
+if HAVE_DATA:
+    from juno_forecast import plot_forecast
+    from juno_forecast.forecast import forecast
+
+    manhattan = hourly.frame[hourly.frame["borough"] == "Manhattan"]
+    storm_fc = forecast(manhattan, horizon="4D", cutoff="2015-01-24 23:00", model="naive", calendar=calendar, by=["borough"])
+    storm_fc = storm_fc.set_index("ds")
+    fig = plot_forecast(
+        manhattan.set_index("ds")["y"],
+        storm_fc,
+        events=calendar.occurrences("2015-01-25", "2015-01-28", category="weather"),
+        title="trips, borough=Manhattan: forecast made on 24 January 2015 vs what happened",
+        ylabel="pickups per hour",
+    )
+    display(fig)
+    plt.close(fig)
+    print(storm_fc["events"].loc["2015-01-27 12:00"])"""),
+    ("md", """\
+Two events cover these days: the curated *Blizzard of January 2015* (-50%) and *Snowstorm
+(observed)* (-30%), which the weather thresholds found in the hourly observations. Their effects
+multiply (0.5 x 0.7 = 35% of a normal day), and they span whole days, while the ban only started at
+23:00 on the 26th: the forecast is too low on Monday's daytime and close on Tuesday. An operator who
+knows better can say so in the calendar: `hours` on the curated event, or an effect closer to what
+the history showed.
+
 Public holidays come from the `holidays` package (US, New York State, with observed days); the
 calendar does not retype them. How did pickups on each holiday compare with the same weekday one
 and two weeks around it?"""),
@@ -386,7 +416,9 @@ if HAVE_DATA:
         "expected without": without["yhat"],
         "events": with_cal["events"],
     }).xs(pd.Timestamp("2015-01-27"), level="ds")
-    display(blizzard.round(0))"""),
+    display(blizzard.round(0))
+    assert (blizzard["expected with calendar"] < blizzard["expected without"]).all(), "the blizzard's effect is missing"
+"""),
     ("md", """\
 ## 4. Explained and unexplained incidents
 
