@@ -223,8 +223,6 @@ workdir.cleanup()"""),
 
 # --------------------------------------------------------------------------- 02 real NYC data
 GUARD = """\
-import os
-
 SHARED = Path(os.environ.get("JUNO_SHARED_DATA", REPO.parent / "shared" / "data"))
 CSV = SHARED / "uber_nyc_enriched.csv"
 HAVE_DATA = CSV.exists()
@@ -249,7 +247,7 @@ You will see:
 4. incidents the calendar explains, and those it does not.
 
 Every cell below starts with `if HAVE_DATA:` so that it does nothing when the data is absent."""),
-    ("code", "%matplotlib inline\n" + FIND_REPO + "\n\n" + GUARD),
+    ("code", "%matplotlib inline\nimport os\n" + FIND_REPO + "\n\n" + GUARD),
     ("md", """\
 ## 1. Hourly pickups per borough
 
@@ -532,6 +530,7 @@ command (with this notebook's Python):"""),
 import subprocess
 import sys
 
+
 def validate(path):
     \"\"\"Run `juno-forecast calendar validate PATH` and show what it prints; return its exit code.\"\"\"
     done = subprocess.run(
@@ -541,6 +540,7 @@ def validate(path):
     print(f"exit code {done.returncode}")
     print((done.stdout + done.stderr).strip())
     return done.returncode
+
 
 assert validate(edited) == 0"""),
     ("md", """\
