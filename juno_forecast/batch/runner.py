@@ -405,9 +405,10 @@ def run_nightly(
     cfg = cfg.with_engine(engine, workers, scheduler)
     if model is not None:
         cfg = replace(cfg, model=_check_model(model))
+    day = parse_as_of(as_of)
     cal = load_calendar(cfg.calendar, cfg.weather)  # errors here stop the run (exit 2)
     datasets = load_sources(cfg)
-    day = parse_as_of(as_of) or max(ds.frame["ds"].max() for ds in datasets).normalize()
+    day = day or max(ds.frame["ds"].max() for ds in datasets).normalize()
     timings["load_s"] = time.perf_counter() - t_start
     tasks, skipped = build_tasks(datasets, cfg, day)
     keys = _all_keys(datasets)
