@@ -346,6 +346,15 @@ def day_blocks(
         b = b + step
 
 
+#: history a day needs before it gets an expectation: two weeks (the weekly cycle twice)
+MIN_HISTORY_WEEKS = 2
+
+
+def _min_history(y: pd.Series) -> int:
+    step = (y.index[1] - y.index[0]) if len(y) > 1 else pd.Timedelta(hours=1)
+    return int(pd.Timedelta(weeks=MIN_HISTORY_WEEKS) / step) + 2
+
+
 def rolling_expectation(
     y: pd.Series,
     start: pd.Timestamp,
@@ -358,14 +367,16 @@ def rolling_expectation(
 
     One model is fitted per block of ``refit`` days, on the data strictly before the
     block's first midnight, and predicts the whole block: no timestamp's expectation
-    ever sees its own day or any later one.
+    ever sees its own day or any later one. Days with less than two weeks of history
+    before them get no expectation (they are left out, not guessed); a series where no
+    day has enough is a :class:`SeriesError`.
     """
-    frames = []
+    frames, need = [], _min_history(y)
     for b0, b1 in day_blocks(start, end, refit):
         idx = y.index[(y.index >= max(b0, start)) & (y.index < b1) & (y.index <= end)]
-        if not len(idx):
-            continue
         hist = y[y.index < b0]
+        if not len(idx) or hist.notna().sum() < need:
+            continue
         try:
             model = make().fit(hist)
             frames.append(_predict_frame(model, idx))
@@ -374,6 +385,13 @@ def rolling_expectation(
         except Exception as e:  # noqa: BLE001 - a model failing on one series: name it, go on
             raise SeriesError(series, f"cannot fit the expectation before {b0.date()}: {e}") from e
     if not frames:
+        if len(y) and y.index[y.index <= end].size and y.index[0] <= end:
+            first = (y.index[0] + need * (y.index[1] - y.index[0])).ceil("D")
+            raise SeriesError(
+                series,
+                f"no day in the range has two weeks of history before it "
+                f"(data start {y.index[0]:%Y-%m-%d}; first day possible {first:%Y-%m-%d})",
+            )
         return pd.DataFrame(
             columns=["actual", *BAND_COLUMNS], index=pd.DatetimeIndex([], name="ds")
         )
@@ -761,6 +779,9 @@ def run_detection(
     s, e, level, model, cal, ds = _prepare(
         data, start, end, level, model, calendar, weather, data_kwargs
     )
+    last = ds.frame["ds"].max() if len(ds.frame) else s
+    if s > last:
+        raise InputError(f"--start {s} is after the last timestamp of the data ({last})")
     agg = data_kwargs.get("agg") or "sum"
     series: dict[str, SeriesDetection] = {}
     problems = [str(p) for p in ds.problems]

@@ -366,6 +366,14 @@ def test_detect_with_a_forecasting_model_finds_the_shock(calendar_file):
             "--level",
         ),
         (["check", "{data}", "--since", "2031-01-01"], "after the last timestamp"),
+        (
+            ["detect", "{data}", "--start", "2031-01-01", "--end", "2031-01-02"],
+            "after the last timestamp",
+        ),
+        (
+            ["detect", "{data}", "--start", "2015-10-06", "--end", "2015-10-08"],
+            "two weeks of history",
+        ),
         (["check", "{data}", "--since", "yesterday-ish"], "--since"),
         (["expect", "{data}", "--start", "2015-11-10", "--end", "2015-11-09"], "after --end"),
     ],
