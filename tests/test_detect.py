@@ -385,3 +385,17 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, needle):
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in err
+
+
+def test_real_blizzard_flagged_without_calendar_and_explained_with_it(shared_data):
+    path = str(shared_data / "uber_nyc_enriched.csv")
+    kw = dict(time_col="pickup_dt", value_col="pickups", metric="trips", by=["borough"])
+    off = detect(path, "2015-01-26", "2015-01-27", calendar="none", **kw)
+    on = detect(path, "2015-01-26", "2015-01-27", **kw)
+    for inc in (off, on):
+        man = inc[(inc["borough"] == "Manhattan") & (inc["direction"] == "below")]
+        assert len(man) >= 1 and man["deviation_pct"].min() < -50
+    assert (off["explained_by"] == "").all()
+    man_on = on[(on["borough"] == "Manhattan") & (on["direction"] == "below")]
+    assert man_on["explained_by"].str.contains("Blizzard of January 2015").all()
+    assert "larger than expected" in man_on.iloc[0]["note"]
