@@ -294,7 +294,7 @@ def part_b(model: str, n: int, seed: int) -> tuple[dict, pd.DataFrame, pd.DataFr
 # ----------------------------------------------------------------------------- report
 
 
-def to_markdown(a: dict, b: dict, cmd: str) -> str:
+def to_markdown(a: dict, b: dict, cmd: str, scored: pd.DataFrame | None = None) -> str:
     lines = [
         f"# Detection benchmark\n\nCommand: `{cmd}`\n",
         "## Real data (uber_nyc_enriched.csv)\n",
@@ -313,6 +313,13 @@ def to_markdown(a: dict, b: dict, cmd: str) -> str:
         "## Synthetic shocks\n",
     ]
     lines += [f"- {k}: {v}" for k, v in b.items()]
+    if scored is not None and (~scored["found"]).any():
+        missed = scored.loc[~scored["found"], ["zone", "start", "hours", "size", "event"]]
+        lines += ["", "Missed shocks (zone, start, hours, relative size, event):", ""]
+        lines += [
+            f"- {r.zone} {r.start} {r.hours}h {r.size:+.0%} {r.event or '(ordinary date)'}"
+            for r in missed.itertuples()
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -348,7 +355,7 @@ def main() -> None:
         )
         + "\n"
     )
-    (OUT / f"detection{args.tag}.md").write_text(to_markdown(a, b, cmd))
+    (OUT / f"detection{args.tag}.md").write_text(to_markdown(a, b, cmd, scored))
     print(pd.DataFrame(a["series"]).to_string(index=False))
     print(json.dumps(b, indent=2))
 

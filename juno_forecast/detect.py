@@ -507,12 +507,12 @@ def _incident_row(pts: pd.DataFrame, direction: str) -> dict[str, Any]:
         "end": pts.index[-1],
         "peak_ds": peak,
         "direction": direction,
-        "actual": act_mean,
-        "expected": exp_mean,
-        "lo": pts["lo"].mean(),
-        "hi": pts["hi"].mean(),
-        "deviation_pct": dev_pct,
-        "severity": float(pts["score"].sum()),
+        "actual": round(float(act_mean), 2),
+        "expected": round(float(exp_mean), 2),
+        "lo": round(float(pts["lo"].mean()), 2),
+        "hi": round(float(pts["hi"].mean()), 2),
+        "deviation_pct": round(float(dev_pct), 1),
+        "severity": round(float(pts["score"].sum()), 3),
         "_flagged": tuple(pts.index[pts["flag"].to_numpy()]),
     }
 
