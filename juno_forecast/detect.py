@@ -118,26 +118,15 @@ def check_level(level: float) -> float:
 
 
 def resolve_dataset(data: Any, **data_kwargs: Any):
-    """A :class:`juno_forecast.data.Dataset` from a path, a Dataset or a tidy DataFrame."""
-    from .data import Dataset, load_data
+    """A :class:`juno_forecast.data.Dataset` from a path, a Dataset or a tidy DataFrame.
 
-    if isinstance(data, Dataset):
-        return data
-    if isinstance(data, pd.DataFrame):
-        keys = tuple(data_kwargs.get("by") or ())
-        return Dataset.from_frame(
-            data, keys=keys, freq=data_kwargs.get("freq"), agg=data_kwargs.get("agg") or "sum"
-        )
-    if isinstance(data, str | os.PathLike):
-        if not os.path.exists(data):
-            raise InputError(f"{data}: no such file")
-        kwargs = {k: v for k, v in data_kwargs.items() if v is not None}
-        if "by" in kwargs:
-            kwargs["by"] = tuple(kwargs["by"])
-        return load_data(data, **kwargs)
-    raise InputError(
-        f"data: expected a file path, a Dataset or a DataFrame, got {type(data).__name__}"
-    )
+    A missing file is reported here (one line naming it); the rest is ``data.as_dataset``.
+    """
+    from .data import as_dataset
+
+    if isinstance(data, str | os.PathLike) and not os.path.exists(data):
+        raise InputError(f"{data}: no such file")
+    return as_dataset(data, **data_kwargs)
 
 
 class _NoEvents:
