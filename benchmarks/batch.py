@@ -130,6 +130,7 @@ def one_run(path: Path, model: str, engine: str, scheduler: str | None, out: Pat
         wall = time.perf_counter() - t0
     m = result.manifest
     secs = [s["seconds"] for s in m["series"] if s["status"] == "ok"]
+    cpu = [s.get("cpu_seconds", 0.0) for s in m["series"] if s["status"] == "ok"]
     n = m["totals"]["series"]
     return {
         "model": model,
@@ -141,6 +142,9 @@ def one_run(path: Path, model: str, engine: str, scheduler: str | None, out: Pat
         "series_per_s": round(n / wall, 2),
         "peak_mem_mb": round(mem.peak / 2**20),
         "median_series_s": round(float(np.median(secs)), 4) if secs else None,
+        # CPU seconds spent in the workers: what the series cost, whatever else runs
+        "median_series_cpu_s": round(float(np.median(cpu)), 4) if cpu else None,
+        "series_cpu_s": round(float(np.sum(cpu)), 1),
         "load_avg_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "timings": m["timings"],
     }
@@ -218,12 +222,14 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
     }
     (RESULTS / f"{args.name}.json").write_text(json.dumps(doc, indent=2) + "\n")
     lines = [
-        "| engine | model | series | wall s | series/s | peak MB | median s/series | load 1m |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| engine | model | series | wall s | series/s | peak MB | median s/series"
+        " | median CPU s/series | load 1m |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     lines += [
         f"| {r['engine']} | {r['model']} | {r['series']} | {r['wall_s']} | {r['series_per_s']}"
-        f" | {r['peak_mem_mb']} | {r['median_series_s']} | {r['load_avg_1m']} |"
+        f" | {r['peak_mem_mb']} | {r['median_series_s']} | {r.get('median_series_cpu_s')}"
+        f" | {r['load_avg_1m']} |"
         for r in rows
     ]
     text = f"`{doc['command']}`\n\n" + "\n".join(lines) + "\n\n```json\n"

@@ -94,7 +94,7 @@ def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
     ``forecast`` and ``incidents`` frames, or ``status="failed"`` with ``cause``;
     it never raises for a problem of the series itself.
     """
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     result: dict[str, Any] = {
         "series": task["series"],
         "metric": task["metric"],
@@ -114,6 +114,7 @@ def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # a model error must not stop the batch
         result.update(status="failed", cause=f"{type(exc).__name__}: {exc}".splitlines()[0])
     result["seconds"] = round(time.perf_counter() - t0, 4)
+    result["cpu_seconds"] = round(time.process_time() - cpu0, 4)
     return result
 
 
@@ -262,6 +263,7 @@ def _record(
     cause: str | None = None,
     seconds: float = 0.0,
     n_obs: int = 0,
+    cpu_seconds: float = 0.0,
 ) -> dict[str, Any]:
     """One series' line in the manifest."""
     return {
@@ -271,6 +273,7 @@ def _record(
         "status": status,
         "cause": cause,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "n_obs": n_obs,
     }
 
@@ -338,6 +341,7 @@ def _collect(
                 res.get("cause"),
                 res.get("seconds", 0.0),
                 len(task["y"]),
+                res.get("cpu_seconds", 0.0),
             )
         )
         if res["status"] == "ok":
@@ -418,6 +422,7 @@ def run_nightly(
         got = _collect(tasks, _run(tasks, cfg, progress, echo), keys)
         got.records = _problem_records(datasets) + skipped + got.records
         timings["series_s"] = time.perf_counter() - t0
+        timings["series_cpu_s"] = sum(r["cpu_seconds"] for r in got.records)
         t0 = time.perf_counter()
         _write_tables(tmp, got, keys, day, cfg)
         timings["write_s"] = time.perf_counter() - t0
