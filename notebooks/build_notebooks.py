@@ -437,7 +437,13 @@ if HAVE_DATA:
     display(incidents[cols].head(12).round(1))"""),
     ("md", """\
 Unexplained incidents come first, then explained ones, each by severity (how many ordinary hours
-of volume were missing or extra beyond the range). The blizzard should be among the explained ones:"""),
+of volume were missing or extra beyond the range). Many unexplained ones here are surges (`above`)
+in the Bronx and Queens in spring 2015: the monthly table above shows pickups there more than
+doubling between January and May, faster than the four-week baseline follows, and the calendar
+knows nothing that explains them. That is what this list is for: someone should ask why (a
+promotion? a competitor's trouble? a data problem?).
+
+The blizzard should be among the explained ones:"""),
     ("code", """\
 if HAVE_DATA:
     storm = incidents[(incidents["start"] <= "2015-01-27 23:00") & (incidents["end"] >= "2015-01-26")]
