@@ -438,8 +438,8 @@ if HAVE_DATA:
     ("md", """\
 Unexplained incidents come first, then explained ones, each by severity (how many ordinary hours
 of volume were missing or extra beyond the range). Many unexplained ones here are surges (`above`)
-in the Bronx and Queens in spring 2015: the monthly table above shows pickups there more than
-doubling between January and May, faster than the four-week baseline follows, and the calendar
+in the Bronx and Queens in spring 2015: the monthly table above shows pickups in the Bronx more
+than doubling between January and May (Queens: +70%), faster than the four-week baseline follows, and the calendar
 knows nothing that explains them. That is what this list is for: someone should ask why (a
 promotion? a competitor's trouble? a data problem?).
 
