@@ -67,20 +67,49 @@ def _lanes(spans: list[tuple[float, float]], min_gap: float) -> list[int]:
 
 def _event_spans(
     events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp
-) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
-    """(name, start, end) of each event clipped to the plotted range, in time order."""
+) -> list[tuple[str, pd.Timestamp, pd.Timestamp, tuple[int, ...]]]:
+    """(name, start, end, hours) of each event clipped to the plotted range, in time order."""
     spans = []
     for _, ev in events.iterrows():
         s = pd.Timestamp(ev.get("window_start", ev["start"]))
         e = pd.Timestamp(ev.get("window_end", ev["end"])) + pd.Timedelta(days=1)
         s, e = max(s, lo), min(e, hi)
+        hours = ev.get("hours", ())
+        hours = tuple(int(h) for h in hours) if isinstance(hours, list | tuple) else ()
         if s < e:
-            spans.append((str(ev["name"]), s, e))
+            spans.append((str(ev["name"]), s, e, hours))
     return sorted(spans, key=lambda t: t[1])
 
 
+def _hour_runs(hours: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Contiguous (first, last) hour runs of an event's active hours."""
+    runs: list[list[int]] = []
+    for h in sorted(set(hours)):
+        if runs and h == runs[-1][1] + 1:
+            runs[-1][1] = h
+        else:
+            runs.append([h, h])
+    return [(a, b) for a, b in runs]
+
+
+def _shade(
+    ax: Any, s: pd.Timestamp, e: pd.Timestamp, hours: tuple[int, ...], color: str, detailed: bool
+) -> None:
+    """Shade [s, e); only the active hours of each day when ``detailed`` and hours are set."""
+    if not hours or not detailed:
+        ax.axvspan(s, e, color=color, alpha=0.12, lw=0)
+        return
+    for day in pd.date_range(s.normalize(), e, freq="D"):
+        for a, b in _hour_runs(hours):
+            x0 = max(day + pd.Timedelta(hours=a), s)
+            x1 = min(day + pd.Timedelta(hours=b + 1), e)
+            if x0 < x1:
+                ax.axvspan(x0, x1, color=color, alpha=0.16, lw=0)
+
+
 def _shade_events(ax: Any, events: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp) -> int:
-    """Shade event days and label them in non-overlapping lanes above the plot; returns lanes used."""
+    """Shade event days (only their hours when zoomed in) and label them in non-overlapping
+    lanes above the plot; returns the number of lanes used."""
     import matplotlib.dates as mdates
 
     if events is None or len(events) == 0:
@@ -89,18 +118,19 @@ def _shade_events(ax: Any, events: pd.DataFrame | None, lo: pd.Timestamp, hi: pd
     if not spans:
         return 0
     width = mdates.date2num(hi) - mdates.date2num(lo)
-    nums = [(mdates.date2num(s), mdates.date2num(e)) for _, s, e in spans]
+    nums = [(mdates.date2num(s), mdates.date2num(e)) for _, s, e, _ in spans]
+    detailed = (hi - lo) <= pd.Timedelta(days=31)  # hours are visible at this zoom
     char = width / 110.0  # roughly one character of label at the figure's width
     lanes = _lanes(
         [
             (x0, x0 + char * (len(name) + 2))
-            for (name, _, _), (x0, _) in zip(spans, nums, strict=True)
+            for (name, _, _, _), (x0, _) in zip(spans, nums, strict=True)
         ],
         0.0,
     )
-    for i, ((name, s, e), lane) in enumerate(zip(spans, lanes, strict=True)):
+    for i, ((name, s, e, hours), lane) in enumerate(zip(spans, lanes, strict=True)):
         color = EVENT_COLORS[i % len(EVENT_COLORS)]
-        ax.axvspan(s, e, color=color, alpha=0.12, lw=0)
+        _shade(ax, s, e, hours, color, detailed)
         ax.annotate(
             name,
             xy=(s, 1.0),
