@@ -127,3 +127,42 @@ def test_empty_report(tmp_path):
     html_path, md_path = report(pd.DataFrame(columns=cols), None, tmp_path)
     assert "Unexplained incidents (0)" in html_path.read_text()
     assert "| incidents | 0 |" in md_path.read_text()
+
+
+def test_detect_command_writes_the_report(tmp_path, capsys):
+    import numpy as np
+    import pytest
+
+    from juno_forecast.cli import main
+
+    ds = pd.date_range("2015-10-05", periods=5 * 7 * 24, freq="h")
+    y = np.random.default_rng(0).poisson(300 * (1.2 + np.sin((ds.hour - 9) / 24 * 2 * np.pi)))
+    y = y.astype(float)
+    y[(ds >= "2015-11-03 09:00") & (ds < "2015-11-03 14:00")] *= 0.3
+    path = tmp_path / "trips.csv"
+    pd.DataFrame({"ds": ds, "y": y}).to_csv(path, index=False)
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "detect",
+                str(path),
+                "--metric",
+                "trips",
+                "--start",
+                "2015-11-02",
+                "--end",
+                "2015-11-05",
+                "--calendar",
+                "none",
+                "--report",
+                str(tmp_path / "rep"),
+                "--out",
+                str(tmp_path / "inc.csv"),
+            ]
+        )
+    assert exc.value.code == 0
+    inc = pd.read_csv(tmp_path / "inc.csv")
+    assert len(inc) >= 1 and inc.iloc[0]["start"] == "2015-11-03 09:00:00"
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 1 and "Unexplained incidents (" in html
+    assert (tmp_path / "rep" / "report.md").exists()
