@@ -312,43 +312,9 @@ def make_expectation(
     from .forecast import SeriesForecaster
 
     # calendar=None: SeriesForecaster's "no events" (detection's normal-day expectation)
-    cal = _ScopeSafeCalendar(calendar) if calendar is not None else None
     return SeriesForecaster(
-        model=model, calendar=cal, metric=metric, keys=keys, freq=freq, seed=seed
+        model=model, calendar=calendar, metric=metric, keys=keys, freq=freq, seed=seed
     )
-
-
-class _ScopeSafeCalendar:
-    """WORKAROUND (remove when calendar/model.py is fixed): ``Calendar.occurrences`` with
-    ``metric=``/``keys=`` loses its columns when nothing is selected (boolean indexing with
-    an empty object Series selects columns), which breaks SeriesForecaster on a history
-    without events. This proxy filters the scope itself with :func:`in_scope`.
-    """
-
-    def __init__(self, calendar: Any):
-        self._cal = calendar
-
-    def occurrences(
-        self,
-        start: Any,
-        end: Any,
-        category: Any = None,
-        metric: str | None = None,
-        keys: dict[str, str] | None = None,
-    ) -> pd.DataFrame:
-        occ = self._cal.occurrences(start, end, category=category)
-        if occ.empty or (metric is None and not keys):
-            return occ
-        mask = [
-            in_scope(r, metric or "", keys or {})
-            if metric
-            else in_scope(r.drop(labels="metrics"), "", keys or {})
-            for _, r in occ.iterrows()
-        ]
-        return occ[np.asarray(mask, dtype=bool)].reset_index(drop=True)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cal, name)
 
 
 def _predict_frame(model: Any, index: pd.DatetimeIndex) -> pd.DataFrame:

@@ -29,11 +29,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _jsonable(df: pd.DataFrame) -> pd.DataFrame:
@@ -67,9 +74,19 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
     """Parquet needs one type per column: turn dicts/tuples in object columns into strings."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, dict | list | tuple)).any():
-            out[col] = out[col].map(lambda v: json.dumps(v) if isinstance(v, dict) else
-                                    ";".join(map(str, v)) if isinstance(v, list | tuple) else v)
+        if (
+            out[col].dtype == object
+            and out[col].map(lambda v: isinstance(v, dict | list | tuple)).any()
+        ):
+            out[col] = out[col].map(
+                lambda v: (
+                    json.dumps(v)
+                    if isinstance(v, dict)
+                    else ";".join(map(str, v))
+                    if isinstance(v, list | tuple)
+                    else v
+                )
+            )
     return out
 
 
@@ -84,8 +101,16 @@ def print_table(df: pd.DataFrame, fmt: str = "table", stream: IO[str] | None = N
         if df.empty:
             stream.write("(no rows)\n")
         else:
-            with pd.option_context("display.max_rows", None, "display.max_columns", None,
-                                   "display.width", 200, "display.max_colwidth", 60):
+            with pd.option_context(
+                "display.max_rows",
+                None,
+                "display.max_columns",
+                None,
+                "display.width",
+                200,
+                "display.max_colwidth",
+                60,
+            ):
                 stream.write(df.to_string(index=False) + "\n")
     else:
         raise InputError(f"--format: expected table, csv or json, got {fmt!r}")

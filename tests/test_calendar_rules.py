@@ -191,3 +191,14 @@ def test_holidays_package_rules_for_other_calendars():
     lny = Rule(PackageHoliday("Chinese New Year (Spring Festival)", "CN"))
     assert [s for s, _ in lny.spans(2015, 2016)] == [D(2015, 2, 19), D(2016, 2, 8)]
     assert first(Rule(PackageHoliday("Diwali", "IN")), 2015)[0] == D(2015, 11, 11)
+
+
+def test_scoped_occurrences_with_nothing_selected_keep_their_columns():
+    # A series whose scope matches no event still gets a well-formed, empty frame.
+    cal = Calendar.load()
+    occ = cal.occurrences(
+        "2015-01-26", "2015-01-27", metric="no_such_metric", keys={"zone": "Nowhere"}
+    )
+    full = cal.occurrences("2015-01-26", "2015-01-27")
+    assert list(occ.columns) == list(full.columns)
+    assert occ.empty or set(occ["metrics"].map(len)) == {0}

@@ -165,10 +165,10 @@ class Calendar:
                 )
             out = out[out["category"].isin(cats)]
         if metric is not None:
-            out = out[out["metrics"].map(lambda m: not m or metric in m)]
+            out = out[out["metrics"].map(lambda m: not m or metric in m).astype(bool)]
         if keys:  # a series without keys is the whole city: every zone's events apply
             values = {str(v) for v in keys.values()}
-            out = out[out["zones"].map(lambda z: not z or bool(values & set(z)))]
+            out = out[out["zones"].map(lambda z: not z or bool(values & set(z))).astype(bool)]
         return out.reset_index(drop=True)
 
     def _rows(self, first_year: int, last_year: int) -> pd.DataFrame:
