@@ -193,12 +193,22 @@ def test_holidays_package_rules_for_other_calendars():
     assert first(Rule(PackageHoliday("Diwali", "IN")), 2015)[0] == D(2015, 11, 11)
 
 
-def test_scoped_occurrences_with_nothing_selected_keep_their_columns():
-    # A series whose scope matches no event still gets a well-formed, empty frame.
-    cal = Calendar.load()
-    occ = cal.occurrences(
-        "2015-01-26", "2015-01-27", metric="no_such_metric", keys={"zone": "Nowhere"}
+def test_scoped_occurrences_with_nothing_selected_keep_their_columns(tmp_path):
+    # A series outside every event's scope still gets a well-formed, empty frame.
+    path = tmp_path / "cal.yaml"
+    path.write_text(
+        "events:\n"
+        "  - name: Bridge closure\n"
+        "    category: event\n"
+        "    date: 2015-01-26\n"
+        "    metrics: [trips]\n"
+        "    zones: [Brooklyn]\n"
+        "    source: https://example.org/closure\n"
     )
+    cal = Calendar.load(path)
     full = cal.occurrences("2015-01-26", "2015-01-27")
-    assert list(occ.columns) == list(full.columns)
-    assert occ.empty or set(occ["metrics"].map(len)) == {0}
+    assert list(full["name"]) == ["Bridge closure"]
+    for scope in ({"metric": "drivers_online"}, {"keys": {"borough": "Bronx"}}):
+        occ = cal.occurrences("2015-01-26", "2015-01-27", **scope)
+        assert occ.empty
+        assert list(occ.columns) == list(full.columns)
