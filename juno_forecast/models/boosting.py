@@ -22,7 +22,6 @@ from .base import (
     informative_columns,
     log_target,
     recency_weights,
-    single_thread,
     spans_a_year,
     time_in_days,
 )
@@ -61,6 +60,7 @@ class CalendarBoosting:
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> CalendarBoosting:
         """Fit the trend, then the boosted trees on what the trend leaves."""
         from sklearn.ensemble import HistGradientBoostingRegressor
+        from threadpoolctl import threadpool_limits
 
         check_freq(self.freq)
         y = check_y(y)
@@ -83,7 +83,9 @@ class CalendarBoosting:
             early_stopping=False,
             random_state=self.seed,
         )
-        with single_thread():  # small data: threads only add overhead, and cores are shared
+        with threadpool_limits(
+            limits=1
+        ):  # fresh: OpenMP is loaded with sklearn; small data: threads only add overhead, and cores are shared
             self.gbm_.fit(self._features(y.index, X), target - self._trend(y.index))
         return self
 
@@ -91,7 +93,7 @@ class CalendarBoosting:
         """Point forecasts on ``X.index``: trend + boosted seasonal/calendar part."""
         X = future_frame(X)
 
-        with single_thread():
+        with threadpool_limits(limits=1):
             value = self._trend(X.index) + self.gbm_.predict(self._features(X.index, X))
         if self.log_:
             value = np.expm1(value)

@@ -1,0 +1,277 @@
+"""forecast(), backtest() and their commands: no look-ahead, DST, bad input, calendar knowledge."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from juno_forecast.calendar import Calendar
+from juno_forecast.cli import main
+from juno_forecast.errors import InputError
+from juno_forecast.forecast import SeriesForecaster, backtest, forecast, parse_duration
+
+REPO = Path(__file__).resolve().parents[1]
+COLUMNS = ["zone", "metric", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"]
+
+
+def tidy_hourly(start: str, end: str, zones=("A", "B"), seed: int = 0) -> pd.DataFrame:
+    """Hourly counts with a daily and weekly cycle for a few zones, naive wall-clock stamps."""
+    idx = pd.date_range(start, end, freq="h")
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i, zone in enumerate(zones):
+        mean = (100 + 30 * i) * (1 + 0.7 * np.sin(2 * np.pi * (idx.hour - 6) / 24))
+        mean = mean * np.where(idx.dayofweek >= 5, 0.8, 1.0)
+        frames.append(
+            pd.DataFrame(
+                {"ds": idx, "zone": zone, "metric": "trips", "y": rng.poisson(mean).astype(float)}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def hourly() -> pd.DataFrame:
+    return tidy_hourly("2024-01-01", "2024-02-18 23:00")
+
+
+def test_forecast_columns_and_horizon(hourly):
+    out = forecast(hourly, horizon="48h", model="ols", calendar="none")
+    assert list(out.columns) == COLUMNS
+    assert len(out) == 2 * 48
+    first = out.groupby("zone")["ds"].min()
+    assert (first == pd.Timestamp("2024-02-19 00:00")).all()
+    v = out[["lo_95", "lo_80", "yhat", "hi_80", "hi_95"]].to_numpy()
+    assert (np.diff(v, axis=1) >= 0).all() and (v >= 0).all()
+    assert out.attrs["problems"] == []
+
+
+def test_no_look_ahead(hourly):
+    """Garbage after the cutoff leaves the forecast from that cutoff unchanged."""
+    cutoff = pd.Timestamp("2024-02-11 23:00")
+    before = forecast(hourly, horizon="2D", cutoff=cutoff, model="auto")
+    spoiled = hourly.copy()
+    after = spoiled["ds"] > cutoff
+    spoiled.loc[after, "y"] = (
+        np.random.default_rng(9).integers(10**6, 10**7, after.sum()).astype(float)
+    )
+    again = forecast(spoiled, horizon="2D", cutoff=cutoff, model="auto")
+    pd.testing.assert_frame_equal(before, again)
+    assert before["ds"].min() == cutoff + pd.Timedelta(hours=1)
+
+
+def _dst_frame(start: str, end: str) -> pd.DataFrame:
+    """Hourly wall-clock rows as a real export has them: no 02:00 in spring, 01:00 twice in fall."""
+    df = tidy_hourly(start, end, zones=("A",))
+    df = df[df["ds"] != pd.Timestamp("2015-03-08 02:00")]
+    fall = df[df["ds"] == pd.Timestamp("2015-11-01 01:00")]
+    return pd.concat([df, fall], ignore_index=True).sort_values("ds", ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "cutoff"),
+    [
+        ("2015-02-01", "2015-03-12 23:00", "2015-03-06 23:00"),  # spring forward on 03-08
+        ("2015-09-25", "2015-11-04 23:00", "2015-10-30 23:00"),  # fall back on 11-01
+    ],
+)
+def test_dst_days_forecast_without_gaps_or_nan(start, end, cutoff):
+    df = _dst_frame(start, end)
+    out = forecast(df, horizon="4D", cutoff=cutoff, model="auto", calendar="none")
+    assert len(out) == 96 and out["ds"].is_unique
+    assert out[["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]].notna().all().all()
+    # history including the DST day forecasts too
+    tail = forecast(df, horizon="1D", model="ols", calendar="none")
+    assert tail["yhat"].notna().all() and len(tail) == 24
+
+
+@pytest.mark.parametrize("bad", ["14 days", "0D", "-3D", "D", "1.5D"])
+def test_bad_horizon_is_an_input_error(hourly, bad):
+    with pytest.raises(InputError, match=r"--horizon: expected a positive duration like 14D"):
+        forecast(hourly, horizon=bad, model="naive", calendar="none")
+
+
+def test_horizon_must_fit_the_grain():
+    assert parse_duration("48h", "h") == 48 and parse_duration("2W", "D") == 14
+    with pytest.raises(InputError, match="not a whole number of days"):
+        parse_duration("36h", "D")
+
+
+def test_unknown_model_and_early_cutoff_are_input_errors(hourly):
+    with pytest.raises(InputError, match="--model: unknown model 'arima'; expected one of"):
+        forecast(hourly, model="arima", calendar="none")
+    with pytest.raises(
+        InputError,
+        match="--cutoff 2023-06-01 00:00:00 is before the data, which starts at 2024-01-01",
+    ):
+        forecast(hourly, cutoff="2023-06-01", model="naive", calendar="none")
+
+
+def test_a_series_too_short_at_the_cutoff_is_skipped_and_reported():
+    long = tidy_hourly("2024-01-01", "2024-02-18 23:00", zones=("A",))
+    short = tidy_hourly("2024-02-10", "2024-02-18 23:00", zones=("B",))
+    df = pd.concat([long, short], ignore_index=True)
+    with pytest.warns(UserWarning, match="metric=trips zone=B: too short to forecast"):
+        out = forecast(df, horizon="1D", model="naive", calendar="none", min_length=24)
+    assert set(out["zone"]) == {"A"}
+    assert any("zone=B" in p and "too short" in p for p in out.attrs["problems"])
+
+
+def _event_calendar(tmp_path: Path) -> Calendar:
+    path = tmp_path / "cal.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+        events:
+          - name: Big storm
+            category: weather
+            start: 2024-02-20
+            end: 2024-02-20
+            effect: {trips: -0.5}
+    """)
+    )
+    return Calendar.load(path)
+
+
+def test_curated_prior_applies_to_an_event_never_seen_in_history(tmp_path, hourly):
+    cal = _event_calendar(tmp_path)
+    y = hourly[hourly["zone"] == "A"].set_index("ds")["y"]
+    idx = pd.date_range("2024-02-19", periods=72, freq="h")
+    with_cal = SeriesForecaster("naive", cal, "trips", {"zone": "A"}, "h").fit(y).predict(idx)
+    without = SeriesForecaster("naive", None, "trips", {"zone": "A"}, "h").fit(y).predict(idx)
+    storm = with_cal.index.normalize() == pd.Timestamp("2024-02-20")
+    ratio = with_cal["yhat"] / without["yhat"]
+    assert np.allclose(ratio[storm], 0.5) and np.allclose(ratio[~storm], 1.0)
+    assert (with_cal.loc[storm, "events"] == "Big storm").all()
+    assert (with_cal.loc[~storm, "events"] == "").all()
+
+
+def test_sample_snowstorm_lowers_expected_trips_when_the_calendar_knows_it():
+    """The generator's 2026-01-25 snowstorm (11 in, in data/weather.csv): the calendar turns it
+    into a weather event; the model learned earlier snowstorms' effect from history."""
+    kw = dict(
+        horizon="3D", cutoff="2026-01-24", model="ols", metric="trips", by=["borough"], freq="D"
+    )
+    sample = REPO / "data" / "sample.parquet"
+    known = forecast(sample, weather=REPO / "data" / "weather.csv", **kw)
+    blind = forecast(sample, calendar="none", **kw)
+    day = pd.Timestamp("2026-01-25")
+    k = known[known["ds"] == day].set_index("borough")
+    b = blind[blind["ds"] == day].set_index("borough")
+    assert (k["yhat"] < 0.8 * b["yhat"]).all()
+    assert k["events"].str.contains("Snowstorm").all()
+    actual = pd.read_parquet(sample)
+    actual = actual[(actual["metric"] == "trips") & (actual["ds"].dt.normalize() == day)]
+    truth = actual.groupby("borough")["y"].sum()
+    assert ((k["yhat"] - truth).abs() < (b["yhat"] - truth).abs()).all()
+
+
+def test_backtest_folds_and_summary(hourly):
+    res = backtest(
+        hourly,
+        "2024-02-05",
+        "2024-02-12",
+        horizon="2D",
+        step="7D",
+        model=["naive", "ols"],
+        calendar="none",
+    )
+    f = res.folds
+    assert list(f.columns) == [
+        "zone",
+        "metric",
+        "model",
+        "cutoff",
+        "n",
+        "mase",
+        "smape",
+        "coverage_80",
+        "coverage_95",
+    ]
+    assert len(f) == 2 * 2 * 2  # zones x cutoffs x models
+    assert set(f["cutoff"]) == {pd.Timestamp("2024-02-04 23:00"), pd.Timestamp("2024-02-11 23:00")}
+    assert (f["n"] == 48).all()
+    assert f[["coverage_80", "coverage_95"]].stack().between(0, 1).all()
+    assert (f["coverage_95"] >= f["coverage_80"]).all()
+    s = res.summary.set_index("model")
+    assert list(s.index) == ["naive", "ols", "(all)"]
+    # on a stable Poisson series a regression averaging weeks beats last week's noisy value
+    assert s.loc["ols", "mase"] < s.loc["naive", "mase"]
+
+
+def test_cli_forecast_and_backtest(tmp_path, hourly, capsys):
+    data = tmp_path / "trips.csv"
+    hourly.to_csv(data, index=False)
+    out = tmp_path / "f.csv"
+    with pytest.raises(SystemExit) as e:
+        main(
+            [
+                "forecast",
+                str(data),
+                "--by",
+                "zone",
+                "--horizon",
+                "24h",
+                "--model",
+                "naive",
+                "--calendar",
+                "none",
+                "--out",
+                str(out),
+            ]
+        )
+    assert e.value.code == 0
+    got = pd.read_csv(out)
+    assert list(got.columns) == COLUMNS and len(got) == 48
+    with pytest.raises(SystemExit) as e:
+        main(
+            [
+                "backtest",
+                str(data),
+                "--by",
+                "zone",
+                "--start",
+                "2024-02-12",
+                "--end",
+                "2024-02-12",
+                "--horizon",
+                "1D",
+                "--model",
+                "naive,ols",
+                "--calendar",
+                "none",
+                "--format",
+                "csv",
+            ]
+        )
+    assert e.value.code == 0
+    captured = capsys.readouterr()
+    assert (
+        captured.out.splitlines()[0]
+        == "zone,metric,model,cutoff,n,mase,smape,coverage_80,coverage_95"
+    )
+    assert "summary:" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--horizon", "two weeks"],
+            "error: --horizon: expected a positive duration like 14D, 48h or 2W, got 'two weeks'",
+        ),
+        (["--model", "arima"], "error: --model: unknown model 'arima'"),
+        (["--cutoff", "2020-01-01"], "error: --cutoff 2020-01-01 00:00:00 is before the data"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, hourly, capsys, args, message):
+    data = tmp_path / "trips.csv"
+    hourly.to_csv(data, index=False)
+    with pytest.raises(SystemExit) as e:
+        main(["forecast", str(data), "--by", "zone", "--calendar", "none", *args])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(message)

@@ -1,0 +1,136 @@
+"""Every model behind the one fit/predict protocol, and what each is for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from juno_forecast.forecast import SeriesForecaster
+from juno_forecast.models import MODEL_NAMES, make_model
+from juno_forecast.models.auto import AutoModel
+
+INTERVALS = ["lo_95", "lo_80", "yhat", "hi_80", "hi_95"]
+
+
+def daily_series(
+    days: int = 120, seed: int = 1, event_every: int | None = None
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Weekly cycle, slow growth, noise; optionally a -40% event every ``event_every`` days."""
+    idx = pd.date_range("2024-01-01", periods=days, freq="D")
+    rng = np.random.default_rng(seed)
+    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.dayofweek]
+    level = 1000 * (1 + 0.001 * np.arange(days)) * weekly * rng.normal(1, 0.02, days)
+    X = pd.DataFrame(index=idx)
+    if event_every:
+        X["Event"] = (np.arange(days) % event_every == event_every - 1).astype(float)
+        level = level * (1 - 0.4 * X["Event"].to_numpy())
+    return pd.Series(level, index=idx, name="y"), X
+
+
+def hourly_series(weeks: int = 5, seed: int = 2) -> pd.Series:
+    idx = pd.date_range("2024-01-01", periods=weeks * 168, freq="h")
+    rng = np.random.default_rng(seed)
+    day = 1 + 0.8 * np.sin(2 * np.pi * (idx.hour - 6) / 24)
+    week = np.where(idx.dayofweek >= 5, 0.8, 1.0)
+    return pd.Series(rng.poisson(200 * day * week).astype(float), index=idx)
+
+
+def future(y: pd.Series, steps: int, freq: str) -> pd.DatetimeIndex:
+    step = pd.Timedelta(hours=1) if freq == "h" else pd.Timedelta(days=1)
+    return pd.date_range(y.index[-1] + step, periods=steps, freq=freq)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_model_follows_the_protocol(name):
+    y, X = daily_series(event_every=10)
+    m = make_model(name, freq="D", seed=0)
+    assert not [k for k in vars(m) if k.endswith("_")], "no fitted state before fit"
+    assert m.fit(y, X) is m
+    assert [k for k in vars(m) if k.endswith("_")], "fitted state ends in _"
+    idx = future(y, 14, "D")
+    Xf = pd.DataFrame({"Event": (np.arange(14) % 10 == 3).astype(float)}, index=idx)
+    p = m.predict(Xf)
+    assert isinstance(p, pd.Series) and p.index.equals(idx)
+    assert np.isfinite(p.to_numpy()).all() and (p > 0).all()
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_conformance_through_series_forecaster(name):
+    """Shapes, index, finite values, ordered non-negative ranges, same result with the same seed."""
+    y, _ = daily_series()
+    idx = future(y, 14, "D")
+    a = (
+        SeriesForecaster(name, calendar=None, metric="trips", keys={"zone": "A"}, freq="D", seed=3)
+        .fit(y)
+        .predict(idx)
+    )
+    b = (
+        SeriesForecaster(name, calendar=None, metric="trips", keys={"zone": "A"}, freq="D", seed=3)
+        .fit(y)
+        .predict(idx)
+    )
+    assert list(a.columns) == ["yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"]
+    assert a.index.equals(idx)
+    values = a[INTERVALS].to_numpy()
+    assert np.isfinite(values).all()
+    assert (np.diff(values, axis=1) >= 0).all(), "lo_95 <= lo_80 <= yhat <= hi_80 <= hi_95"
+    assert (values >= 0).all()
+    assert (a["hi_95"] > a["lo_95"]).all(), "ranges have a width"
+    pd.testing.assert_frame_equal(a, b)
+    # a sensible forecast: within 15% of the same weekday's level
+    expected = y.iloc[-7:].to_numpy()
+    assert np.allclose(a["yhat"].iloc[:7], expected, rtol=0.15)
+
+
+@pytest.mark.parametrize("name", [n for n in MODEL_NAMES if n != "prophet"])
+def test_conformance_hourly(name):
+    y = hourly_series()
+    idx = future(y, 48, "h")
+    out = (
+        SeriesForecaster(name, calendar=None, metric="trips", freq="h", seed=0).fit(y).predict(idx)
+    )
+    values = out[INTERVALS].to_numpy()
+    assert out.index.equals(idx) and np.isfinite(values).all()
+    assert (np.diff(values, axis=1) >= 0).all() and (values >= 0).all()
+    # the daily cycle is kept: afternoon peak above the night trough
+    assert out["yhat"].iloc[12] > 2 * out["yhat"].iloc[0]
+
+
+def test_seasonal_naive_repeats_last_week():
+    y = hourly_series(weeks=3)
+    idx = future(y, 200, "h")
+    p = make_model("naive", freq="h").fit(y).predict(pd.DataFrame(index=idx))
+    assert np.array_equal(p.to_numpy()[:168], y.to_numpy()[-168:])
+    assert np.array_equal(p.to_numpy()[168:], y.to_numpy()[-168:-136])
+
+
+@pytest.mark.parametrize("name", ["ols", "gbm", "prophet"])
+def test_models_learn_a_recurring_event(name):
+    """An event seen in history (-40% every 10 days) lowers the forecast on its next day."""
+    y, X = daily_series(days=140, event_every=10)
+    idx = future(y, 14, "D")
+    Xf = pd.DataFrame({"Event": np.zeros(14)}, index=idx)
+    Xf.iloc[9, 0] = 1.0  # day 150 of the cycle
+    p = make_model(name, freq="D").fit(y, X).predict(Xf)
+    same_weekday = p.iloc[2]  # a week earlier than the event day
+    assert p.iloc[9] < 0.8 * same_weekday
+
+
+def test_auto_prefers_naive_on_an_exactly_weekly_series_and_a_model_on_a_trend():
+    idx = pd.date_range("2024-01-01", periods=120, freq="D")
+    weekly = pd.Series(np.array([5.0, 6, 7, 8, 9, 10, 4])[idx.dayofweek] * 100, index=idx)
+    assert AutoModel(freq="D").fit(weekly).chosen_ == "naive"
+    trend, _ = daily_series(days=120)
+    trend = trend * np.exp(
+        np.linspace(0, 1.2, 120)
+    )  # +1% a day: last week's value is always too low
+    auto = AutoModel(freq="D").fit(trend)
+    assert auto.chosen_ == "ols"
+    assert auto.scores_["ols"] < auto.scores_["naive"]
+    assert auto.cv_ is not None and len(auto.cv_) == 8 * 7
+
+
+def test_unknown_model_is_an_error():
+    with pytest.raises(ValueError, match="unknown model 'arima'"):
+        make_model("arima")
