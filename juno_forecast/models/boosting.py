@@ -91,8 +91,9 @@ class CalendarBoosting:
 
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
         """Point forecasts on ``X.index``: trend + boosted seasonal/calendar part."""
-        X = future_frame(X)
+        from threadpoolctl import threadpool_limits
 
+        X = future_frame(X)
         with threadpool_limits(limits=1):
             value = self._trend(X.index) + self.gbm_.predict(self._features(X.index, X))
         if self.log_:
