@@ -125,6 +125,7 @@ def test_failed_series_are_isolated_and_exit_3(
         )
     assert info.value.code == 3
     err = capsys.readouterr().err
+    assert "nightly: 3/3 series done, 0 failed" in err  # plain log lines: not a terminal
     assert "error: 2 series failed:" in err
     assert "metric=trips zone=Harlem: " in err and "non-numeric value 'n/a?'" in err
     assert "metric=trips zone=Tiny: " in err and "too short" in err
@@ -182,7 +183,9 @@ def _wait_for(predicate, timeout: float) -> bool:
     return False
 
 
-def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
+def test_killed_run_leaves_previous_run_intact(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     _write_data(tmp_path, {f"Z{i}": 24 * 28 for i in range(6)})
     out = tmp_path / "runs"
     first = run_nightly(_config(tmp_path), out, progress=False)
@@ -220,7 +223,8 @@ def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
     assert visible == [first.run_dir.name]
     assert {p.name: p.read_bytes() for p in first.run_dir.iterdir()} == before
     # the next run of the same date replaces the earlier one and cleans the dead run's folder
-    again = run_nightly(_config(tmp_path), out, progress=False)
+    again = run_nightly(_config(tmp_path), out, progress=True)  # the bar a terminal shows
+    assert "nightly: 100%" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == [first.run_dir.name]
     assert again.manifest["created_utc"] >= first.manifest["created_utc"]
     assert (again.run_dir / "manifest.json").read_bytes() != before["manifest.json"]
