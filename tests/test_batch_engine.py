@@ -55,3 +55,23 @@ def test_unreachable_scheduler_is_a_one_line_input_error(monkeypatch: pytest.Mon
         InputError, match=r"^--scheduler: cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
     ):
         run_tasks(square_root, [{"x": 1}], engine="dask", scheduler="tcp://127.0.0.1:9")
+
+
+def crash_on_minus_99(task: dict) -> float:
+    """Kills its worker process outright for x == -99 (as a segfault or the OOM killer would)."""
+    import os
+
+    if task["x"] == -99:
+        os._exit(1)
+    return math.sqrt(task["x"])
+
+
+def test_a_worker_that_dies_fails_only_its_own_task() -> None:
+    from juno_forecast.batch.engine import WORKER_DIED
+
+    tasks = [{"x": x} for x in (1, 4, -99, 9, 16, 25)]
+    done = []
+    outcomes = run_tasks(crash_on_minus_99, tasks, engine="local", workers=2, on_done=done.append)
+    assert [o.value for o in outcomes] == [1.0, 2.0, None, 3.0, 4.0, 5.0]
+    assert outcomes[2].error == WORKER_DIED
+    assert sorted(o.index for o in done) == list(range(6))  # each task reported once

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
 
 ENGINES = ("local", "dask")
+#: pools tried in parallel after a worker died, before isolating the remaining tasks
+PARALLEL_ROUNDS = 2
+WORKER_DIED = "WorkerDied: the worker process running this task died (crash or out of memory)"
 #: how long to wait for a Dask scheduler before giving up (exit 2)
 CONNECT_TIMEOUT = "10s"
 
@@ -76,20 +80,58 @@ def _run_local(
     workers: int,
     on_done: Callable[[TaskOutcome], None] | None,
 ) -> list[TaskOutcome]:
-    """Worker processes on this machine (never more processes than tasks)."""
-    outcomes: list[TaskOutcome | None] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-        futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
+    """Worker processes on this machine (never more processes than tasks).
+
+    A worker that dies (a crash in native code, the out-of-memory killer) breaks
+    the whole pool: the tasks it left unfinished are run again in a fresh pool,
+    and after ``PARALLEL_ROUNDS`` such rounds each remaining task runs alone in
+    its own process, so only the task that kills its worker is recorded as failed.
+    """
+    outcomes: dict[int, TaskOutcome] = {}
+    pending = list(range(len(tasks)))
+    for _ in range(PARALLEL_ROUNDS):
+        pending = _pool_round(func, tasks, pending, workers, outcomes, on_done)
+        if not pending:
+            break
+    for i in pending:
+        if _pool_round(func, tasks, [i], 1, outcomes, on_done):
+            _finish(outcomes, TaskOutcome(i, error=WORKER_DIED), on_done)
+    return [outcomes[i] for i in range(len(tasks))]
+
+
+def _pool_round(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    indices: list[int],
+    workers: int,
+    outcomes: dict[int, TaskOutcome],
+    on_done: Callable[[TaskOutcome], None] | None,
+) -> list[int]:
+    """Run ``indices`` in one pool; returns those left unfinished by a broken pool."""
+    broken: list[int] = []
+    with ProcessPoolExecutor(max_workers=min(workers, len(indices))) as pool:
+        futures = {pool.submit(func, tasks[i]): i for i in indices}
         for fut in as_completed(futures):
             i = futures[fut]
             try:
                 outcome = TaskOutcome(i, value=fut.result())
+            except BrokenProcessPool:
+                broken.append(i)
+                continue
             except Exception as exc:  # one task's failure must not stop the others
                 outcome = TaskOutcome(i, error=_describe(exc))
-            outcomes[i] = outcome
-            if on_done is not None:
-                on_done(outcome)
-    return [o for o in outcomes if o is not None]
+            _finish(outcomes, outcome, on_done)
+    return sorted(broken)
+
+
+def _finish(
+    outcomes: dict[int, TaskOutcome],
+    outcome: TaskOutcome,
+    on_done: Callable[[TaskOutcome], None] | None,
+) -> None:
+    outcomes[outcome.index] = outcome
+    if on_done is not None:
+        on_done(outcome)
 
 
 def _connect(client_cls: Any, scheduler: str) -> Any:
