@@ -126,6 +126,25 @@ def run_job(suite: Suite, label: str) -> tuple[pd.DataFrame, float, int]:
     return pred, seconds, n_fits
 
 
+def suite_models(suite: Suite, quick: bool) -> list[str]:
+    """Every model on the rolling suites; on the event suites only what the event table needs."""
+    if suite.name.startswith("events"):
+        return ["naive", "auto", "auto/none"]
+    return ["naive", "ols", "gbm", "auto", "auto/none"] + ([] if quick else ["prophet", "prophet-us"])
+
+
+def _progress(suite: Suite, label: str, fut, t0: float) -> None:
+    """One line on stderr per finished job."""
+    if fut.exception() is not None:
+        print(f"[{time.perf_counter() - t0:6.0f}s] {suite.name} {label}: FAILED {fut.exception()!r}", file=sys.stderr)
+        return
+    pred, seconds, n = fut.result()
+    s = scores(pred)
+    print(f"[{time.perf_counter() - t0:6.0f}s] {suite.name:13s} {label:10s} mase={s['mase']:.3f} "
+          f"smape={s['smape']:.2f} cov80={s['coverage_80']:.3f} cov95={s['coverage_95']:.3f} "
+          f"{seconds / max(n, 1):.2f}s/fit", file=sys.stderr, flush=True)
+
+
 def event_days(start: str, end: str) -> set[pd.Timestamp]:
     """Days of public holidays and of the weather events of the shipped calendar."""
     from juno_forecast.calendar import load_calendar
@@ -152,13 +171,13 @@ def main() -> None:
     args = ap.parse_args()
     if not (DATA / "uber_nyc_enriched.csv").exists():
         sys.exit(f"real NYC data not found at {DATA} (set JUNO_SHARED_DATA)")
-    labels = ["naive", "ols", "gbm", "auto", "auto/none"]
-    if not args.quick:
-        labels += ["prophet", "prophet-us"]
-    jobs = [(s, m) for s in SUITES for m in labels]
+    jobs = [(s, m) for s in SUITES for m in suite_models(s, args.quick)]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(run_job, *zip(*jobs, strict=True)))
+        futures = [pool.submit(run_job, s, m) for s, m in jobs]
+        for (s, m), fut in zip(jobs, futures, strict=True):
+            fut.add_done_callback(lambda f, s=s, m=m: _progress(s, m, f, t0))
+        results = [f.result() for f in futures]
     wall = time.perf_counter() - t0
     report = render(jobs, results, wall, args)
     print(report)

@@ -91,15 +91,21 @@ class SeriesForecaster:
         return self._predict_with_priors(model, seen, X_future)
 
     def _predict_with_priors(
-        self, model: Any, seen: list[str], X_future: pd.DataFrame
+        self,
+        model: Any,
+        seen: list[str],
+        X_future: pd.DataFrame,
+        priors: dict[str, float] | None = None,
     ) -> pd.Series:
+        """Point forecasts; events active in ``X_future`` but never in training get their prior."""
+        priors = {**self.priors_, **(priors or {})}
         yhat = model.predict(X_future.reindex(columns=seen, fill_value=0.0)).astype(float)
         factor = np.ones(len(X_future))
         for col in X_future.columns:
-            if col in seen or col not in self.priors_:
+            if col in seen or col not in priors:
                 continue
             active = X_future[col].to_numpy() > 0
-            factor = np.where(active, factor * (1.0 + self.priors_[col]), factor)
+            factor = np.where(active, factor * (1.0 + priors[col]), factor)
         return pd.Series(yhat.to_numpy() * factor, index=X_future.index, name="yhat")
 
     def _new_model(self) -> Any:
@@ -166,7 +172,7 @@ class SeriesForecaster:
         """Expected values and ranges on ``index`` (future timestamps), with the events active there."""
         index = pd.DatetimeIndex(index)
         feats = self._features(index, since=self.start_)
-        yhat = self._predict_with_priors(self.model_, self.seen_, feats.X)
+        yhat = self._predict_with_priors(self.model_, self.seen_, feats.X, feats.priors)
         if self.intervals_.log:
             yhat = yhat.clip(lower=0.0)
         steps = np.maximum(1, np.rint((index - self.last_) / FREQ_DELTA[self.freq]).astype(int))
