@@ -165,6 +165,8 @@ def test_local_and_dask_engines_agree(tmp_path: Path) -> None:
             progress=False,
         )
     assert dask.manifest["engine"]["name"] == "dask"
+    status = [(r["series"], r["status"], r["cause"]) for r in local.manifest["series"]]
+    assert status == [(r["series"], r["status"], r["cause"]) for r in dask.manifest["series"]]
     a = pd.read_parquet(local.run_dir / "forecasts.parquet")
     b = pd.read_parquet(dask.run_dir / "forecasts.parquet")
     assert len(a) == 3 * 24

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,17 +115,11 @@ class BatchConfig:
                     f"(--scheduler tcp://host:8786), got nothing"
                 ]
             )
-        return _replace(self, engine=new)
+        return replace(self, engine=new)
 
     def as_dict(self) -> dict[str, Any]:
         """The config as plain JSON-able data (for the manifest)."""
         return json.loads(json.dumps(asdict(self), default=str))
-
-
-def _replace(cfg: BatchConfig, **changes: Any) -> BatchConfig:
-    from dataclasses import replace
-
-    return replace(cfg, **changes)
 
 
 # --------------------------------------------------------------------------- field checks

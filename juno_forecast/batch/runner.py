@@ -27,7 +27,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -38,26 +37,13 @@ from ..errors import InputError, JunoError
 from .config import BatchConfig, load_config
 from .engine import TaskOutcome, run_tasks
 from .figures import write_report
+from .manifest import build_manifest, series_record
 from .prom import bands_text
 from .rundir import atomic_run_dir
 
 log = logging.getLogger("juno_forecast.batch")
 
 BAND_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
-VERSIONED = (
-    "juno_forecast",
-    "pandas",
-    "numpy",
-    "pyarrow",
-    "prophet",
-    "statsmodels",
-    "scikit-learn",
-    "holidays",
-    "hijridate",
-    "dask",
-    "distributed",
-    "prometheus_client",
-)
 STEP = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
 
 
@@ -214,7 +200,7 @@ def build_tasks(
         for metric, keys, y in ds.series():
             task = _task(metric, keys, y, ds.freq, src.agg, cfg, as_of)
             if isinstance(task, str):
-                skipped.append(_record(y.name, metric, keys, "failed", task))
+                skipped.append(series_record(y.name, metric, keys, "failed", task))
             else:
                 tasks.append(task)
     return tasks, skipped
@@ -255,33 +241,12 @@ def _task(
     }
 
 
-def _record(
-    label: str,
-    metric: str | None,
-    keys: dict[str, str],
-    status: str,
-    cause: str | None = None,
-    seconds: float = 0.0,
-    n_obs: int = 0,
-    cpu_seconds: float = 0.0,
-) -> dict[str, Any]:
-    """One series' line in the manifest."""
-    return {
-        "series": label,
-        "metric": metric,
-        "keys": dict(keys),
-        "status": status,
-        "cause": cause,
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-        "n_obs": n_obs,
-    }
-
-
 def _problem_records(datasets: list[Any]) -> list[dict[str, Any]]:
     """Series the loader dropped (bad values, too short...) as failed records."""
     return [
-        _record(p.series, None, {}, "failed", p.message) for ds in datasets for p in ds.problems
+        series_record(p.series, None, {}, "failed", p.message)
+        for ds in datasets
+        for p in ds.problems
     ]
 
 
@@ -333,7 +298,7 @@ def _collect(
     for task, outcome in zip(tasks, outcomes, strict=True):
         res = outcome.value if outcome.ok else {"status": "failed", "cause": outcome.error}
         records.append(
-            _record(
+            series_record(
                 task["series"],
                 task["metric"],
                 task["keys"],
@@ -371,17 +336,6 @@ def _collect(
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-
-
-def versions() -> dict[str, str | None]:
-    """Installed versions of the package and the libraries that shape its results."""
-    out: dict[str, str | None] = {"python": sys.version.split()[0]}
-    for name in VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 def run_nightly(
@@ -440,7 +394,7 @@ def run_nightly(
         )
         timings["report_s"] = time.perf_counter() - t0
         timings["total_s"] = time.perf_counter() - t_start
-        manifest = _manifest(cfg, day, got, timings)
+        manifest = build_manifest(cfg, day, got.records, got.forecasts, got.incidents, timings)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     run_dir = Path(out) / f"{day:%Y-%m-%d}"
     failed = [r for r in got.records if r["status"] != "ok"]
@@ -500,44 +454,3 @@ def _write_tables(
         got.forecasts, keys, day, cfg.prom_hours, model=cfg.model, run_time=time.time()
     )
     (tmp / "bands.prom").write_text(text, encoding="utf-8")
-
-
-OUTPUTS = [
-    "forecasts.parquet",
-    "incidents.csv",
-    "report.html",
-    "report.md",
-    "bands.prom",
-    "manifest.json",
-]
-
-
-def _manifest(
-    cfg: BatchConfig, day: pd.Timestamp, got: _Collected, timings: dict[str, float]
-) -> dict[str, Any]:
-    """What the run was (versions, config digest, engine), how long it took, what became of each series."""
-    inc, records = got.incidents, got.records
-    n_ok = sum(r["status"] == "ok" for r in records)
-    unexplained = int((inc["explained_by"].fillna("").astype(str) == "").sum()) if len(inc) else 0
-    return {
-        "as_of": f"{day:%Y-%m-%d}",
-        "created_utc": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
-        "config": {"source": cfg.source, "sha256": cfg.digest, "settings": cfg.as_dict()},
-        "engine": {
-            "name": cfg.engine.name,
-            "workers": cfg.engine.workers,
-            "scheduler": cfg.engine.scheduler,
-        },
-        "versions": versions(),
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-        "totals": {
-            "series": len(records),
-            "ok": n_ok,
-            "failed": len(records) - n_ok,
-            "forecast_rows": int(len(got.forecasts)),
-            "incidents": int(len(inc)),
-            "unexplained_incidents": unexplained,
-        },
-        "outputs": OUTPUTS,
-        "series": records,
-    }

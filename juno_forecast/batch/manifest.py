@@ -1,0 +1,107 @@
+"""``manifest.json`` of a nightly run: what ran, with what, how long, and per-series status."""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+from typing import Any
+
+import pandas as pd
+
+from .config import BatchConfig
+
+VERSIONED = (
+    "juno_forecast",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "prophet",
+    "statsmodels",
+    "scikit-learn",
+    "holidays",
+    "hijridate",
+    "dask",
+    "distributed",
+    "prometheus_client",
+)
+
+
+def series_record(
+    label: str,
+    metric: str | None,
+    keys: dict[str, str],
+    status: str,
+    cause: str | None = None,
+    seconds: float = 0.0,
+    n_obs: int = 0,
+    cpu_seconds: float = 0.0,
+) -> dict[str, Any]:
+    """One series' line in the manifest."""
+    return {
+        "series": label,
+        "metric": metric,
+        "keys": dict(keys),
+        "status": status,
+        "cause": cause,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "n_obs": n_obs,
+    }
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions of the package and the libraries that shape its results."""
+    out: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+OUTPUTS = [
+    "forecasts.parquet",
+    "incidents.csv",
+    "report.html",
+    "report.md",
+    "bands.prom",
+    "manifest.json",
+]
+
+
+def build_manifest(
+    cfg: BatchConfig,
+    day: pd.Timestamp,
+    records: list[dict[str, Any]],
+    forecasts: pd.DataFrame,
+    incidents: pd.DataFrame,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """What the run was (versions, config digest, engine), how long it took, what became
+    of each series, and totals."""
+    inc = incidents
+    n_ok = sum(r["status"] == "ok" for r in records)
+    unexplained = int((inc["explained_by"].fillna("").astype(str) == "").sum()) if len(inc) else 0
+    return {
+        "as_of": f"{day:%Y-%m-%d}",
+        "created_utc": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        "config": {"source": cfg.source, "sha256": cfg.digest, "settings": cfg.as_dict()},
+        "engine": {
+            "name": cfg.engine.name,
+            "workers": cfg.engine.workers,
+            "scheduler": cfg.engine.scheduler,
+        },
+        "versions": versions(),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "totals": {
+            "series": len(records),
+            "ok": n_ok,
+            "failed": len(records) - n_ok,
+            "forecast_rows": int(len(forecasts)),
+            "incidents": int(len(inc)),
+            "unexplained_incidents": unexplained,
+        },
+        "outputs": OUTPUTS,
+        "series": records,
+    }
