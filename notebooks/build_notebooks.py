@@ -112,6 +112,12 @@ per_day = manhattan[["yhat", "lo_95", "hi_95"]].resample("D").sum().round(-2)
 per_day["events"] = manhattan["events"].resample("D").agg(lambda e: ";".join(sorted(set(";".join(e).split(";")) - {""})))
 per_day"""),
     ("md", """\
+Look at 2 to 4 July. Independence Day falls on a Saturday and is observed on Friday the 3rd; the
+calendar gives each a one-day window before it (people leave town). Three months of history hold
+no Independence Day to learn from, so the curated `{'trips': -0.2}` applies: 20% lower on the
+2nd and the 4th, and twice (0.8 x 0.8) on the 3rd, where the observed day and the eve of the 4th
+overlap. Every other day is the plain naive forecast."""),
+    ("md", """\
 ## 3. Plot with the events shaded
 
 `plot_forecast(actual, forecast, events=...)` draws the expected value (dashed), the 80% and 95%
