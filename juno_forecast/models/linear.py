@@ -18,7 +18,7 @@ from .base import (
     SEASON,
     check_freq,
     check_y,
-    fourier,
+    fourier_array,
     future_frame,
     informative_columns,
     log_target,
@@ -58,9 +58,9 @@ class CalendarRegression:
         blocks += list(dummies.T)
         names += [f"{tag}{i}" for i in range(1, n_slots)]
         if self.yearly_:
-            year = fourier(index, 365.25, self.yearly_order, "year")
-            blocks += list(year.to_numpy().T)
-            names += list(year.columns)
+            year, year_names = fourier_array(index, 365.25, self.yearly_order, "year")
+            blocks += list(year.T)
+            names += year_names
         ev, ev_names = self._events(index, X)
         blocks += list(ev.T)
         names += ev_names
@@ -68,7 +68,11 @@ class CalendarRegression:
 
     def _events(self, index: pd.DatetimeIndex, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         """Event columns; at hourly grain one per event and part of the day."""
-        ev = X.reindex(index=index, columns=self.events_, fill_value=0.0).to_numpy(dtype=float)
+        if not self.events_:
+            return np.zeros((len(index), 0)), []
+        same = X.index.equals(index)
+        ev = (X if same else X.reindex(index=index)).reindex(columns=self.events_, fill_value=0.0)
+        ev = np.nan_to_num(ev.to_numpy(dtype=float))
         if self.freq != "h" or not self.events_:
             return ev.reshape(len(index), -1), list(self.events_)
         cols, names = [], []
