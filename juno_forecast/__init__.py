@@ -2,13 +2,23 @@
 
 The public API (see README): ``Calendar``, ``load_data``, ``forecast``,
 ``backtest``, ``detect``, ``check``, ``expect``, ``impact``, ``plot_forecast``,
-``report``. Imports are lazy so ``import juno_forecast`` stays fast.
+``report``.
+
+``forecast``, ``detect``, ``impact`` and ``report`` are both submodules and
+functions; they are imported here so that the package attribute is always the
+function (a lazy lookup would be shadowed by the submodule once it is imported).
+The other names load lazily, on first use.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from .detect import check, detect, expect
+from .forecast import SeriesForecaster, backtest, forecast
+from .impact import impact
+from .report import report
 
 __version__ = "0.1.0"
 
@@ -17,19 +27,26 @@ _API = {
     "load_data": "data",
     "Dataset": "data",
     "generate_sample": "sample",
-    "forecast": "forecast",
-    "backtest": "forecast",
-    "SeriesForecaster": "forecast",
-    "detect": "detect",
-    "check": "detect",
-    "expect": "detect",
-    "impact": "impact",
     "plot_forecast": "plot",
-    "report": "report",
     "run_nightly": "batch",
 }
 
-__all__ = sorted(_API)
+__all__ = [
+    "Calendar",
+    "Dataset",
+    "SeriesForecaster",
+    "backtest",
+    "check",
+    "detect",
+    "expect",
+    "forecast",
+    "generate_sample",
+    "impact",
+    "load_data",
+    "plot_forecast",
+    "report",
+    "run_nightly",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -25,9 +25,8 @@ EVENT_COLORS = ["#9467bd", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # No backend is forced: notebooks keep their inline backend, and matplotlib
+    # falls back to Agg by itself where there is no display.
     import matplotlib.pyplot as plt
 
     return plt
