@@ -196,3 +196,23 @@ def test_example_alert_rules_use_served_metrics() -> None:
     names = {f.name for f in text_string_to_metric_families(served)}
     used = {n for e in exprs for n in re.findall(r"\bjuno_[a-z_]+", e)}
     assert used and used <= names, used - names
+
+
+def test_metrics_follow_a_new_run(tmp_path: Path) -> None:
+    root = _run_folder(tmp_path)
+    now = pd.Timestamp("2026-07-01 00:10")
+
+    def bronx_yhat() -> float:
+        return next(
+            s.value
+            for s in _samples(metrics_text(root, now))
+            if s.name == "juno_expected"
+            and s.labels["zone"] == "Bronx"
+            and s.labels["band"] == "yhat"
+        )
+
+    assert bronx_yhat() == 100.0
+    fc = _forecasts()
+    fc[BANDS[0]] += 1000.5
+    (root / "2026-06-30" / "bands.prom").write_text(bands_text(fc, ["borough"], AS_OF, hours=48))
+    assert bronx_yhat() == 1100.5

@@ -21,6 +21,7 @@ so the hour is a label and ``serve-metrics`` exposes the current hour's row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -108,19 +109,24 @@ def bands_text(
     return "\n".join(out) + "\n"
 
 
-def current_hour_text(prom_text: str, now: pd.Timestamp) -> str:
-    """The samples of ``prom_text`` for the hour holding ``now``, with the ``hour`` label dropped.
-
-    Daily bands (one row per day) answer for every hour of their day. Run-level
-    metrics are kept as they are; ``juno_bands_current`` says whether the run
-    covers ``now`` (0 means the newest run is stale or not yet valid).
-    """
+def parse_bands(prom_text: str) -> list[Any]:
+    """The metric families of a ``bands.prom`` text (``prometheus_client``'s parser)."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    now = pd.Timestamp(now)
-    families = list(text_string_to_metric_families(prom_text))
+    return list(text_string_to_metric_families(prom_text))
+
+
+def current_hour_text(bands: str | list[Any], now: pd.Timestamp) -> str:
+    """The samples of ``bands`` for the hour holding ``now``, with the ``hour`` label dropped.
+
+    ``bands`` is a ``bands.prom`` text or its :func:`parse_bands` families. Daily
+    bands (one row per day) answer for every hour of their day. Run-level metrics
+    are kept as they are; ``juno_bands_current`` says whether the run covers
+    ``now`` (0 means the newest run is stale or not yet valid).
+    """
+    families = parse_bands(bands) if isinstance(bands, str) else bands
     hours = sorted({s.labels["hour"] for f in families for s in f.samples if "hour" in s.labels})
-    chosen = _hour_for(hours, now)
+    chosen = _hour_for(hours, pd.Timestamp(now))
     out: list[str] = []
     for fam in families:
         samples = [s for s in fam.samples if "hour" not in s.labels or s.labels["hour"] == chosen]

@@ -14,10 +14,11 @@ import re
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from .prom import current_hour_text
+from .prom import current_hour_text, parse_bands
 
 RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -39,13 +40,32 @@ def new_york_now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="America/New_York").tz_localize(None)
 
 
+_PARSED: dict[Path, tuple[tuple[int, int], list[Any]]] = {}
+
+
+def _families(path: Path) -> list[Any]:
+    """The parsed ``bands.prom`` at ``path``, parsed again only when the file changed.
+
+    Thousands of hourly series make a file of tens of megabytes; scrapes every
+    minute must not re-parse it each time.
+    """
+    st = path.stat()
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _PARSED.get(path)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, parse_bands(path.read_text(encoding="utf-8")))
+        _PARSED.clear()  # only the newest run is ever served
+        _PARSED[path] = cached
+    return cached[1]
+
+
 def metrics_text(run_dir: str | Path, now: pd.Timestamp | None = None) -> str:
     """What ``/metrics`` answers: the current hour's bands of the newest run."""
     run = newest_run(run_dir)
     if run is None:
         return "# no nightly run found\njuno_bands_current 0\n"
-    text = (run / "bands.prom").read_text(encoding="utf-8")
-    return current_hour_text(text, now if now is not None else new_york_now())
+    families = _families(run / "bands.prom")
+    return current_hour_text(families, now if now is not None else new_york_now())
 
 
 def make_server(
