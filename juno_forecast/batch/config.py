@@ -118,8 +118,10 @@ class BatchConfig:
         return replace(self, engine=new)
 
     def as_dict(self) -> dict[str, Any]:
-        """The config as plain JSON-able data (for the manifest)."""
-        return json.loads(json.dumps(asdict(self), default=str))
+        """The settings as plain JSON-able data (for the manifest; without the digest)."""
+        data = json.loads(json.dumps(asdict(self), default=str))
+        data.pop("digest", None)
+        return data
 
 
 # --------------------------------------------------------------------------- field checks
