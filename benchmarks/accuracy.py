@@ -172,6 +172,7 @@ def main() -> None:
     if not (DATA / "uber_nyc_enriched.csv").exists():
         sys.exit(f"real NYC data not found at {DATA} (set JUNO_SHARED_DATA)")
     jobs = [(s, m) for s in SUITES for m in suite_models(s, args.quick)]
+    jobs.sort(key=lambda j: j[1].startswith("prophet"))  # the slow ones last
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(run_job, s, m) for s, m in jobs]

@@ -154,14 +154,14 @@ class SeriesForecaster:
             cv = est.cv_
         else:
             cv = rolling_origin(
-                lambda: make_model(self.model, freq=self.freq, seed=self.seed),
+                self._new_model,
                 y,
                 Xs,
                 n_folds,
                 fold_len,
                 self._fit_predict,
             )
-            est = make_model(self.model, freq=self.freq, seed=self.seed).fit(y, Xs)
+            est = self._new_model().fit(y, Xs)
         self.model_ = est
         self.cv_ = cv
         self.intervals_ = ConformalIntervals(log=log_target(y), by_hour=self.freq == "h").fit(cv)

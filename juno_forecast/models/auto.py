@@ -78,8 +78,9 @@ def rolling_origin(
 class AutoModel:
     """Chooses among ``candidates`` by mean absolute error in a rolling-origin backtest.
 
-    Ties go to the earlier candidate; when the history is too short for any
-    fold, the first candidate (seasonal naive) is used.
+    The mean of the non-naive candidates (e.g. ``ols+gbm``) competes too. Ties
+    go to the earlier candidate; when the history is too short for any fold,
+    the first candidate (seasonal naive) is used.
     """
 
     def __init__(
@@ -118,16 +119,42 @@ class AutoModel:
         cvs: dict[str, pd.DataFrame] = {}
         if n_folds > 0:
             for name in names:
-                cv = rolling_origin(self._make(name), y, X, n_folds, fold_len, fit_predict)
-                cvs[name] = cv
+                cvs[name] = rolling_origin(self._make(name), y, X, n_folds, fold_len, fit_predict)
+            models = [n for n in names if n != "naive"]
+            if (
+                len(models) > 1
+            ):  # the mean of the models: often better than either, at no extra cost
+                combo = cvs[models[0]].copy()
+                combo["yhat"] = np.mean([cvs[n]["yhat"].to_numpy() for n in models], axis=0)
+                cvs["+".join(models)] = combo
+            for name, cv in cvs.items():
                 self.scores_[name] = float(np.mean(np.abs(cv["y"] - cv["yhat"])))
-        self.chosen_ = min(names, key=lambda nm: (self.scores_.get(nm, np.inf), names.index(nm)))
+        order = list(cvs) or names
+        self.chosen_ = min(order, key=lambda nm: (self.scores_.get(nm, np.inf), order.index(nm)))
         self.cv_ = cvs.get(self.chosen_)
-        self.model_ = self._make(self.chosen_)()
-        self.model_.fit(y, X)
+        self.model_ = MeanForecast([self._make(n)() for n in self.chosen_.split("+")]).fit(y, X)
         self.freq_delta_ = FREQ_DELTA[self.freq]
         return self
 
     def predict(self, X: pd.DataFrame) -> pd.Series:
         """Point forecasts of the chosen model."""
         return self.model_.predict(X)
+
+
+class MeanForecast:
+    """The mean of the point forecasts of several models (one model: that model)."""
+
+    def __init__(self, models: Sequence[object]):
+        self.models = models
+
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> MeanForecast:
+        """Fit every model on the same history."""
+        self.models_ = [m.fit(y, X) for m in self.models]
+        return self
+
+    def predict(self, X: pd.DataFrame) -> pd.Series:
+        """The mean of the models' forecasts."""
+        preds = [m.predict(X) for m in self.models_]
+        return pd.Series(
+            np.mean([p.to_numpy() for p in preds], axis=0), index=preds[0].index, name="yhat"
+        )
