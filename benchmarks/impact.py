@@ -93,6 +93,8 @@ def one_case(frame: pd.DataFrame, place: pd.Series, inject: bool, args: argparse
                      n_folds=args.folds)  # fmt: skip
     row = res.table.iloc[0]
     recovered = -float(row["difference"])
+    print(f"  {place['borough']:<9} {start} {int(place['hours']):>2}h injected {injected:>9.0f} "
+          f"recovered {recovered:>9.0f}", file=sys.stderr, flush=True)  # fmt: skip
     return {
         **place.to_dict(), "end": end, "injected": injected, "recovered": recovered,
         "expected_total": float(row["expected_total"]), "actual_total": float(row["actual_total"]),
