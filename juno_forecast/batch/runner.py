@@ -377,29 +377,46 @@ def run_nightly(
         got.records = _problem_records(datasets) + skipped + got.records
         timings["series_s"] = time.perf_counter() - t0
         timings["series_cpu_s"] = sum(r["cpu_seconds"] for r in got.records)
-        t0 = time.perf_counter()
-        _write_tables(tmp, got, keys, day, cfg)
-        timings["write_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        actuals = {t["series"]: t["y"].iloc[-3 * _per_day(t["freq"]) :] for t in tasks}
-        write_report(
-            tmp,
-            got.results,
-            actuals,
-            got.records,
-            got.incidents,
-            cal,
-            title=f"Nightly run {day:%Y-%m-%d}: flagged deviations of the last day",
-            level=cfg.detect.level,
-        )
-        timings["report_s"] = time.perf_counter() - t0
-        timings["total_s"] = time.perf_counter() - t_start
-        manifest = build_manifest(cfg, day, got.records, got.forecasts, got.incidents, timings)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        manifest = _write_run(tmp, got, tasks, keys, day, cfg, cal, timings, t_start)
     run_dir = Path(out) / f"{day:%Y-%m-%d}"
     failed = [r for r in got.records if r["status"] != "ok"]
     echo(f"nightly: wrote {run_dir} ({manifest['totals']['ok']} ok, {len(failed)} failed)")
     return NightlyResult(run_dir, manifest, failed)
+
+
+def _write_run(
+    tmp: Path,
+    got: _Collected,
+    tasks: list[dict[str, Any]],
+    keys: list[str],
+    day: pd.Timestamp,
+    cfg: BatchConfig,
+    cal: Any,
+    timings: dict[str, float],
+    t_start: float,
+) -> dict[str, Any]:
+    """Tables, report and (last) the manifest into the temporary run folder; returns the manifest."""
+    t0 = time.perf_counter()
+    _write_tables(tmp, got, keys, day, cfg)
+    timings["write_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    actuals = {t["series"]: t["y"].iloc[-3 * _per_day(t["freq"]) :] for t in tasks}
+    title = f"Nightly run {day:%Y-%m-%d}: flagged deviations of the last day"
+    write_report(
+        tmp,
+        got.results,
+        actuals,
+        got.records,
+        got.incidents,
+        cal,
+        title=title,
+        level=cfg.detect.level,
+    )
+    timings["report_s"] = time.perf_counter() - t0
+    timings["total_s"] = time.perf_counter() - t_start
+    manifest = build_manifest(cfg, day, got.records, got.forecasts, got.incidents, timings)
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return manifest
 
 
 def _check_model(name: str) -> str:
