@@ -249,3 +249,40 @@ def test_demo_generates_the_sample_when_data_is_absent(
     pd.testing.assert_frame_equal(generated, shipped)  # seeded: the same sample
     assert cfg.weather == str(folder / "weather.csv")
     assert demo.demo_config().data == cfg.data  # reused, not generated again
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_interrupted_run_cleans_up_and_keeps_previous(tmp_path: Path, sig: int, code: int) -> None:
+    _write_data(tmp_path, {f"Z{i}": 24 * 28 for i in range(6)})
+    out = tmp_path / "runs"
+    first = run_nightly(_config(tmp_path), out, progress=False)
+    before = (first.run_dir / "manifest.json").read_bytes()
+    slow = _config(tmp_path, model="auto")
+    slow.write_text(slow.read_text().replace("workers: 2", "workers: 1"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "juno_forecast",
+            "nightly",
+            "--config",
+            str(slow),
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert _wait_for(lambda: any(p.name.startswith(".tmp-") for p in out.iterdir()), 60)
+        time.sleep(0.3)
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        proc.send_signal(sig)  # the main process only, as a scheduler or Ctrl-C would
+        assert proc.wait(timeout=30) == code
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert sorted(p.name for p in out.iterdir()) == [first.run_dir.name]  # no leftovers
+    assert (first.run_dir / "manifest.json").read_bytes() == before

@@ -109,7 +109,8 @@ def _pool_round(
 ) -> list[int]:
     """Run ``indices`` in one pool; returns those left unfinished by a broken pool."""
     broken: list[int] = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(indices))) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(indices)))
+    try:
         futures = {pool.submit(func, tasks[i]): i for i in indices}
         for fut in as_completed(futures):
             i = futures[fut]
@@ -121,6 +122,11 @@ def _pool_round(
             except Exception as exc:  # one task's failure must not stop the others
                 outcome = TaskOutcome(i, error=_describe(exc))
             _finish(outcomes, outcome, on_done)
+    except BaseException:
+        # interrupted (Ctrl-C, SIGTERM): drop the queued tasks instead of waiting for them
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return sorted(broken)
 
 

@@ -5,6 +5,7 @@ Heavy work is imported inside the commands so ``juno-forecast --help`` stays fas
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -77,6 +78,9 @@ def nightly(
     if demo == bool(config_path):
         raise InputError("nightly: give either --config PATH or --demo")
     cfg = demo_config() if demo else config_path
+    # a scheduler's SIGTERM unwinds like Ctrl-C: the temporary run folder is removed,
+    # queued series are dropped, and the previous run of the date stays as it was
+    signal.signal(signal.SIGTERM, _terminate)
     result = run_nightly(
         cfg,
         out,
@@ -139,6 +143,11 @@ def serve_metrics(run_dir: str, port: int, host: str, at: str | None) -> None:
         pass
     finally:
         server.server_close()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM handler: leave through the normal clean-up path, exit 143 (128 + SIGTERM)."""
+    sys.exit(128 + signum)
 
 
 def _timestamp(value: str, flag: str):
