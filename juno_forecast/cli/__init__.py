@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="juno-forecast", standalone_mode=False)
+        # standalone_mode=False returns ctx.exit(n)'s code instead of exiting.
+        rc = cli.main(args=args, prog_name="juno-forecast", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -47,8 +48,12 @@ def main(argv: list[str] | None = None) -> None:
     except JunoError as e:
         if debug:
             raise
-        lines = e.errors if isinstance(e, CalendarError) else [str(e).splitlines()[0] if str(e) else type(e).__name__]
+        lines = (
+            e.errors
+            if isinstance(e, CalendarError)
+            else [str(e).splitlines()[0] if str(e) else type(e).__name__]
+        )
         for line in lines:
             click.echo(f"error: {line}", err=True)
         sys.exit(e.exit_code)
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)

@@ -97,8 +97,6 @@ def nightly(
         click.echo(f"error: {len(result.failed)} series failed:", err=True)
         for rec in result.failed:
             click.echo(f"  {rec['series']}: {rec['cause']}", err=True)
-        # sys.exit, not ctx.exit: the CLI's main() runs click with standalone_mode=False,
-        # where click turns ctx.exit(3) into a return value that main() does not pass on
         sys.exit(3)
 
 
