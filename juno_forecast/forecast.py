@@ -40,6 +40,37 @@ def _active(X: pd.DataFrame) -> list[str]:
     return list(X.columns[(X.to_numpy() > 0).any(axis=0)])
 
 
+#: an event under way at the cutoff, with no earlier occurrence, is learned only after this many days
+MIN_ONGOING_DAYS = 7
+
+
+def _learned(X: pd.DataFrame, cols: list[str]) -> list[str]:
+    """The columns of ``cols`` whose effect the history can teach.
+
+    An event under way at the end of the history (Fleet Week's first two days)
+    with no earlier occurrence is not: a coefficient fitted on a day or two of
+    noise would be extrapolated over the rest of the event. Such a column is
+    still fitted (its days do not distort the usual weekly profile) but is off
+    when predicting, where the curated prior, if any, applies instead.
+    """
+    if not cols:
+        return []
+    day_on = (X[cols] > 0).groupby(X.index.normalize()).any()
+    learned = []
+    for c in cols:
+        on = day_on[c].to_numpy()
+        off = np.flatnonzero(~on)
+        run_start = off[-1] + 1 if len(off) else 0  # first day of the run reaching the end
+        if (
+            not on[-1]
+            or run_start > 0
+            and on[:run_start].any()
+            or len(on) - run_start >= MIN_ONGOING_DAYS
+        ):
+            learned.append(c)
+    return learned
+
+
 class SeriesForecaster:
     """Forecast one series: calendar features + model + priors + calibrated ranges.
 
@@ -88,7 +119,7 @@ class SeriesForecaster:
         """Fit on columns active in ``X``; predict, applying priors for events unseen in ``y``."""
         seen = _active(X) if X is not None else []
         model.fit(y, X[seen] if X is not None else None)
-        return self._predict_with_priors(model, seen, X_future)
+        return self._predict_with_priors(model, seen, X_future, learned=_learned(X, seen))
 
     def _predict_with_priors(
         self,
@@ -96,13 +127,17 @@ class SeriesForecaster:
         seen: list[str],
         X_future: pd.DataFrame,
         priors: dict[str, float] | None = None,
+        learned: list[str] | None = None,
     ) -> pd.Series:
-        """Point forecasts; events active in ``X_future`` but never in training get their prior."""
+        """Point forecasts; events active in ``X_future`` but not learned from training get their prior."""
         priors = {**self.priors_, **(priors or {})}
-        yhat = model.predict(X_future.reindex(columns=seen, fill_value=0.0)).astype(float)
+        learned = seen if learned is None else learned
+        X_model = X_future.reindex(columns=seen, fill_value=0.0)
+        X_model[[c for c in seen if c not in learned]] = 0.0
+        yhat = model.predict(X_model).astype(float)
         factor = np.ones(len(X_future))
         for col in X_future.columns:
-            if col in seen or col not in priors:
+            if col in learned or col not in priors:
                 continue
             active = X_future[col].to_numpy() > 0
             factor = np.where(active, factor * (1.0 + priors[col]), factor)
@@ -142,6 +177,7 @@ class SeriesForecaster:
         fold_len = int(self.horizon or fold_len)
         n_folds = max(1, min(n_folds, (len(y) - 2 * SEASON[self.freq]) // fold_len))
         self.seen_ = _active(X)
+        self.learned_ = _learned(X, self.seen_)
         Xs = X[self.seen_]
         if self.model == "auto":
             est = AutoModel(
@@ -172,7 +208,9 @@ class SeriesForecaster:
         """Expected values and ranges on ``index`` (future timestamps), with the events active there."""
         index = pd.DatetimeIndex(index)
         feats = self._features(index, since=self.start_)
-        yhat = self._predict_with_priors(self.model_, self.seen_, feats.X, feats.priors)
+        yhat = self._predict_with_priors(
+            self.model_, self.seen_, feats.X, feats.priors, learned=self.learned_
+        )
         if self.intervals_.log:
             yhat = yhat.clip(lower=0.0)
         steps = np.maximum(1, np.rint((index - self.last_) / FREQ_DELTA[self.freq]).astype(int))

@@ -119,7 +119,8 @@ class ProphetModel:
         X = future_frame(X)
         if self.pulses_:
             future = holidays_frame(X.reindex(columns=self.pulses_, fill_value=0.0), self.pulses_)
-            self.model_.holidays = pd.concat([self.train_holidays_, future], ignore_index=True)
+            parts = [h for h in (self.train_holidays_, future) if h is not None and len(h)]
+            self.model_.holidays = pd.concat(parts, ignore_index=True) if parts else None
         value = self.model_.predict(self._frame(X.index, X))["yhat"].to_numpy()
         if self.log_:
             value = np.expm1(value)
