@@ -275,3 +275,31 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, hourly, capsys, args, me
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(message)
+
+
+def test_an_event_under_way_at_the_cutoff_uses_its_prior_not_two_days_of_noise(tmp_path, hourly):
+    """Two days of a five-day event are in the history (with no effect yet): the model does
+    not extrapolate a coefficient fitted on them; the curated prior applies to the rest."""
+    path = tmp_path / "cal.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+        events:
+          - name: Week of works
+            category: other
+            start: 2024-02-17
+            end: 2024-02-21
+            effect: {trips: -0.3}
+    """)
+    )
+    cal = Calendar.load(path)
+    y = hourly[hourly["zone"] == "A"].set_index("ds")["y"]
+    y.loc["2024-02-17":] *= 1.5  # the first two days are unusually high: noise, not the event
+    idx = pd.date_range("2024-02-19", periods=72, freq="h")
+    f = SeriesForecaster("ols", cal, "trips", {"zone": "A"}, "h").fit(y)
+    assert "Week of works" in f.seen_ and "Week of works" not in f.learned_
+    with_cal = f.predict(idx)
+    without = SeriesForecaster("ols", None, "trips", {"zone": "A"}, "h").fit(y).predict(idx)
+    ratio = (with_cal["yhat"] / without["yhat"]).groupby(idx.normalize()).mean()
+    # the model fitted without the event column sees the +50% days as a level rise; with it,
+    # those days are explained away, so the ratio is below 0.7 (the prior) rather than above 1
+    assert ratio.max() < 0.7
