@@ -19,7 +19,7 @@ from ..errors import InputError
     "config_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Batch config YAML (see docs/nightly.md); paths in it are relative to it.",
+    help="Batch config YAML (see the README, 'The nightly batch'); paths in it are relative to it.",
 )
 @click.option(
     "--out",
