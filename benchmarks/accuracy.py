@@ -130,29 +130,39 @@ def suite_models(suite: Suite, quick: bool) -> list[str]:
     """Every model on the rolling suites; on the event suites only what the event table needs."""
     if suite.name.startswith("events"):
         return ["naive", "auto", "auto/none"]
-    return ["naive", "ols", "gbm", "auto", "auto/none"] + ([] if quick else ["prophet", "prophet-us"])
+    return ["naive", "ols", "gbm", "auto", "auto/none"] + (
+        [] if quick else ["prophet", "prophet-us"]
+    )
 
 
 def _progress(suite: Suite, label: str, fut, t0: float) -> None:
     """One line on stderr per finished job."""
     if fut.exception() is not None:
-        print(f"[{time.perf_counter() - t0:6.0f}s] {suite.name} {label}: FAILED {fut.exception()!r}", file=sys.stderr)
+        print(
+            f"[{time.perf_counter() - t0:6.0f}s] {suite.name} {label}: FAILED {fut.exception()!r}",
+            file=sys.stderr,
+        )
         return
     pred, seconds, n = fut.result()
     s = scores(pred)
-    print(f"[{time.perf_counter() - t0:6.0f}s] {suite.name:13s} {label:10s} mase={s['mase']:.3f} "
-          f"smape={s['smape']:.2f} cov80={s['coverage_80']:.3f} cov95={s['coverage_95']:.3f} "
-          f"{seconds / max(n, 1):.2f}s/fit", file=sys.stderr, flush=True)
+    print(
+        f"[{time.perf_counter() - t0:6.0f}s] {suite.name:13s} {label:10s} mase={s['mase']:.3f} "
+        f"smape={s['smape']:.2f} cov80={s['coverage_80']:.3f} cov95={s['coverage_95']:.3f} "
+        f"{seconds / max(n, 1):.2f}s/fit",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
-def event_days(start: str, end: str) -> set[pd.Timestamp]:
-    """Days of public holidays and of the weather events of the shipped calendar."""
+def event_names(start: str, end: str) -> dict[pd.Timestamp, str]:
+    """Days of public holidays and weather events of the shipped calendar, with their names."""
     from juno_forecast.calendar import load_calendar
 
     occ = load_calendar(None).occurrences(start, end, category=["holiday", "weather"])
-    days: set[pd.Timestamp] = set()
+    days: dict[pd.Timestamp, str] = {}
     for row in occ.itertuples():
-        days.update(pd.date_range(row.start, row.end, freq="D"))
+        for d in pd.date_range(row.start, row.end, freq="D"):
+            days[d] = f"{days[d]}; {row.name}" if d in days else row.name
     return days
 
 
@@ -168,6 +178,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip Prophet")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "accuracy.md"))
+    ap.add_argument("--predictions", default=None, help="also save every forecast row (.parquet)")
     args = ap.parse_args()
     if not (DATA / "uber_nyc_enriched.csv").exists():
         sys.exit(f"real NYC data not found at {DATA} (set JUNO_SHARED_DATA)")
@@ -180,6 +191,10 @@ def main() -> None:
             fut.add_done_callback(lambda f, s=s, m=m: _progress(s, m, f, t0))
         results = [f.result() for f in futures]
     wall = time.perf_counter() - t0
+    if args.predictions:
+        pd.concat([r[0] for r in results], ignore_index=True).to_parquet(
+            args.predictions, index=False
+        )
     report = render(jobs, results, wall, args)
     print(report)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -244,34 +259,58 @@ def targets(table: pd.DataFrame) -> list[str]:
 
 def event_table(allp: pd.DataFrame) -> list[str]:
     """Mean absolute scaled error on event days against other days, with and without the calendar."""
-    days = event_days(str(allp["ds"].min().date()), str(allp["ds"].max().date()))
-    allp = allp.assign(event=allp["ds"].dt.normalize().isin(days))
-    rows = []
-    for (suite, model), g in allp[allp["model"].isin(["auto", "auto/none", "naive"])].groupby(
-        ["suite", "model"], sort=False
-    ):
-        err = (g["y"] - g["yhat"]).abs() / g["scale"]
-        rows.append(
-            {
-                "suite": suite,
-                "model": model,
-                "event rows": int(g["event"].sum()),
-                "MASE event days": err[g["event"]].mean(),
-                "MASE other days": err[~g["event"]].mean(),
-            }
+    names = event_names(str(allp["ds"].min().date()), str(allp["ds"].max().date()))
+    allp = allp.assign(
+        day=allp["ds"].dt.normalize(), err=(allp["y"] - allp["yhat"]).abs() / allp["scale"]
+    )
+    allp["event"] = allp["day"].isin(list(names))
+    rows, ratios = [], []
+    for suite, g in allp.groupby("suite", sort=False):
+        by_model = {}
+        for model in ("naive", "auto", "auto/none"):
+            m = g[g["model"] == model]
+            if m.empty:
+                continue
+            by_model[model] = m.loc[m["event"], "err"].mean()
+            rows.append(
+                {
+                    "suite": suite,
+                    "model": model,
+                    "event rows": int(m["event"].sum()),
+                    "MASE event days": by_model[model],
+                    "MASE other days": m.loc[~m["event"], "err"].mean(),
+                }
+            )
+        if {"auto", "auto/none"} <= set(by_model) and g["event"].any():
+            ratios.append(
+                {
+                    "suite": suite,
+                    "calendar / none on event days (<= 0.8)": by_model["auto"]
+                    / by_model["auto/none"],
+                }
+            )
+    per_day = []
+    ev = allp[allp["event"] & allp["model"].isin(["auto", "auto/none"])]
+    for (day, model), g in ev.groupby(["day", "model"]):
+        per_day.append(
+            {"day": str(day.date()), "event": names[day], "model": model, "MASE": g["err"].mean()}
         )
-    t = pd.DataFrame(rows)
-    piv = t.pivot(index="suite", columns="model", values="MASE event days")
-    ratio = (piv["auto"] / piv["auto/none"]).rename("calendar / none on event days (<= 0.8)")
-    names = sorted({d.strftime("%Y-%m-%d") for d in days})
+    daily = (
+        pd.DataFrame(per_day)
+        .pivot(index=["day", "event"], columns="model", values="MASE")
+        .reset_index()
+    )
+    daily["calendar / none"] = daily["auto"] / daily["auto/none"]
     return [
         "## Event days (holidays and weather events of the shipped calendar)",
         "",
-        f"Event days in range: {', '.join(names)}",
+        _md(pd.DataFrame(rows)),
         "",
-        _md(t),
+        _md(pd.DataFrame(ratios)),
         "",
-        _md(ratio.reset_index()),
+        "Per event day, all suites pooled (auto with the calendar against auto with none):",
+        "",
+        _md(daily),
         "",
     ]
 
