@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, JunoError, SeriesError
+from .features import empty_occurrences
 
 TZ = "America/New_York"
 INCIDENT_COLUMNS = [
@@ -547,12 +548,15 @@ def _as_tuple(v: Any) -> tuple:
 
 
 def in_scope(occ: pd.Series, metric: str, keys: dict[str, str]) -> bool:
-    """Whether an occurrence applies to the series (metric, and zone = any key value)."""
+    """Whether an occurrence applies to the series (metric, and zone = any key value).
+
+    The calendar's rule: a series without keys (the whole city) gets every zone's events.
+    """
     metrics = _as_tuple(occ.get("metrics"))
     zones = _as_tuple(occ.get("zones"))
     if metrics and metric not in metrics:
         return False
-    return not zones or bool(set(zones) & {str(v) for v in keys.values()})
+    return not zones or not keys or bool(set(zones) & {str(v) for v in keys.values()})
 
 
 def overlaps(occ: pd.Series, stamps: Iterable[pd.Timestamp], freq: str) -> bool:
@@ -656,28 +660,8 @@ def series_occurrences(
     cal: Any, start: pd.Timestamp, end: pd.Timestamp, metric: str, keys: dict[str, str]
 ) -> pd.DataFrame:
     """Calendar occurrences overlapping [start, end] in the scope of the series."""
-    # scope is filtered here (in_scope) rather than by occurrences(metric=, keys=), so the
-    # rule "zone = any key value" is applied the same way for every calendar object
-    occ = cal.occurrences(start.normalize(), end.normalize())
-    if occ is None or occ.empty:
-        return pd.DataFrame(
-            columns=[
-                "name",
-                "category",
-                "start",
-                "end",
-                "window_start",
-                "window_end",
-                "hours",
-                "metrics",
-                "zones",
-                "effect",
-                "shape",
-                "source",
-            ]
-        )
-    mask = [in_scope(r, metric, keys) for _, r in occ.iterrows()]
-    return occ[mask].reset_index(drop=True)
+    occ = cal.occurrences(start.normalize(), end.normalize(), metric=metric, keys=keys)
+    return occ if occ is not None and len(occ) else empty_occurrences()
 
 
 def detect_series(
