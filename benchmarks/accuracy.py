@@ -60,7 +60,7 @@ def load(loader: str, freq: str):
             DATA / "uber_nyc_enriched.csv",
             time_col="pickup_dt",
             value_col="pickups",
-            metric="pickups",
+            metric="trips",  # pickups are trips: the calendar's curated effects are per metric
             by=["borough"],
             freq=freq,
         )
@@ -69,9 +69,11 @@ def load(loader: str, freq: str):
             ds.frame[ds.frame["borough"].isin(top)], keys=("borough",), freq=freq
         )
     raw = pd.read_csv(DATA / "Uber-Jan-Feb-FOIL.csv")
+    # active vehicles stand for drivers online (the data README): the calendar's metric name
+    raw = raw.rename(columns={"active_vehicles": "drivers_online"})
     tidy = raw.melt(
         id_vars=["dispatching_base_number", "date"],
-        value_vars=["trips", "active_vehicles"],
+        value_vars=["trips", "drivers_online"],
         var_name="metric",
         value_name="y",
     ).rename(columns={"date": "ds"})
