@@ -102,9 +102,10 @@ class ImpactResult:
         """The table with the rest of the result in ``attrs`` (what :func:`impact` returns)."""
         out = self.table.copy()
         out.attrs.update(
-            paths=self.paths, keys=self.keys, start=self.start, end=self.end, freq=self.freq,
-            post=self.post, model=self.model, share_affected=dict(self.share_affected),
-            events=self.events, problems=list(self.problems),
+            paths=_frame_to_attr(self.paths), keys=self.keys, start=self.start, end=self.end,
+            freq=self.freq, post=self.post, model=self.model,
+            share_affected=dict(self.share_affected), events=_frame_to_attr(self.events),
+            problems=list(self.problems),
         )  # fmt: skip
         return out
 
@@ -115,11 +116,29 @@ class ImpactResult:
         if "paths" not in a:
             raise InputError("impact table: no paths in .attrs; pass the result of impact()")
         return cls(
-            table=table, paths=a["paths"], keys=tuple(a["keys"]), start=a["start"],
+            table=table, paths=_frame_from_attr(a["paths"]), keys=tuple(a["keys"]), start=a["start"],
             end=a["end"], freq=a["freq"], post=a["post"], model=a["model"],
             share_affected=dict(a.get("share_affected", {})),
-            events=a.get("events", pd.DataFrame()), problems=list(a.get("problems", [])),
+            events=_frame_from_attr(a.get("events")), problems=list(a.get("problems", [])),
         )  # fmt: skip
+
+
+def _frame_to_attr(frame: pd.DataFrame) -> dict:
+    """A frame as plain lists for ``DataFrame.attrs``.
+
+    pandas compares attrs with ``==`` when it combines frames (printing a wide
+    table does): a DataFrame there makes that comparison raise.
+    """
+    return {"split": frame.to_dict(orient="split"), "dtypes": frame.dtypes.astype(str).to_dict()}
+
+
+def _frame_from_attr(value: dict | None) -> pd.DataFrame:
+    """The frame :func:`_frame_to_attr` stored (an empty frame for None)."""
+    if not value:
+        return pd.DataFrame()
+    split = value["split"]
+    frame = pd.DataFrame(split["data"], index=split["index"], columns=split["columns"])
+    return frame.astype(value["dtypes"])
 
 
 # --------------------------------------------------------------------------- maths

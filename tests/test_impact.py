@@ -283,3 +283,14 @@ def test_cli_bad_windows_exit_2_with_one_line(data_file, capsys, start, end, mes
     assert message in err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert "Traceback" not in err and out == ""
+
+
+def test_the_returned_table_prints_and_keeps_its_paths(base: pd.DataFrame) -> None:
+    # A notebook prints the table (pandas compares attrs then); plots rebuild from it.
+    table = impact(base, *WINDOW, model="naive", calendar="none", by=("zone",))
+    with pd.option_context("display.width", 40):
+        assert "expected_total" in repr(table) or "..." in repr(table)
+    assert isinstance(repr(table[["zone", "difference"]]), str)
+    rebuilt = ImpactResult.from_frame(table)
+    direct = run_impact(base, *WINDOW, model="naive", calendar="none", by=("zone",))
+    pd.testing.assert_frame_equal(rebuilt.paths, direct.paths, check_index_type=False)
