@@ -31,14 +31,37 @@ def data_options(f: Callable) -> Callable:
     """The data flags of SPEC "Data" plus the positional DATA path."""
     decorators = [
         click.argument("data", type=click.Path(dir_okay=False)),
-        click.option("--time-col", default="ds", show_default=True, help="Timestamp column (naive = New York wall-clock)."),
+        click.option(
+            "--time-col",
+            default="ds",
+            show_default=True,
+            help="Timestamp column (naive = New York wall-clock).",
+        ),
         click.option("--value-col", default="y", show_default=True, help="Value column."),
-        click.option("--metric-col", default="metric", show_default=True, help="Column naming the metric."),
-        click.option("--metric", default=None, help="Metric name for a file of one metric (no metric column)."),
-        click.option("--by", default=None, callback=_split_by, help="Key columns of a series, comma-separated, e.g. zone."),
-        click.option("--freq", type=click.Choice(["h", "D"]), default=None, help="Grain; default inferred."),
-        click.option("--agg", type=click.Choice(["sum", "mean"]), default="sum", show_default=True,
-                     help="How finer data are aggregated: sum for counts, mean for levels."),
+        click.option(
+            "--metric-col", default="metric", show_default=True, help="Column naming the metric."
+        ),
+        click.option(
+            "--metric",
+            default=None,
+            help="Metric name for a file of one metric (no metric column).",
+        ),
+        click.option(
+            "--by",
+            default=None,
+            callback=_split_by,
+            help="Key columns of a series, comma-separated, e.g. zone.",
+        ),
+        click.option(
+            "--freq", type=click.Choice(["h", "D"]), default=None, help="Grain; default inferred."
+        ),
+        click.option(
+            "--agg",
+            type=click.Choice(["sum", "mean"]),
+            default="sum",
+            show_default=True,
+            help="How finer data are aggregated: sum for counts, mean for levels.",
+        ),
     ]
     for d in reversed(decorators):
         f = d(f)
@@ -47,19 +70,37 @@ def data_options(f: Callable) -> Callable:
 
 def calendar_options(f: Callable) -> Callable:
     """``--calendar PATH|none`` and ``--weather PATH``."""
-    f = click.option("--weather", default=None, type=click.Path(dir_okay=False),
-                     help="Observed weather (NOAA GHCN-Daily style or hourly CSV).")(f)
-    f = click.option("--calendar", "calendar", default=None,
-                     help="Events calendar YAML; default the shipped one; 'none' turns calendar knowledge off.")(f)
+    f = click.option(
+        "--weather",
+        default=None,
+        type=click.Path(dir_okay=False),
+        help="Observed weather (NOAA GHCN-Daily style or hourly CSV).",
+    )(f)
+    f = click.option(
+        "--calendar",
+        "calendar",
+        default=None,
+        help="Events calendar YAML; default the shipped one; 'none' turns calendar knowledge off.",
+    )(f)
     return f
 
 
 def output_options(f: Callable) -> Callable:
     """``--out PATH`` (.csv/.parquet/.json) or ``--format table|csv|json`` on stdout."""
-    f = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-                     show_default=True, help="Format on stdout when --out is not given.")(f)
-    f = click.option("--out", default=None, type=click.Path(dir_okay=False),
-                     help="Write the table here (.csv, .parquet or .json).")(f)
+    f = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "csv", "json"]),
+        default="table",
+        show_default=True,
+        help="Format on stdout when --out is not given.",
+    )(f)
+    f = click.option(
+        "--out",
+        default=None,
+        type=click.Path(dir_okay=False),
+        help="Write the table here (.csv, .parquet or .json).",
+    )(f)
     return f
 
 

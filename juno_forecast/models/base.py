@@ -81,8 +81,9 @@ def fourier(index: pd.DatetimeIndex, period_days: float, order: int, prefix: str
     return pd.DataFrame(values, index=index, columns=names)
 
 
-def fourier_array(index: pd.DatetimeIndex, period_days: float, order: int,
-                  prefix: str) -> tuple[np.ndarray, list[str]]:
+def fourier_array(
+    index: pd.DatetimeIndex, period_days: float, order: int, prefix: str
+) -> tuple[np.ndarray, list[str]]:
     """:func:`fourier` as a plain array and its column names (cheaper in tight loops)."""
     t = time_in_days(index, pd.Timestamp("2000-01-01"))
     k = np.arange(1, order + 1)
