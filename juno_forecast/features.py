@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .calendar import OCCURRENCE_COLUMNS
+
 PULSE, STEP = "pulse", "step"
 
 
@@ -39,21 +41,7 @@ class CalendarFeatures:
 
 def empty_occurrences() -> pd.DataFrame:
     """An occurrences table with no rows (what ``calendar=None`` amounts to)."""
-    cols = [
-        "name",
-        "category",
-        "start",
-        "end",
-        "window_start",
-        "window_end",
-        "hours",
-        "metrics",
-        "zones",
-        "effect",
-        "shape",
-        "source",
-    ]
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in OCCURRENCE_COLUMNS})
 
 
 def _is_empty(calendar: Any) -> bool:
