@@ -113,3 +113,28 @@ def single_thread():  # noqa: ANN201 - a context manager from threadpoolctl
 
         _CONTROLLER = ThreadpoolController()
     return _CONTROLLER.limit(limits=1)
+
+
+class RegressionFitMixin:
+    """The start of ``fit`` shared by the calendar regression models (ols, gbm).
+
+    Checks the grain and ``y``, and sets the fitted basics: ``origin_`` (time
+    zero of the trend), ``yearly_`` (whether a yearly cycle can be fitted),
+    ``events_`` (calendar columns active in the history) and ``log_`` (whether
+    the target is modelled as log1p).
+    """
+
+    freq: str
+
+    def _begin_fit(
+        self, y: pd.Series, X: pd.DataFrame | None
+    ) -> tuple[pd.Series, pd.DataFrame, np.ndarray]:
+        check_freq(self.freq)
+        y = check_y(y)
+        X = future_frame(X if X is not None else y.index)
+        self.origin_ = y.index.min()
+        self.yearly_ = spans_a_year(y.index)
+        self.events_ = informative_columns(X.reindex(y.index))
+        self.log_ = log_target(y)
+        target = np.log1p(y.to_numpy()) if self.log_ else y.to_numpy()
+        return y, X, target

@@ -15,19 +15,15 @@ import numpy as np
 import pandas as pd
 
 from .base import (
-    check_freq,
-    check_y,
+    RegressionFitMixin,
     fourier,
     future_frame,
-    informative_columns,
-    log_target,
     recency_weights,
-    spans_a_year,
     time_in_days,
 )
 
 
-class CalendarBoosting:
+class CalendarBoosting(RegressionFitMixin):
     """Trend (weighted least squares) + ``HistGradientBoostingRegressor`` on the detrended log."""
 
     def __init__(
@@ -62,14 +58,7 @@ class CalendarBoosting:
         from sklearn.ensemble import HistGradientBoostingRegressor
         from threadpoolctl import threadpool_limits
 
-        check_freq(self.freq)
-        y = check_y(y)
-        X = future_frame(X if X is not None else y.index)
-        self.origin_ = y.index.min()
-        self.yearly_ = spans_a_year(y.index)
-        self.events_ = informative_columns(X.reindex(y.index))
-        self.log_ = log_target(y)
-        target = np.log1p(y.to_numpy()) if self.log_ else y.to_numpy()
+        y, X, target = self._begin_fit(y, X)
         halflife = self.halflife_days or (56.0 if self.freq == "h" else 120.0)
         w = recency_weights(y.index, halflife)
         t = time_in_days(y.index, self.origin_)

@@ -16,22 +16,18 @@ import pandas as pd
 
 from .base import (
     SEASON,
-    check_freq,
-    check_y,
+    RegressionFitMixin,
     fourier_array,
     future_frame,
-    informative_columns,
-    log_target,
     recency_weights,
     single_thread,
-    spans_a_year,
     time_in_days,
 )
 
 DAY_PARTS = {"night": (0, 6), "morning": (6, 12), "afternoon": (12, 18), "evening": (18, 24)}
 
 
-class CalendarRegression:
+class CalendarRegression(RegressionFitMixin):
     """Weighted least squares (``statsmodels.api.WLS``) on trend, weekly cycle and events."""
 
     def __init__(
@@ -87,14 +83,7 @@ class CalendarRegression:
         """Fit WLS on the design of ``y.index`` and the informative columns of ``X``."""
         import statsmodels.api as sm
 
-        check_freq(self.freq)
-        y = check_y(y)
-        X = future_frame(X if X is not None else y.index)
-        self.origin_ = y.index.min()
-        self.yearly_ = spans_a_year(y.index)
-        self.events_ = informative_columns(X.reindex(y.index))
-        self.log_ = log_target(y)
-        target = np.log1p(y.to_numpy()) if self.log_ else y.to_numpy()
+        y, X, target = self._begin_fit(y, X)
         design, names = self._design(y.index, X)
         keep = np.flatnonzero((np.abs(design).sum(axis=0) > 0) | (np.arange(len(names)) < 2))
         self.keep_ = keep
