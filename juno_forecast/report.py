@@ -19,21 +19,11 @@ from typing import Any
 
 import pandas as pd
 
+from .detect import INCIDENT_COLUMNS
 from .io import atomic_write
 
-SHOW_COLUMNS = [
-    "start",
-    "end",
-    "direction",
-    "actual",
-    "expected",
-    "lo",
-    "hi",
-    "deviation_pct",
-    "severity",
-    "explained_by",
-    "note",
-]
+#: incident columns shown in the tables (metric is shown beside the keys; peak_ds is left out)
+SHOW_COLUMNS = [c for c in INCIDENT_COLUMNS if c not in ("metric", "peak_ds")]
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0 1.5em}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}th{background:#f3f3f3}
