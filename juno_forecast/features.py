@@ -6,7 +6,8 @@ its ``hours`` at hourly grain) and one 0/1 column per *step* event name
 (active from its start onwards). All occurrences of one name (every year's
 Thanksgiving) share one column, so a model learns the effect from earlier
 years. The curated ``effect`` of each name for the series' metric is kept
-aside as a prior, used by :class:`~juno_forecast.forecast.SeriesForecaster`
+aside as a prior, per timestamp (the event's days, its window days, its hours,
+the series' zone), used by :class:`~juno_forecast.forecast.SeriesForecaster`
 when the history holds no occurrence to learn from.
 """
 
@@ -28,8 +29,11 @@ class CalendarFeatures:
     """The calendar as seen by one series on one DatetimeIndex.
 
     ``X``: one 0/1 float column per event name; ``kinds``: name -> pulse/step;
-    ``priors``: name -> curated relative effect on the series' metric (names
-    without one are absent); ``events``: the names active at each timestamp,
+    ``priors``: name -> curated relative effect on the event's days for the
+    series' metric and zone (names without one are absent); ``effects``: the
+    curated relative effect at each timestamp, per name (the event's days get
+    its ``effect``, its window days its ``window_effect``; 0 elsewhere; see
+    :func:`effect_at`); ``events``: the names active at each timestamp,
     ``;``-joined (empty string when none).
     """
 
@@ -37,6 +41,17 @@ class CalendarFeatures:
     kinds: dict[str, str] = field(default_factory=dict)
     priors: dict[str, float] = field(default_factory=dict)
     events: pd.Series | None = None
+    effects: pd.DataFrame | None = None
+
+
+#: Share of a typical day's ride-hailing trips in each hour 0-23 (NYC, Uber pickups of all
+#: boroughs, January-June 2015, rounded): how much of a day an hours-limited effect touches
+#: in daily data (the evening 16-23 holds about half the trips, the night 0-7 under a fifth).
+HOUR_SHARE = np.array(
+    [5.0, 3.4, 2.2, 1.5, 1.2, 1.2, 1.6, 2.5, 3.7, 4.3, 3.9, 3.6]
+    + [3.7, 3.7, 3.9, 4.3, 4.8, 5.6, 6.5, 7.1, 6.9, 6.6, 6.5, 6.2]
+)
+HOUR_SHARE = HOUR_SHARE / HOUR_SHARE.sum()
 
 
 def empty_occurrences() -> pd.DataFrame:
@@ -94,33 +109,100 @@ def _masks(
     return mask, mask
 
 
+def effect_at(
+    row: Any, metric: str | None, days: np.ndarray, active: np.ndarray, hourly: bool
+) -> np.ndarray:
+    """The curated relative effect of one occurrence on ``metric`` at each timestamp.
+
+    The event's own days (a step: from its start on) get ``effect``, its window
+    days ``window_effect`` (no prior unless the calendar gives one), 0 where it
+    is not ``active``. In daily data an event limited to some hours counts for
+    the share of a typical day's trips in those hours (:data:`HOUR_SHARE`).
+    """
+    out = np.zeros(len(days))
+    if metric is None:
+        return out
+    effect = row.effect if isinstance(row.effect, dict) else {}
+    window = getattr(row, "window_effect", None)
+    window = window if isinstance(window, dict) else {}
+    on_days = days >= _day_ns(row.start)
+    if row.shape != STEP:
+        on_days &= days <= _day_ns(row.end)
+    out[active & on_days] = float(effect.get(metric, 0.0))
+    out[active & ~on_days] = float(window.get(metric, 0.0))
+    hours = tuple(row.hours or ())
+    if not hourly and hours and row.shape != STEP:
+        out *= HOUR_SHARE[list(hours)].sum()
+    return out
+
+
 def build_features(
     occurrences: pd.DataFrame, index: pd.DatetimeIndex, freq: str = "D", metric: str | None = None
 ) -> CalendarFeatures:
-    """The design matrix, priors and event labels of ``occurrences`` on ``index``.
+    """The design matrix, priors, effects and event labels of ``occurrences`` on ``index``.
 
     ``freq`` is ``"h"`` or ``"D"``; hours-restricted events only narrow their
-    columns at hourly grain (at daily grain the whole day counts).
+    columns at hourly grain (at daily grain the whole day counts). Occurrences
+    sharing a name share a column; their effects add up (two parts of one day,
+    e.g. a storm's evening and the travel ban that follows, at daily grain).
     """
     index = pd.DatetimeIndex(index)
     days = index.normalize().asi8
     hours_of = np.asarray(index.hour)
+    hourly = freq == "h"
     columns: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
+    effects: dict[str, np.ndarray] = {}
     kinds: dict[str, str] = {}
     priors: dict[str, float] = {}
     occ = occurrences.assign(shape=np.where(occurrences["shape"] == STEP, STEP, PULSE))
     for row in occ.itertuples(index=False):
         name = str(row.name)
-        active, named = _masks(row, days, hours_of, freq == "h")
+        active, named = _masks(row, days, hours_of, hourly)
         columns[name] = columns[name] | active if name in columns else active
         labels[name] = labels[name] | named if name in labels else named
+        eff = effect_at(row, metric, days, active, hourly)
+        effects[name] = effects[name] + eff if name in effects else eff
         kinds.setdefault(name, row.shape)
         effect = row.effect if isinstance(row.effect, dict) else {}
         if metric is not None and metric in effect:
-            priors[name] = float(effect[metric])
+            priors.setdefault(name, float(effect[metric]))
     X = pd.DataFrame({k: v.astype(float) for k, v in columns.items()}, index=index)
-    return CalendarFeatures(X=X, kinds=kinds, priors=priors, events=_labels(labels, index))
+    E = pd.DataFrame({k: np.maximum(v, MIN_EFFECT) for k, v in effects.items()}, index=index)
+    return CalendarFeatures(
+        X=X, kinds=kinds, priors=priors, events=_labels(labels, index), effects=E
+    )
+
+
+#: the lowest combined effect of one event at one timestamp (-99%: never a forecast of 0)
+MIN_EFFECT = -0.99
+
+
+def prior_factor(
+    X: pd.DataFrame,
+    effects: pd.DataFrame | None,
+    fallback: dict[str, float] | None = None,
+    skip: list[str] | tuple[str, ...] = (),
+) -> np.ndarray:
+    """The multiplier the curated priors put on a forecast at each row of ``X``.
+
+    Every event column of ``X`` not in ``skip`` (the events the model learned
+    from history) multiplies by ``1 + effect`` where it is active: the
+    per-timestamp ``effects`` (from :func:`build_features`), or, for a name they
+    lack, ``fallback[name]`` on every active row.
+    """
+    factor = np.ones(len(X))
+    for col in X.columns:
+        if col in skip:
+            continue
+        if effects is not None and col in effects.columns:
+            eff = effects[col].reindex(X.index, fill_value=0.0).to_numpy()
+        elif fallback and col in fallback:
+            eff = np.where(X[col].to_numpy() > 0, fallback[col], 0.0)
+        else:
+            continue
+        factor *= 1.0 + np.where(X[col].to_numpy() > 0, eff, 0.0)
+    return factor
 
 
 def _labels(labels: dict[str, np.ndarray], index: pd.DatetimeIndex) -> pd.Series:

@@ -129,18 +129,22 @@ class SeriesForecaster:
         priors: dict[str, float] | None = None,
         learned: list[str] | None = None,
     ) -> pd.Series:
-        """Point forecasts; events active in ``X_future`` but not learned from training get their prior."""
-        priors = {**self.priors_, **(priors or {})}
+        """Point forecasts; events active in ``X_future`` but not learned from training get their prior.
+
+        The prior at each timestamp is the calendar's, for this series' metric and
+        zone: the event's days get its ``effect``, its window days its
+        ``window_effect`` (see :func:`~juno_forecast.features.effect_at`); a name
+        the calendar gives no effect to falls back to ``priors`` (name -> effect).
+        """
+        from .features import prior_factor
+
+        fallback = {**getattr(self, "priors_", {}), **(priors or {})}
         learned = seen if learned is None else learned
         X_model = X_future.reindex(columns=seen, fill_value=0.0)
         X_model[[c for c in seen if c not in learned]] = 0.0
         yhat = model.predict(X_model).astype(float)
-        factor = np.ones(len(X_future))
-        for col in X_future.columns:
-            if col in learned or col not in priors:
-                continue
-            active = X_future[col].to_numpy() > 0
-            factor = np.where(active, factor * (1.0 + priors[col]), factor)
+        effects = self._features(X_future.index, since=getattr(self, "start_", None)).effects
+        factor = prior_factor(X_future, effects, fallback, skip=learned)
         return pd.Series(yhat.to_numpy() * factor, index=X_future.index, name="yhat")
 
     def _new_model(self) -> Any:

@@ -82,6 +82,45 @@ def test_occurrence_columns_and_types(shipped: Calendar):
     assert isinstance(row["hours"], tuple) and isinstance(row["metrics"], tuple)
 
 
+def test_monday_holidays_empty_manhattan_while_outer_boroughs_hold(shipped: Calendar):
+    """The shipped priors by borough: the day itself, and Memorial Day's getaway weekend."""
+
+    def effects(day: str, zone: str | None) -> tuple[dict, dict]:
+        keys = {"borough": zone} if zone else None
+        occ = shipped.occurrences(day, day, category="holiday", metric="trips", keys=keys)
+        row = occ[occ["start"] == pd.Timestamp(day)].iloc[0]
+        return row["effect"], row["window_effect"]
+
+    for day in ("2015-01-19", "2015-02-16", "2015-05-25", "2015-09-07"):
+        (man, _), (bk, _), (qn, _), (city, _) = (
+            effects(day, z) for z in ("Manhattan", "Brooklyn", "Queens", None)
+        )
+        assert man["trips"] < city["trips"] < 0 < bk["trips"] and qn["trips"] > 0, day
+    man_day, man_window = effects("2015-05-25", "Manhattan")
+    assert man_window["trips"] < 0 and man_window["trips"] != man_day["trips"]
+    assert effects("2015-01-19", None)[1] == {}  # MLK weekend: no window, no window prior
+
+
+def test_blizzard_of_2015_evening_then_the_ban_then_the_day_after(shipped: Calendar):
+    occ = shipped.occurrences("2015-01-26", "2015-01-27", category="weather")
+    rows = occ[occ["name"] == "Blizzard of January 2015 (travel ban)"]
+    assert [(r.start.day, r.hours[0], r.hours[-1]) for r in rows.itertuples()] == [
+        (26, 16, 23),
+        (27, 0, 7),
+        (27, 8, 23),
+    ]
+    assert [r.effect["trips"] for r in rows.itertuples()] == [-0.5, -0.95, -0.5]
+
+
+def test_metric_aliases_of_the_shipped_calendar(shipped: Calendar):
+    assert shipped.canonical_metric("pickups") == "trips"
+    assert shipped.canonical_metric("active_vehicles") == "drivers_online"
+    assert shipped.canonical_metric("wait_time") == "wait_time"
+    occ = shipped.occurrences("2015-05-25", "2015-05-25", metric="pickups", keys={"b": "Queens"})
+    memorial = occ[occ["name"] == "Memorial Day"].iloc[0]
+    assert memorial["effect"]["pickups"] == memorial["effect"]["trips"] > 0
+
+
 def test_window_overlap_includes_spill_over(shipped: Calendar):
     # NYE 2014 spills into Jan 1 2015: the query for Jan 1 sees it
     occ = shipped.occurrences("2015-01-01", "2015-01-01")
@@ -232,12 +271,12 @@ def test_cli_show_2015_lists_holidays_ramadan_eids_events_and_blizzard():
         "Macy's Thanksgiving Day Parade",
         "Blizzard of January 2015 (travel ban)",
     } <= names
-    blizzard = table[table["name"] == "Blizzard of January 2015 (travel ban)"].iloc[0]
-    assert (blizzard["start"], blizzard["end"], blizzard["effect"]) == (
-        "2015-01-26",
-        "2015-01-27",
-        "trips=-0.5",
-    )
+    blizzard = table[table["name"] == "Blizzard of January 2015 (travel ban)"]
+    assert list(zip(blizzard["start"], blizzard["effect"], strict=True)) == [
+        ("2015-01-26", "trips=-0.5"),
+        ("2015-01-27", "trips=-0.95;drivers_online=-0.9"),
+        ("2015-01-27", "trips=-0.5;drivers_online=-0.4"),
+    ]
     marathon = table[table["name"] == "NYC Marathon"].iloc[0]
     assert marathon["start"] == "2015-11-01"
     assert marathon["zones"] == "Staten Island;Brooklyn;Queens;Bronx;Manhattan"

@@ -32,8 +32,9 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
         (
             HEAD + "    date: 2015-05-01\n    colour: red\n",
             5,
-            "events[0].colour: expected one of the keys category, date, dates, effect, end, hours, "
-            'metrics, name, notes, rule, shape, source, start, window, years, zones, got the unknown key "colour"',
+            "events[0].colour: expected one of the keys by_zone, category, date, dates, effect, end, "
+            "hours, metrics, name, notes, rule, shape, source, start, window, window_effect, years, "
+            'zones, got the unknown key "colour"',
         ),
         # wrong type
         (
@@ -234,8 +235,56 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
         (
             "events: []\nextras: 1\n",
             2,
-            'extras: expected one of the keys events, holidays, version, weather, got the unknown key "extras"',
+            'extras: expected one of the keys events, holidays, metric_aliases, version, weather, got the unknown key "extras"',
         ),
+        # per-zone effects, window effects, metric aliases
+        (
+            HEAD + "    date: 2015-05-01\n    window_effect: {trips: -0.1}\n",
+            5,
+            "events[0].window_effect: expected a window (window: {before: N, after: N}) to apply"
+            " to, got none",
+        ),
+        (
+            HEAD + "    date: 2015-05-01\n    by_zone:\n      - {zones: [Bronx]}\n",
+            6,
+            "events[0].by_zone[0]: expected an effect or a window_effect for these zones, got neither",
+        ),
+        (
+            HEAD
+            + "    date: 2015-05-01\n    by_zone:\n      - {zones: [Bronx], effect: {trips: 0.1}}\n"
+            "      - {zones: [Queens, Bronx], effect: {trips: 0.2}}\n",
+            7,
+            'events[0].by_zone[1].zones: expected a zone listed once in by_zone, got "Bronx"',
+        ),
+        (
+            HEAD + "    date: 2015-05-01\n    zones: [Manhattan]\n    by_zone:\n"
+            "      - {zones: [Queens], effect: {trips: 0.1}}\n",
+            7,
+            'events[0].by_zone[0].zones: expected one of the event\'s zones (Manhattan), got "Queens"',
+        ),
+        (
+            HEAD
+            + "    date: 2015-05-01\n    by_zone:\n      - {zones: [Bronx], effect: {trips: -1}}\n",
+            6,
+            "events[0].by_zone[0].effect.trips: expected a relative change above -1",
+        ),
+        (
+            HEAD + "    date: 2015-05-01\n    by_zone: {Bronx: {trips: 0.1}}\n",
+            5,
+            "events[0].by_zone: expected a list of {zones, effect, window_effect}, got a mapping",
+        ),
+        (
+            HEAD
+            + "    date: 2015-05-01\n    by_zone:\n      - {zones: [Bronx], effect: {trips: 0.1}, colour: red}\n",
+            6,
+            'events[0].by_zone[0].colour: expected one of the keys effect, window_effect, zones, got the unknown key "colour"',
+        ),
+        (
+            "metric_aliases: {pickups: trips, trips: rides}\nevents: []\n",
+            1,
+            'metric_aliases.pickups: expected a metric the calendar\'s effects use (not itself an alias), got "trips"',
+        ),
+        ("metric_aliases: [pickups]\nevents: []\n", 1, "metric_aliases: expected a mapping"),
         # holidays and weather sections
         (
             "holidays: {country: XX}\n",

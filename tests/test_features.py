@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from juno_forecast.calendar import Calendar
-from juno_forecast.features import build_features, calendar_features, empty_occurrences
+from juno_forecast.errors import InputError
+from juno_forecast.features import (
+    HOUR_SHARE,
+    build_features,
+    calendar_features,
+    empty_occurrences,
+    prior_factor,
+)
+from juno_forecast.forecast import SeriesForecaster
 
 YAML = textwrap.dedent("""\
     events:
@@ -111,3 +119,136 @@ def test_features_are_binary_floats(cal, hourly):
     X = calendar_features(cal, hourly, freq="h", metric="trips").X
     assert X.dtypes.eq(float).all()
     assert set(np.unique(X.to_numpy())) <= {0.0, 1.0}
+
+
+# ----------------------------------------------------------------------- per-zone priors
+
+ZONED = textwrap.dedent("""\
+    metric_aliases: {pickups: trips}
+    holidays:
+      country: US
+      subdiv: NY
+      exclude: [Susan B. Anthony Day]
+      overrides:
+        Memorial Day:
+          window: {before: 3}
+          effect: {trips: -0.2, drivers_online: -0.1}
+          window_effect: {trips: -0.15}
+          by_zone:
+            - {zones: [Manhattan], effect: {trips: -0.3}, window_effect: {trips: -0.2}}
+            - {zones: [Brooklyn, Queens], effect: {trips: 0.1}}
+    events:
+      - name: Storm
+        category: weather
+        date: 2015-05-27
+        hours: {from: 16, to: 23}
+        effect: {trips: -0.5}
+      - name: Storm
+        category: weather
+        date: 2015-05-28
+        effect: {trips: -0.6}
+""")
+
+
+@pytest.fixture(scope="module")
+def zoned(tmp_path_factory) -> Calendar:
+    path = tmp_path_factory.mktemp("zoned") / "cal.yaml"
+    path.write_text(ZONED)
+    return Calendar.load(path)
+
+
+DAYS = pd.date_range("2015-05-18", "2015-05-31")
+
+
+def _effect(f, name: str, day: str) -> float:
+    return float(f.effects.loc[pd.Timestamp(day), name])
+
+
+def test_a_holiday_prior_differs_by_zone_on_the_day(zoned):
+    man = calendar_features(zoned, DAYS, "D", metric="trips", keys={"borough": "Manhattan"})
+    bk = calendar_features(zoned, DAYS, "D", metric="trips", keys={"borough": "Brooklyn"})
+    bx = calendar_features(zoned, DAYS, "D", metric="trips", keys={"borough": "Bronx"})
+    city = calendar_features(zoned, DAYS, "D", metric="trips")
+    assert _effect(man, "Memorial Day", "2015-05-25") == pytest.approx(-0.3)
+    assert _effect(bk, "Memorial Day", "2015-05-25") == pytest.approx(0.1)
+    # a zone that by_zone does not list, and the whole city, get the event's own effect
+    assert _effect(bx, "Memorial Day", "2015-05-25") == pytest.approx(-0.2)
+    assert _effect(city, "Memorial Day", "2015-05-25") == pytest.approx(-0.2)
+    assert man.priors["Memorial Day"] == pytest.approx(-0.3)
+    # a metric the zone entry does not name keeps the event's value
+    drv = calendar_features(zoned, DAYS, "D", metric="drivers_online", keys={"borough": "Brooklyn"})
+    assert _effect(drv, "Memorial Day", "2015-05-25") == pytest.approx(-0.1)
+
+
+def test_the_window_has_its_own_prior_not_the_days(zoned):
+    man = calendar_features(zoned, DAYS, "D", metric="trips", keys={"borough": "Manhattan"})
+    bk = calendar_features(zoned, DAYS, "D", metric="trips", keys={"borough": "Brooklyn"})
+    for day in ("2015-05-22", "2015-05-23", "2015-05-24"):
+        assert man.X.loc[pd.Timestamp(day), "Memorial Day"] == 1.0
+        assert _effect(man, "Memorial Day", day) == pytest.approx(-0.2)
+        # Brooklyn's entry gives no window_effect: the event's own -0.15
+        assert _effect(bk, "Memorial Day", day) == pytest.approx(-0.15)
+    assert _effect(man, "Memorial Day", "2015-05-21") == 0.0
+    # no window_effect at all: window days carry no prior (the day's effect stays on the day)
+    drv = calendar_features(zoned, DAYS, "D", metric="drivers_online", keys={"borough": "Bronx"})
+    assert _effect(drv, "Memorial Day", "2015-05-23") == 0.0
+
+
+def test_hours_limited_effect_same_name_parts_and_daily_share(zoned):
+    hours = pd.date_range("2015-05-27", "2015-05-28 23:00", freq="h")
+    f = calendar_features(zoned, hours, "h", metric="trips", keys={"borough": "Queens"})
+    storm = f.effects["Storm"]
+    assert (storm["2015-05-27 16:00":"2015-05-27 23:00"] == -0.5).all()
+    assert (storm["2015-05-27 00:00":"2015-05-27 15:00"] == 0.0).all()
+    assert (storm["2015-05-28"] == -0.6).all()
+    assert list(f.X.columns).count("Storm") == 1
+    # in daily data the evening counts for its share of a typical day's trips
+    d = calendar_features(zoned, DAYS, "D", metric="trips", keys={"borough": "Queens"})
+    share = HOUR_SHARE[16:24].sum()
+    assert 0.4 < share < 0.6
+    assert _effect(d, "Storm", "2015-05-27") == pytest.approx(-0.5 * share)
+    assert _effect(d, "Storm", "2015-05-28") == pytest.approx(-0.6)
+
+
+def test_a_metric_alias_gets_the_calendars_effects(zoned):
+    f = calendar_features(zoned, DAYS, "D", metric="pickups", keys={"borough": "Manhattan"})
+    assert _effect(f, "Memorial Day", "2015-05-25") == pytest.approx(-0.3)
+    occ = zoned.occurrences("2015-05-25", "2015-05-25", metric="pickups", keys={"b": "Manhattan"})
+    assert occ.loc[0, "effect"] == {"trips": -0.3, "drivers_online": -0.1, "pickups": -0.3}
+    assert zoned.canonical_metric("pickups") == "trips"
+    other = zoned.with_metric_aliases({"rides": "trips"})
+    assert (
+        other.canonical_metric("rides") == "trips" and other.canonical_metric("pickups") == "trips"
+    )
+    g = calendar_features(other, DAYS, "D", metric="rides", keys={"borough": "Brooklyn"})
+    assert _effect(g, "Memorial Day", "2015-05-25") == pytest.approx(0.1)
+    # without an alias a metric the effects do not name gets no prior
+    h = calendar_features(zoned, DAYS, "D", metric="wait_time", keys={"borough": "Manhattan"})
+    assert (h.effects.to_numpy() == 0).all() and h.priors == {}
+
+
+def test_with_metric_aliases_refuses_a_chain(zoned):
+    with pytest.raises(InputError, match="must not be an alias"):
+        zoned.with_metric_aliases({"trips": "rides"})
+
+
+def test_prior_factor_multiplies_unlearned_events_only():
+    idx = pd.date_range("2015-05-24", periods=3)
+    X = pd.DataFrame({"A": [1.0, 1.0, 0.0], "B": [0.0, 1.0, 1.0], "C": [1.0, 0.0, 0.0]}, idx)
+    E = pd.DataFrame({"A": [-0.2, -0.3, 0.0], "B": [0.0, 0.5, 0.5]}, idx)
+    f = prior_factor(X, E, fallback={"C": -0.1})
+    np.testing.assert_allclose(f, [0.8 * 0.9, 0.7 * 1.5, 1.5])
+    np.testing.assert_allclose(prior_factor(X, E, {"C": -0.1}, skip=["A", "C"]), [1.0, 1.5, 1.5])
+
+
+def test_forecaster_applies_the_zones_day_and_window_priors(zoned):
+    # a flat history: the seasonal naive forecast is 100 every day, so what the priors do shows
+    y = pd.Series(100.0, index=pd.date_range("2015-03-01", "2015-05-20"))
+    future = pd.date_range("2015-05-21", "2015-05-26")
+    got = {}
+    for zone in ("Manhattan", "Brooklyn"):
+        f = SeriesForecaster("naive", zoned, "trips", {"borough": zone}, freq="D").fit(y)
+        got[zone] = f.predict(future)["yhat"].round(6).tolist()
+    #            Thu    Fri(window) Sat    Sun    Mon(day) Tue
+    assert got["Manhattan"] == [100.0, 80.0, 80.0, 80.0, 70.0, 100.0]
+    assert got["Brooklyn"] == [100.0, 85.0, 85.0, 85.0, 110.0, 100.0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .holidays import expand_holidays
-from .records import CATEGORIES, CalendarSpec, Event, Scope
+from .records import CATEGORIES, CalendarSpec, Event, Scope, zone_effects
 from .validate import load_spec
 
 OCCURRENCE_COLUMNS = (
@@ -30,6 +31,8 @@ OCCURRENCE_COLUMNS = (
     "effect",
     "shape",
     "source",
+    "window_effect",
+    "by_zone",
 )
 HOLIDAY_SOURCE = "holidays package: {country}{subdiv}, observed days {observed}"
 
@@ -165,11 +168,33 @@ class Calendar:
                 )
             out = out[out["category"].isin(cats)]
         if metric is not None:
-            out = out[out["metrics"].map(lambda m: not m or metric in m).astype(bool)]
+            target = self.canonical_metric(metric)
+            out = out[out["metrics"].map(lambda m: not m or target in m).astype(bool)]
         if keys:  # a series without keys is the whole city: every zone's events apply
             values = {str(v) for v in keys.values()}
             out = out[out["zones"].map(lambda z: not z or bool(values & set(z))).astype(bool)]
-        return out.reset_index(drop=True)
+        out = out.reset_index(drop=True)
+        return _for_series(out, metric, self.canonical_metric(metric), keys) if len(out) else out
+
+    # ------------------------------------------------------------------ metric names
+    @property
+    def metric_aliases(self) -> dict[str, str]:
+        """Your metric name -> the calendar's (``metric_aliases`` in the file, or added)."""
+        return dict(self.spec.metric_aliases)
+
+    def canonical_metric(self, metric: str | None) -> str | None:
+        """The calendar's name for ``metric`` (``pickups`` -> ``trips`` with an alias)."""
+        return self.metric_aliases.get(metric, metric) if metric is not None else None
+
+    def with_metric_aliases(self, aliases: dict[str, str]) -> Calendar:
+        """A copy where each ``{your metric: calendar metric}`` pair counts as the same metric,
+        e.g. ``{"pickups": "trips"}`` so a pickups series gets the curated trips effects."""
+        merged = {**self.metric_aliases, **{str(k): str(v) for k, v in aliases.items()}}
+        bad = sorted(k for k, v in merged.items() if v in merged or k == v)
+        if bad:
+            raise InputError(f"metric alias {bad[0]!r}: its target must not be an alias itself")
+        spec = replace(self.spec, metric_aliases=tuple(merged.items()))
+        return Calendar(spec, self.extra_events, self.weather_daily)
 
     def _rows(self, first_year: int, last_year: int) -> pd.DataFrame:
         """Every occurrence of the years (cached per year range)."""
@@ -222,7 +247,33 @@ def _row(name: str, category: str, start: dt.date, end: dt.date, scope: Scope, s
         "effect": dict(scope.effect),
         "shape": scope.shape,
         "source": source,
+        "window_effect": dict(scope.window_effect),
+        "by_zone": scope.by_zone,
     }
+
+
+def _for_series(
+    occ: pd.DataFrame, metric: str | None, target: str | None, keys: dict[str, object] | None
+) -> pd.DataFrame:
+    """Occurrences as one series sees them: its zone's effects, and its metric name.
+
+    With ``keys``, ``effect``/``window_effect`` become those of the series' zone
+    (``by_zone``, see :func:`.records.zone_effects`); when ``metric`` is an alias
+    of ``target``, the effects and ``metrics`` also list it under its own name.
+    """
+    out = occ.copy()
+    if keys:
+        pairs = [
+            zone_effects(tuple(e.items()), tuple(w.items()), bz, keys.values())
+            for e, w, bz in zip(out["effect"], out["window_effect"], out["by_zone"], strict=True)
+        ]
+        out["effect"] = [dict(e) for e, _ in pairs]
+        out["window_effect"] = [dict(w) for _, w in pairs]
+    if metric is not None and target != metric:
+        for col in ("effect", "window_effect"):
+            out[col] = [{**d, metric: d[target]} if target in d else d for d in out[col]]
+        out["metrics"] = [(*m, metric) if target in m else m for m in out["metrics"]]
+    return out
 
 
 def _day(value: object, what: str) -> pd.Timestamp:

@@ -1,5 +1,6 @@
 """The typed records a calendar file becomes once validated (all frozen).
 
+* :class:`Scope` (with :class:`ZoneEffect`): what an event affects, and by how much;
 * :class:`Event`: one entry of ``events`` (or a weather event found in observations);
 * :class:`HolidaySource`: the ``holidays`` section (public holidays from the
   ``holidays`` package);
@@ -13,6 +14,7 @@ Only :mod:`.validate` builds them from YAML; everything else reads them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .rules import Rule
@@ -57,16 +59,75 @@ class YearBounds:
         )
 
 
+Effect = tuple[tuple[str, float], ...]  # ((metric, relative change), ...)
+
+
+@dataclass(frozen=True)
+class ZoneEffect:
+    """Curated effects for some zones (an entry of ``by_zone``), replacing the event's own there.
+
+    ``effect`` applies on the event's days, ``window_effect`` on its window days;
+    a metric they do not name (or ``None``) keeps the event's own value.
+    """
+
+    zones: tuple[str, ...]
+    effect: Effect | None = None
+    window_effect: Effect | None = None
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class Scope:
-    """What an event affects and how: metrics/zones (empty: all), effect priors, hours."""
+    """What an event affects and how: metrics/zones (empty: all), effect priors, hours.
+
+    ``effect`` is the curated change on the event's own days (for the whole city
+    and for the zones ``by_zone`` does not list); ``window_effect`` the change on
+    its window days (none by default: a window alone carries no prior);
+    ``by_zone`` replaces both for the zones it lists (holidays empty Manhattan
+    while outer-borough trips hold). :meth:`effects_for` is the one rule.
+    """
 
     metrics: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
-    effect: tuple[tuple[str, float], ...] = ()
+    effect: Effect = ()
     hours: tuple[int, ...] = ()
     window: Window = field(default_factory=Window)
     shape: str = "pulse"
+    window_effect: Effect = ()
+    by_zone: tuple[ZoneEffect, ...] = ()
+
+    def effects_for(self, zone_values: Iterable[str] | None = None) -> tuple[Effect, Effect]:
+        """``(effect, window_effect)`` for a series whose key values are ``zone_values``.
+
+        The first ``by_zone`` entry listing one of the values wins, metric by
+        metric (a metric it does not name keeps the event's value); a series with
+        no keys (``None`` or empty: the whole city) or outside every entry gets the
+        event's own effects.
+        """
+        return zone_effects(self.effect, self.window_effect, self.by_zone, zone_values)
+
+
+def zone_effects(
+    effect: Effect,
+    window_effect: Effect,
+    by_zone: tuple[ZoneEffect, ...],
+    zone_values: Iterable[str] | None,
+) -> tuple[Effect, Effect]:
+    """The rule of :meth:`Scope.effects_for` (also used on occurrence rows)."""
+    values = {str(v) for v in zone_values or ()}
+    for entry in by_zone if values else ():
+        if values & set(entry.zones):
+            return _merge(effect, entry.effect), _merge(window_effect, entry.window_effect)
+    return effect, window_effect
+
+
+def _merge(base: Effect, override: Effect | None) -> Effect:
+    """``base`` with the metrics ``override`` gives replaced (others kept)."""
+    if not override:
+        return base
+    merged = dict(base)
+    merged.update(override)
+    return tuple(merged.items())
 
 
 @dataclass(frozen=True)
@@ -191,3 +252,4 @@ class CalendarSpec:
     holidays: HolidaySource | None = None
     weather: WeatherConfig = field(default_factory=WeatherConfig)
     path: str = ""
+    metric_aliases: tuple[tuple[str, str], ...] = ()  # ((your metric, the calendar's), ...)

@@ -28,12 +28,14 @@ from .records import (
     WeatherConfig,
     Window,
     YearBounds,
+    ZoneEffect,
 )
 from .rules import Rule, parse_rule
 from .yamlio import YNode, read_yaml
 
-TOP_KEYS = ("version", "holidays", "events", "weather")
-SCOPE_KEYS = ("window", "hours", "metrics", "zones", "effect", "shape")
+TOP_KEYS = ("version", "metric_aliases", "holidays", "events", "weather")
+SCOPE_KEYS = ("window", "hours", "metrics", "zones", "effect", "window_effect", "by_zone", "shape")
+ZONE_EFFECT_KEYS = ("zones", "effect", "window_effect")
 WHEN_KEYS = ("date", "start", "dates", "rule")
 EVENT_KEYS = ("name", "category", *WHEN_KEYS, "end", "years", *SCOPE_KEYS, "source", "notes")
 HOLIDAY_KEYS = (
@@ -83,7 +85,30 @@ def parse_root(root: YNode, log: ErrorLog, file: str) -> CalendarSpec | None:
         elif node.value is not None:
             log.wrong(node, "events", "a list of events")
     weather = parse_weather(f["weather"], "weather", log) if "weather" in f else WeatherConfig()
-    return CalendarSpec(tuple(events), holidays, weather or WeatherConfig(), file)
+    aliases = _parse_aliases(f["metric_aliases"], log) if "metric_aliases" in f else ()
+    return CalendarSpec(tuple(events), holidays, weather or WeatherConfig(), file, aliases)
+
+
+def _parse_aliases(node: YNode, log: ErrorLog) -> tuple[tuple[str, str], ...]:
+    """``metric_aliases: {pickups: trips}``: your metric name -> the calendar's metric name."""
+    if not node.is_map or not node.value:
+        log.wrong(node, "metric_aliases", "a mapping of your metric: the calendar's metric")
+        return ()
+    out = []
+    for alias, target in node.value.items():
+        canonical = text(target, f"metric_aliases.{alias}", log, "a metric name")
+        if canonical is None:
+            continue
+        if canonical == alias or canonical in node.value:
+            log.add(
+                target.line,
+                f"metric_aliases.{alias}",
+                "a metric the calendar's effects use (not itself an alias)",
+                describe(target),
+            )
+            continue
+        out.append((str(alias), canonical))
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------------- events
@@ -207,9 +232,68 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
         else base.effect
     )
     shape = _choice(f["shape"], p("shape"), log, SHAPES) if "shape" in f else base.shape
+    window_effect = base.window_effect
+    if "window_effect" in f:
+        window_effect = _parse_effect(f["window_effect"], p("window_effect"), log, metrics or ())
+        _need_window(f["window_effect"], p("window_effect"), log, window)
+    by_zone = base.by_zone
+    if "by_zone" in f:
+        by_zone = _parse_by_zone(
+            f["by_zone"], p("by_zone"), log, metrics or (), zones or (), window
+        )
     return Scope(
-        metrics or (), zones or (), effect or (), hours or (), window or Window(), shape or "pulse"
+        metrics or (),
+        zones or (),
+        effect or (),
+        hours or (),
+        window or Window(),
+        shape or "pulse",
+        window_effect or (),
+        by_zone or (),
     )
+
+
+def _need_window(node: YNode, path: str, log: ErrorLog, window: Window | None) -> None:
+    """A window effect without a window would never apply: say so."""
+    if window is not None and window.before == 0 and window.after == 0:
+        log.add(node.line, path, "a window (window: {before: N, after: N}) to apply to", "none")
+
+
+def _parse_by_zone(
+    node: YNode,
+    path: str,
+    log: ErrorLog,
+    metrics: tuple[str, ...],
+    zones: tuple[str, ...],
+    window: Window | None,
+) -> tuple[ZoneEffect, ...] | None:
+    """``[{zones: [Manhattan], effect: {...}, window_effect: {...}}, ...]``; a zone once only."""
+    if not node.is_list or not node.value:
+        log.wrong(node, path, "a list of {zones, effect, window_effect}")
+        return None
+    out, seen = [], set()
+    for i, item in enumerate(node.value):
+        sub = f"{path}[{i}]"
+        g = check_keys(item, sub, log, ZONE_EFFECT_KEYS, required=("zones",))
+        if g is None or "zones" not in g:
+            continue
+        names = text_list(g["zones"], f"{sub}.zones", log, "zone names") or ()
+        for z in names:
+            if z in seen:
+                log.add(g["zones"].line, f"{sub}.zones", "a zone listed once in by_zone", f'"{z}"')
+            elif zones and z not in zones:
+                expected = "one of the event's zones (" + ", ".join(zones) + ")"
+                log.add(g["zones"].line, f"{sub}.zones", expected, f'"{z}"')
+            seen.add(z)
+        if "effect" not in g and "window_effect" not in g:
+            log.add(item.line, sub, "an effect or a window_effect for these zones", "neither")
+        eff = _parse_effect(g["effect"], f"{sub}.effect", log, metrics) if "effect" in g else None
+        weff = None
+        if "window_effect" in g:
+            weff = _parse_effect(g["window_effect"], f"{sub}.window_effect", log, metrics)
+            _need_window(g["window_effect"], f"{sub}.window_effect", log, window)
+        out.append(ZoneEffect(names, eff, weff, item.line))
+    return tuple(out)
 
 
 def _parse_window(node: YNode, path: str, log: ErrorLog) -> Window | None:
