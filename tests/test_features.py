@@ -252,3 +252,32 @@ def test_forecaster_applies_the_zones_day_and_window_priors(zoned):
     #            Thu    Fri(window) Sat    Sun    Mon(day) Tue
     assert got["Manhattan"] == [100.0, 80.0, 80.0, 80.0, 70.0, 100.0]
     assert got["Brooklyn"] == [100.0, 85.0, 85.0, 85.0, 110.0, 100.0]
+
+
+def test_real_memorial_day_2015_pickups_forecast_per_borough(shared_data):
+    """Real daily pickups (metric ``pickups``: the shipped alias of ``trips``): with the shipped
+    calendar Memorial Day comes out below a normal Monday in Manhattan and above it in
+    Brooklyn, as it was, and closer to the actual day than without the calendar."""
+    from juno_forecast.data import load_data
+
+    ds = load_data(
+        shared_data / "uber_nyc_enriched.csv",
+        time_col="pickup_dt",
+        value_col="pickups",
+        metric="pickups",
+        by=["borough"],
+        freq="D",
+    )
+    series = {k["borough"]: y for _, k, y in ds.series()}
+    day = pd.Timestamp("2015-05-25")
+    future = pd.date_range("2015-05-21", "2015-05-27")
+    shipped = Calendar.load()
+    for zone, sign in (("Manhattan", -1), ("Brooklyn", 1)):
+        y = series[zone][:"2015-05-20"]
+        keys = {"borough": zone}
+        on = SeriesForecaster("naive", shipped, "pickups", keys, freq="D").fit(y).predict(future)
+        off = SeriesForecaster("naive", None, "pickups", keys, freq="D").fit(y).predict(future)
+        assert np.sign(on.loc[day, "yhat"] - off.loc[day, "yhat"]) == sign, zone
+        actual = series[zone][day]
+        assert abs(on.loc[day, "yhat"] - actual) < abs(off.loc[day, "yhat"] - actual), zone
+        assert "Memorial Day" in on.loc[day, "events"]
