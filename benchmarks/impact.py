@@ -1,7 +1,8 @@
 """Benchmark of incident impact on the real NYC Uber pickups (hourly, per borough).
 
 Run:  python benchmarks/impact.py [--data ../shared/data/uber_nyc_enriched.csv]
-                                  [--model naive] [--folds 8] [--post] [--places 40]
+                                  [--model gbm] [--folds 42] [--level-days 7] [--anchor 1]
+                                  [--post] [--places 40]
 
 1. Injected losses: at 40 seeded places (borough among the four busy ones, start
    hour between 2015-02-01 and 2015-06-25, 2 to 48 hours, 10% to 60% cut; a
@@ -89,8 +90,7 @@ def one_case(frame: pd.DataFrame, place: pd.Series, inject: bool, args: argparse
     if inject:
         df.loc[mask, "y"] = df.loc[mask, "y"] * (1 - place["depth"])
     ds = Dataset.from_frame(df, keys=("borough",), freq="h")
-    res = run_impact(ds, start, end, post=args.post, model=args.model, calendar=cal,
-                     n_folds=args.folds)  # fmt: skip
+    res = run_impact(ds, start, end, calendar=cal, **settings(args))
     row = res.table.iloc[0]
     recovered = -float(row["difference"])
     print(f"  {place['borough']:<9} {start} {int(place['hours']):>2}h injected {injected:>9.0f} "
@@ -99,8 +99,16 @@ def one_case(frame: pd.DataFrame, place: pd.Series, inject: bool, args: argparse
         **place.to_dict(), "end": end, "injected": injected, "recovered": recovered,
         "expected_total": float(row["expected_total"]), "actual_total": float(row["actual_total"]),
         "loss_lo_95": -float(row["difference_hi_95"]), "loss_hi_95": -float(row["difference_lo_95"]),
+        "loss_lo_80": -float(row["difference_hi_80"]), "loss_hi_80": -float(row["difference_lo_80"]),
         "events": row["events"], "folds": int(row["folds"]), "model": row["model"],
+        "range_method": row["range_method"], "level": float(row["level"]),
     }  # fmt: skip
+
+
+def settings(args: argparse.Namespace) -> dict:
+    """The impact settings the command line chose (the same for every case and the blizzard)."""
+    return {"post": args.post, "model": args.model, "n_folds": args.folds,
+            "anchor": args.anchor, "level_days": args.level_days}  # fmt: skip
 
 
 def score(cases: pd.DataFrame) -> dict:
@@ -108,6 +116,7 @@ def score(cases: pd.DataFrame) -> dict:
     inj, null = cases[cases["injected"] > 0], cases[cases["injected"] == 0]
     rel_err = (inj["recovered"] - inj["injected"]).abs() / inj["injected"]
     covered = (inj["loss_lo_95"] <= inj["injected"]) & (inj["injected"] <= inj["loss_hi_95"])
+    covered80 = (inj["loss_lo_80"] <= inj["injected"]) & (inj["injected"] <= inj["loss_hi_80"])
     zero_in = (null["loss_lo_95"] <= 0) & (null["loss_hi_95"] >= 0)
     ev = inj["event_day"].astype(bool)
     return {
@@ -116,6 +125,7 @@ def score(cases: pd.DataFrame) -> dict:
         "median_abs_error_share_event_days": float(rel_err[ev].median()) if ev.any() else None,
         "median_abs_error_share_other_days": float(rel_err[~ev].median()),
         "coverage_95_injected": float(covered.mean()),
+        "coverage_80_injected": float(covered80.mean()),
         "null_range_includes_zero": float(zero_in.mean()),
         "median_range_halfwidth_share_of_expected": float(
             ((inj["loss_hi_95"] - inj["loss_lo_95"]) / 2 / inj["expected_total"]).median()),
@@ -126,10 +136,11 @@ def score(cases: pd.DataFrame) -> dict:
 
 def blizzard(ds: Dataset, args: argparse.Namespace, cal: Calendar) -> tuple[pd.DataFrame, str]:
     """Pickups lost per borough in the blizzard of 26-27 January 2015, with ranges."""
-    res = run_impact(ds, "2015-01-26", "2015-01-27", post=args.post, model=args.model,
-                     calendar=cal, exclude_events=["Blizzard*"], n_folds=args.folds)  # fmt: skip
+    res = run_impact(ds, "2015-01-26", "2015-01-27", calendar=cal, exclude_events=["Blizzard*"],
+                     **settings(args))  # fmt: skip
     cols = ["borough", "actual_total", "expected_total", "lo_95", "hi_95", "difference",
-            "difference_lo_95", "difference_hi_95", "difference_pct", "affected", "folds"]  # fmt: skip
+            "difference_lo_95", "difference_hi_95", "difference_pct", "affected", "folds",
+            "range_method", "level"]  # fmt: skip
     return res.table[cols], impact_summary_markdown(res, title="Blizzard of 26-27 January 2015")
 
 
@@ -137,11 +148,14 @@ def main() -> None:
     """Run the three parts, print the numbers, write the results."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(DATA))
-    p.add_argument("--model", default="naive")
-    p.add_argument("--folds", type=int, default=8)
+    p.add_argument("--model", default="gbm")
+    p.add_argument("--folds", type=int, default=42)
+    p.add_argument("--level-days", type=int, default=7)
+    p.add_argument("--anchor", type=float, default=1.0)
     p.add_argument("--places", type=int, default=40)
     p.add_argument("--post", action="store_true")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--tag", default="", help="suffix of the result files (for variants)")
     args = p.parse_args()
     if not Path(args.data).exists():
         sys.exit(f"skipped: real data not found at {args.data}")
@@ -164,10 +178,10 @@ def write(args: argparse.Namespace, cases: pd.DataFrame, scores: dict, bliz: pd.
           bliz_md: str) -> None:  # fmt: skip
     """Results to benchmarks/results/impact_<model>[_post].*; the numbers to stdout."""
     OUT.mkdir(parents=True, exist_ok=True)
-    tag = f"impact_{args.model}" + ("_post" if args.post else "")
+    tag = f"impact_{args.model}" + ("_post" if args.post else "") + (args.tag or "")
     cases.to_csv(OUT / f"{tag}_cases.csv", index=False)
     payload = {"command": " ".join(["python benchmarks/impact.py", *sys.argv[1:]]),
-               "model": args.model, "post": args.post, "folds": args.folds, **scores,
+               **settings(args), **scores,
                "blizzard": json.loads(bliz.to_json(orient="records"))}  # fmt: skip
     (OUT / f"{tag}.json").write_text(json.dumps(payload, indent=2) + "\n")
     lines = [f"# Impact benchmark ({args.model}{', post' if args.post else ''})", "",

@@ -18,11 +18,12 @@ import pytest
 from juno_forecast.cli import main
 from juno_forecast.impact import (
     ImpactResult,
-    anchor_ratio,
+    conformal_quantile,
     cumulative_ranges,
     impact,
     impact_summary_markdown,
-    post_relevel,
+    level_ratio,
+    reference_positions,
     run_impact,
 )
 
@@ -65,23 +66,30 @@ def base() -> pd.DataFrame:
 # --------------------------------------------------------------------------- maths
 
 
-def test_cumulative_ranges_use_fold_errors_and_never_beat_independent_steps() -> None:
-    yhat, sigma = np.full(10, 100.0), np.full(10, 10.0)
-    # folds whose errors cancel perfectly would give s = 0; the floor keeps independent steps
-    tiny = np.zeros((5, 10))
-    r = cumulative_ranges(yhat, sigma, tiny, dof=None)
-    half = r["cum_hi_95"][-1] - r["cum_expected"][-1]
-    assert r["method"] == "backtest(5)"
-    assert half == pytest.approx(1.959964 * np.sqrt(10) * 10, rel=1e-4)
-    # no folds: the per-step bands added up (fully correlated)
+def test_conformal_quantile_has_the_finite_sample_correction() -> None:
+    errors = np.arange(1, 41) / 100.0  # 40 errors: 0.01 .. 0.40
+    assert conformal_quantile(errors, 0.95) == pytest.approx(0.39)  # ceil(41 * 0.95) = 39th
+    assert conformal_quantile(errors, 0.80) == pytest.approx(0.33)  # ceil(41 * 0.80) = 33rd
+    assert conformal_quantile(errors[:10], 0.95) == float("inf")  # too few for 95%
+
+
+def test_cumulative_ranges_scale_pseudo_window_errors_by_the_expected_total() -> None:
+    yhat, sigma = np.full(4, 100.0), np.full(4, 10.0)
+    errors = np.tile(np.linspace(-0.2, 0.2, 41)[:, None], (1, 4))  # 41 windows, 4 prefixes
+    r = cumulative_ranges(yhat, sigma, errors)
+    assert r["method"] == "conformal(41)" and r["folds"] == 41
+    q95 = conformal_quantile(np.abs(errors[:, -1]), 0.95)
+    assert r["cum_hi_95"][-1] == pytest.approx(400 * (1 + q95))
+    assert r["cum_lo_95"][-1] == pytest.approx(400 * (1 - q95))
+    assert r["cum_lo_95"][-1] < r["cum_lo_80"][-1] < 400 < r["cum_hi_80"][-1] < r["cum_hi_95"][-1]
+    # a few windows: Student t on their root mean square, wider than the normal quantile
+    few = cumulative_ranges(yhat, sigma, np.full((5, 4), 0.1))
+    assert few["method"] == "t(5)"
+    assert few["cum_hi_95"][-1] - 400 > 1.96 * 0.1 * 400
+    # none: the per-step bands added up (fully correlated)
     r0 = cumulative_ranges(yhat, sigma, None)
-    assert r0["method"] == "bands"
-    assert r0["cum_hi_95"][-1] - 1000 == pytest.approx(1.959964 * 100, rel=1e-4)
-    # large fold errors widen the range; few degrees of freedom widen it further (Student t)
-    big = np.full((4, 10), 2.0)
-    wide_t = cumulative_ranges(yhat, sigma, big, dof=2)
-    wide_n = cumulative_ranges(yhat, sigma, big, dof=None)
-    assert wide_t["cum_hi_95"][-1] > wide_n["cum_hi_95"][-1] > r["cum_hi_95"][-1]
+    assert r0["method"] == "bands" and r0["folds"] == 0
+    assert r0["cum_hi_95"][-1] - 400 == pytest.approx(1.959964 * 40, rel=1e-4)
 
 
 def test_counts_never_get_a_negative_expected_total() -> None:
@@ -89,17 +97,23 @@ def test_counts_never_get_a_negative_expected_total() -> None:
     assert (r["cum_lo_95"] >= 0).all() and (r["cum_lo_80"] >= 0).all()
 
 
-def test_post_relevel_reaches_the_post_ratio_at_the_end_of_the_window() -> None:
-    yhat = np.full(6, 100.0)  # 3 window steps, 3 post steps
-    out, ratio = post_relevel(yhat, 3, np.full(3, 120.0), yhat[3:])
-    assert ratio == pytest.approx(1.2)
-    assert out[0] < out[1] < out[2] < 120.0 and np.allclose(out[3:], 120.0)
+def test_reference_positions_are_the_same_hours_on_the_days_around_the_window() -> None:
+    # a 3-step window at position 50 of a 100-step hourly grid, 2 level days
+    before = reference_positions(50, 3, 24, 2, post=False, length=100)
+    assert before.tolist() == [2, 3, 4, 26, 27, 28]
+    both = reference_positions(50, 3, 24, 2, post=True, length=100)
+    assert both.tolist() == [2, 3, 4, 26, 27, 28, 74, 75, 76, 98, 99]  # clipped at the grid end
+    # a 30-step window: the shifted copies keep only their part outside the window
+    long = reference_positions(50, 30, 24, 1, post=False, length=100)
+    assert long.tolist() == list(range(26, 50))
 
 
-def test_anchor_ratio_is_shrunk_and_safe() -> None:
-    assert anchor_ratio(np.full(24, 90.0), np.full(24, 100.0), 0.5) == pytest.approx(0.9**0.5)
-    assert anchor_ratio(np.zeros(24), np.full(24, 100.0), 0.5) == 1.0
-    assert anchor_ratio(np.full(24, 90.0), np.full(24, 100.0), 0.0) == 1.0
+def test_level_ratio_is_shrunk_and_safe() -> None:
+    assert level_ratio(np.full(24, 90.0), np.full(24, 100.0)) == pytest.approx(0.9)
+    assert level_ratio(np.full(24, 90.0), np.full(24, 100.0), 0.5) == pytest.approx(0.9**0.5)
+    assert level_ratio(np.array([90.0, np.nan]), np.array([100.0, 50.0])) == pytest.approx(0.9)
+    assert level_ratio(np.zeros(24), np.full(24, 100.0)) == 1.0
+    assert level_ratio(np.full(24, 90.0), np.full(24, 100.0), 0.0) == 1.0
 
 
 # --------------------------------------------------------------------------- impact()
@@ -153,6 +167,47 @@ def test_post_uses_the_data_after_the_window(base: pd.DataFrame) -> None:
     post = impact(df, *WINDOW, post=True, model="naive", calendar="none", by=("zone",)).iloc[0]
     assert post["expected_total"] != pytest.approx(pre["expected_total"])
     assert post["difference_lo_95"] <= -lost <= post["difference_hi_95"]
+
+
+def test_local_level_follows_a_shift_in_the_days_before_the_window(base: pd.DataFrame) -> None:
+    # From four days before the window the series runs 30% higher (a busy week): the seasonal
+    # naive forecast (a week back) misses it, the local level of the same hours corrects it.
+    df = base.copy()
+    df.loc[df["ds"] >= WINDOW[0] - pd.Timedelta(days=4), "y"] *= 1.3
+    kw = dict(model="naive", calendar="none", by=("zone",), level_days=3)
+    raw = impact(df, *WINDOW, anchor=0.0, **kw).iloc[0]
+    row = impact(df, *WINDOW, **kw).iloc[0]
+    assert raw["difference_pct"] > 20  # without the level it looks like a 30% gain
+    assert row["level"] == pytest.approx(1.3, rel=0.05)
+    assert abs(row["difference_pct"]) < 5 and not bool(row["affected"])
+
+
+def test_ranges_come_from_pseudo_windows_a_day_apart(base: pd.DataFrame) -> None:
+    # 12-hour window on day 38: pseudo-windows from one day back to the history's third week
+    row = impact(base, *WINDOW, model="naive", calendar="none", by=("zone",)).iloc[0]
+    assert row["range_method"] == f"conformal({row['folds']})" and 19 <= row["folds"] <= 24
+    few = impact(base, *WINDOW, model="naive", calendar="none", by=("zone",), n_folds=5).iloc[0]
+    assert few["range_method"] == "t(5)" and few["folds"] == 5
+    assert few["expected_total"] == pytest.approx(row["expected_total"])  # same counterfactual
+
+
+def test_a_zone_scoped_event_changes_only_its_zone(tmp_path) -> None:  # noqa: ANN001
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(
+        textwrap.dedent(CALENDAR).replace("source: test", "source: test\n    zones: [South]")
+    )
+    day = (pd.Timestamp("2024-02-07 00:00"), pd.Timestamp("2024-02-07 23:00"))
+    df = synthetic(seed=2, zones=("North", "South"))
+    with_cal = impact(df, *day, model="naive", calendar=str(cal), by=("zone",)).set_index("zone")
+    without = impact(df, *day, model="naive", calendar="none", by=("zone",)).set_index("zone")
+    assert with_cal.loc["South", "expected_total"] < 0.75 * without.loc["South", "expected_total"]
+    assert with_cal.loc["North", "expected_total"] == pytest.approx(
+        without.loc["North", "expected_total"]
+    )
+    assert (
+        with_cal.loc["North", "events"] == ""
+        and "Harbor Festival" in with_cal.loc["South", "events"]
+    )
 
 
 CALENDAR = """\

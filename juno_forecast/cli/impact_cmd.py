@@ -50,17 +50,25 @@ def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported 
 @click.option(
     "--folds",
     "n_folds",
-    type=click.IntRange(0, 60),
-    default=8,
+    type=click.IntRange(0, 120),
+    default=42,
     show_default=True,
-    help="Earlier same-length windows backtested to size the ranges.",
+    help="Pseudo-windows (the window moved back by whole days) whose errors size the ranges.",
 )
 @click.option(
     "--anchor",
     type=click.FloatRange(0, 1),
-    default=0.5,
+    default=1.0,
     show_default=True,
-    help="Weight of the correction by the level of the day before the window (0: off).",
+    help="Weight of the local level (actual/forecast over the same hours around the window; 0: off).",
+)
+@click.option(
+    "--level-days",
+    "level_days",
+    type=click.IntRange(1, 28),
+    default=7,
+    show_default=True,
+    help="Days before (and with --post after) the window whose same hours give the local level.",
 )
 @click.option(
     "--exclude-event",
@@ -102,7 +110,7 @@ def impact_command(**kwargs: object) -> None:
                         post=kwargs.pop("post"), model=kwargs.pop("model"),
                         calendar=kwargs.pop("calendar"), weather=kwargs.pop("weather"),
                         exclude_events=kwargs.pop("exclude_events"), n_folds=kwargs.pop("n_folds"), anchor=kwargs.pop("anchor"),
-                        seed=kwargs.pop("seed"), **dkw)  # fmt: skip
+                        level_days=kwargs.pop("level_days"), seed=kwargs.pop("seed"), **dkw)  # fmt: skip
     emit_table(result.table, out, fmt)
     for line in _share_lines(result):
         click.echo(line, err=True)
