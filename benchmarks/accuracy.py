@@ -132,7 +132,7 @@ def suite_models(suite: Suite, quick: bool) -> list[str]:
     """Every model on the rolling suites; on the event suites only what the event table needs."""
     if suite.name.startswith("events"):
         return ["naive", "auto", "auto/none"]
-    return ["naive", "ols", "gbm", "auto", "auto/none"] + (
+    return ["naive", "ols", "gbm", "ets", "auto", "auto/none"] + (
         [] if quick else ["prophet", "prophet-us"]
     )
 

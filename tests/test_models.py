@@ -8,7 +8,7 @@ import pytest
 
 from juno_forecast.forecast import SeriesForecaster
 from juno_forecast.models import MODEL_NAMES, make_model
-from juno_forecast.models.auto import AutoModel
+from juno_forecast.models.auto import AutoModel, _combine_cv, inverse_mse_weights, mix_label
 
 INTERVALS = ["lo_95", "lo_80", "yhat", "hi_80", "hi_95"]
 
@@ -105,7 +105,7 @@ def test_seasonal_naive_repeats_last_week():
     assert np.array_equal(p.to_numpy()[168:], y.to_numpy()[-168:-136])
 
 
-@pytest.mark.parametrize("name", ["ols", "gbm", "prophet"])
+@pytest.mark.parametrize("name", ["ols", "gbm", "ets", "prophet"])
 def test_models_learn_a_recurring_event(name):
     """An event seen in history (-40% every 10 days) lowers the forecast on its next day."""
     y, X = daily_series(days=140, event_every=10)
@@ -120,15 +120,75 @@ def test_models_learn_a_recurring_event(name):
 def test_auto_prefers_naive_on_an_exactly_weekly_series_and_a_model_on_a_trend():
     idx = pd.date_range("2024-01-01", periods=120, freq="D")
     weekly = pd.Series(np.array([5.0, 6, 7, 8, 9, 10, 4])[idx.dayofweek] * 100, index=idx)
-    assert AutoModel(freq="D").fit(weekly).chosen_ == "naive"
+    exact = AutoModel(freq="D").fit(weekly)
+    assert exact.chosen_ == "naive" and exact.weights_ == {"naive": 1.0}
     trend, _ = daily_series(days=120)
     trend = trend * np.exp(
         np.linspace(0, 1.2, 120)
     )  # +1% a day: last week's value is always too low
     auto = AutoModel(freq="D").fit(trend)
-    assert auto.chosen_ == "ols"
     assert auto.scores_["ols"] < auto.scores_["naive"]
+    assert "naive" not in auto.weights_, "a model 5x worse in the backtest gets no weight"
+    assert max(auto.weights_, key=auto.weights_.get) == "ols"
+    assert auto.chosen_.startswith("ols ") and abs(sum(auto.weights_.values()) - 1) < 1e-12
     assert auto.cv_ is not None and len(auto.cv_) == 8 * 7
+    assert AutoModel(freq="D", combine="best").fit(trend).chosen_ == "ols"
+
+
+def test_auto_weights_follow_inverse_squared_backtest_error():
+    """Weights are 1 / MAE^2, normalized; the mix's backtest is the weighted candidates' one."""
+    idx = pd.date_range("2024-01-01", periods=14, freq="D")
+    y = np.full(14, 100.0)
+    cvs = {
+        "a": pd.DataFrame({"y": y, "yhat": y + 1.0}),  # MAE 1
+        "b": pd.DataFrame({"y": y, "yhat": y - 2.0}),  # MAE 2
+        "c": pd.DataFrame({"y": y, "yhat": y + 10.0}),  # MAE 10: weight 1/100, dropped
+    }
+    w = inverse_mse_weights(cvs)
+    assert list(w) == ["a", "b"]
+    assert w["a"] == pytest.approx(0.8) and w["b"] == pytest.approx(0.2)
+    mixed = _combine_cv(cvs, w)
+    assert np.allclose(mixed["yhat"], 100 + 0.8 * 1 - 0.2 * 2)
+    assert mix_label(w) == "a 0.80 + b 0.20" and mix_label({"a": 1.0}) == "a"
+    with pytest.raises(ValueError, match="combine"):
+        AutoModel(freq="D", combine="vote").fit(pd.Series(y, index=idx))
+
+
+def test_smoothing_follows_a_short_growing_series_better_than_last_week():
+    """Six weeks growing 3% a day (a new base): Holt-Winters keeps up, seasonal naive lags a week."""
+    idx = pd.date_range("2015-01-01", periods=49, freq="D")
+    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.dayofweek]
+    rng = np.random.default_rng(0)
+    full = pd.Series(
+        1000 * np.exp(0.03 * np.arange(49)) * weekly * rng.normal(1, 0.02, 49), index=idx
+    )
+    hist, actual = full.iloc[:42], full.iloc[42:]
+    future_X = pd.DataFrame(index=actual.index)
+    ets = make_model("ets", freq="D").fit(hist).predict(future_X)
+    naive = make_model("naive", freq="D").fit(hist).predict(future_X)
+    err = {k: float(np.mean(np.abs(actual - p))) for k, p in {"ets": ets, "naive": naive}.items()}
+    assert err["ets"] < 0.5 * err["naive"], err
+    assert abs(ets.iloc[0] / actual.iloc[0] - 1) < 0.08
+
+
+def test_smoothing_removes_a_known_one_off_event_from_the_level():
+    """A -60% storm day in the history neither drags the level down nor repeats next week."""
+    y, _ = daily_series(days=56)
+    X = pd.DataFrame({"Storm": np.zeros(56)}, index=y.index)
+    X.iloc[-3, 0] = 1.0
+    y_storm = y.copy()
+    y_storm.iloc[-3] *= 0.4
+    idx = future(y, 7, "D")
+    Xf = pd.DataFrame({"Storm": np.zeros(7)}, index=idx)
+    with_cal = make_model("ets", freq="D").fit(y_storm, X).predict(Xf)
+    clean = make_model("ets", freq="D").fit(y, X).predict(Xf)
+    blind = make_model("ets", freq="D").fit(y_storm).predict(Xf)
+    assert np.allclose(with_cal, clean, rtol=0.03)
+    assert blind.iloc[4] < 0.9 * clean.iloc[4], (
+        "without the calendar the storm leaks into next week"
+    )
+    m = make_model("ets", freq="D").fit(y_storm, X)
+    assert m.effects_[0] == pytest.approx(np.log(0.4), abs=0.1)
 
 
 def test_unknown_model_is_an_error():

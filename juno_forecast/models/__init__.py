@@ -26,10 +26,14 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "ols": ("linear", "CalendarRegression"),
     "gbm": ("boosting", "CalendarBoosting"),
     "prophet": ("prophet", "ProphetModel"),
+    "ets": ("smoothing", "SmoothingModel"),
 }
 #: what ``auto`` tries, per grain: gradient boosting is left out at daily grain, where a
 #: nightly batch of a thousand series must stay within a minute on two cores.
-AUTO_CANDIDATES: dict[str, tuple[str, ...]] = {"h": ("naive", "ols", "gbm"), "D": ("naive", "ols")}
+AUTO_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "h": ("naive", "ols", "gbm"),
+    "D": ("naive", "ols", "ets"),
+}
 MODEL_NAMES: tuple[str, ...] = (*_REGISTRY, "auto")
 
 

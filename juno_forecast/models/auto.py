@@ -1,8 +1,8 @@
-"""``auto``: pick the best model per series by a small rolling-origin backtest on its history.
+"""``auto``: weigh (or pick) models per series by a small rolling-origin backtest on its history.
 
-Deterministic (same data and seed, same choice) and cheap: only the fast
-candidates are tried, on a few folds at the end of the history. The winning
-model's out-of-sample forecasts (``cv_``) are kept, so the caller can
+Deterministic (same data and seed, same result) and cheap: only the fast
+candidates are tried, on a few folds at the end of the history. The
+combination's out-of-sample forecasts (``cv_``) are kept, so the caller can
 calibrate ranges on them without refitting anything.
 """
 
@@ -75,12 +75,52 @@ def rolling_origin(
     return pd.concat(rows, ignore_index=True)
 
 
-class AutoModel:
-    """Chooses among ``candidates`` by mean absolute error in a rolling-origin backtest.
+#: candidates whose inverse-error weight is below this share are dropped (not refitted)
+MIN_WEIGHT = 0.05
 
-    The mean of the non-naive candidates (e.g. ``ols+gbm``) competes too. Ties
-    go to the earlier candidate; when the history is too short for any fold,
-    the first candidate (seasonal naive) is used.
+
+def inverse_mse_weights(cvs: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """Weights proportional to 1 / squared mean absolute backtest error, summing to 1.
+
+    Bates and Granger's inverse-variance weights, with the mean absolute error
+    standing for the standard deviation: robust, so one blizzard day inside a
+    backtest fold does not decide the weights. A candidate with no error at all
+    takes all the weight; candidates below :data:`MIN_WEIGHT` are dropped and
+    the rest renormalized.
+    """
+    mse = {n: _mae(cv) ** 2 for n, cv in cvs.items()}
+    best = min(mse.values())
+    if best <= 1e-12 * (1.0 + max(abs(v) for cv in cvs.values() for v in cv["y"])):
+        exact = min(mse, key=mse.get)
+        return {exact: 1.0}
+    inv = {n: 1.0 / v for n, v in mse.items()}
+    total = sum(inv.values())
+    kept = {n: w / total for n, w in inv.items() if w / total >= MIN_WEIGHT}
+    total = sum(kept.values())
+    return {n: w / total for n, w in sorted(kept.items(), key=lambda kv: -kv[1])}
+
+
+def mix_label(weights: dict[str, float]) -> str:
+    """``ols`` for one model; ``ols 0.62 + ets 0.38`` for a weighted mix."""
+    if len(weights) == 1:
+        return next(iter(weights))
+    return " + ".join(f"{n} {w:.2f}" for n, w in weights.items())
+
+
+class AutoModel:
+    """Combines ``candidates`` by their errors in a rolling-origin backtest on the history.
+
+    ``combine="weighted"`` (default): the forecast is the mean of the
+    candidates weighted by inverse mean squared backtest error (see
+    :func:`inverse_mse_weights`); one candidate that clearly wins takes
+    (nearly) all the weight, close ones are averaged, which is steadier than
+    betting on whichever won a few noisy folds. ``combine="best"``: the one
+    candidate with the lowest mean absolute error (the mean of the non-naive
+    candidates competes too). When the history is too short for any fold, the
+    first candidate (seasonal naive) is used. ``chosen_`` names the pick or the
+    mix (``ols 0.62 + ets 0.38``), ``weights_`` holds the weights, ``scores_``
+    every candidate's backtest MAE, ``cv_`` the backtest of the combination
+    (what the ranges are calibrated on).
     """
 
     def __init__(
@@ -91,6 +131,7 @@ class AutoModel:
         n_folds: int | None = None,
         fold_len: int | None = None,
         fit_predict: FitPredict | None = None,
+        combine: str = "weighted",
     ):
         self.freq = freq
         self.seed = seed
@@ -98,6 +139,7 @@ class AutoModel:
         self.n_folds = n_folds
         self.fold_len = fold_len
         self.fit_predict = fit_predict
+        self.combine = combine
 
     def _make(self, name: str) -> Callable[[], object]:
         from . import make_model
@@ -105,56 +147,83 @@ class AutoModel:
         return lambda: make_model(name, freq=self.freq, seed=self.seed)
 
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> AutoModel:
-        """Backtest every candidate, keep the best, refit it on the whole history."""
+        """Backtest every candidate, weigh (or pick) them, refit the kept ones on the whole history."""
         from . import AUTO_CANDIDATES
 
         check_freq(self.freq)
+        if self.combine not in ("weighted", "best"):
+            raise ValueError(f"combine: expected 'weighted' or 'best', got {self.combine!r}")
         y = check_y(y)
         names = list(self.candidates or AUTO_CANDIDATES[self.freq])
         n_folds, fold_len = default_folds(self.freq, len(y))
         n_folds = self.n_folds if self.n_folds is not None else n_folds
         fold_len = self.fold_len or fold_len
         fit_predict = self.fit_predict or plain_fit_predict
-        self.scores_: dict[str, float] = {}
         cvs: dict[str, pd.DataFrame] = {}
         if n_folds > 0:
             for name in names:
                 cvs[name] = rolling_origin(self._make(name), y, X, n_folds, fold_len, fit_predict)
-            models = [n for n in names if n != "naive"]
-            if (
-                len(models) > 1
-            ):  # the mean of the models: often better than either, at no extra cost
-                combo = cvs[models[0]].copy()
-                combo["yhat"] = np.mean([cvs[n]["yhat"].to_numpy() for n in models], axis=0)
-                cvs["+".join(models)] = combo
-            for name, cv in cvs.items():
-                self.scores_[name] = float(np.mean(np.abs(cv["y"] - cv["yhat"])))
-        order = list(cvs) or names
-        self.chosen_ = min(order, key=lambda nm: (self.scores_.get(nm, np.inf), order.index(nm)))
-        self.cv_ = cvs.get(self.chosen_)
-        self.model_ = MeanForecast([self._make(n)() for n in self.chosen_.split("+")]).fit(y, X)
+        self.scores_ = {n: float(np.mean(np.abs(cv["y"] - cv["yhat"]))) for n, cv in cvs.items()}
+        if not cvs:
+            self.weights_ = {names[0]: 1.0}
+        elif self.combine == "weighted":
+            self.weights_ = inverse_mse_weights(cvs)
+        else:
+            self.weights_ = {n: 1.0 / len(p) for p in [self._best(cvs)] for n in p}
+        self.chosen_ = mix_label(self.weights_)
+        self.cv_ = _combine_cv(cvs, self.weights_) if cvs else None
+        models = [self._make(n)() for n in self.weights_]
+        self.model_ = MeanForecast(models, list(self.weights_.values())).fit(y, X)
         self.freq_delta_ = FREQ_DELTA[self.freq]
         return self
 
+    def _best(self, cvs: dict[str, pd.DataFrame]) -> list[str]:
+        """The candidate (or mean of the non-naive ones) with the lowest backtest MAE."""
+        options = {n: [n] for n in cvs}
+        models = [n for n in cvs if n != "naive"]
+        if len(models) > 1:  # the mean of the models: often better than either, at no extra cost
+            options["+".join(models)] = models
+        score = {
+            k: self.scores_[k]
+            if len(v) == 1
+            else _mae(_combine_cv(cvs, dict.fromkeys(v, 1 / len(v))))
+            for k, v in options.items()
+        }
+        order = list(options)
+        return options[min(order, key=lambda k: (score[k], order.index(k)))]
+
     def predict(self, X: pd.DataFrame) -> pd.Series:
-        """Point forecasts of the chosen model."""
+        """Point forecasts of the chosen model or weighted mix."""
         return self.model_.predict(X)
 
 
-class MeanForecast:
-    """The mean of the point forecasts of several models (one model: that model)."""
+def _mae(cv: pd.DataFrame) -> float:
+    return float(np.mean(np.abs(cv["y"] - cv["yhat"])))
 
-    def __init__(self, models: Sequence[object]):
+
+def _combine_cv(cvs: dict[str, pd.DataFrame], weights: dict[str, float]) -> pd.DataFrame:
+    """The backtest of a weighted mix: the candidates' fold forecasts, weighted."""
+    out = cvs[next(iter(weights))].copy()
+    out["yhat"] = sum(w * cvs[n]["yhat"].to_numpy(float) for n, w in weights.items())
+    return out
+
+
+class MeanForecast:
+    """The (weighted) mean of the point forecasts of several models (one model: that model)."""
+
+    def __init__(self, models: Sequence[object], weights: Sequence[float] | None = None):
         self.models = models
+        self.weights = weights
 
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> MeanForecast:
         """Fit every model on the same history."""
         self.models_ = [m.fit(y, X) for m in self.models]
+        w = np.ones(len(self.models_)) if self.weights is None else np.asarray(self.weights, float)
+        self.weights_ = w / w.sum()
         return self
 
     def predict(self, X: pd.DataFrame) -> pd.Series:
-        """The mean of the models' forecasts."""
+        """The weighted mean of the models' forecasts."""
         preds = [m.predict(X) for m in self.models_]
-        return pd.Series(
-            np.mean([p.to_numpy() for p in preds], axis=0), index=preds[0].index, name="yhat"
-        )
+        values = np.tensordot(self.weights_, [p.to_numpy(float) for p in preds], axes=1)
+        return pd.Series(values, index=preds[0].index, name="yhat")
