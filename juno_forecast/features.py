@@ -109,30 +109,48 @@ def _masks(
     return mask, mask
 
 
+def _as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def effect_at(
-    row: Any, metric: str | None, days: np.ndarray, active: np.ndarray, hourly: bool
+    row: Any,
+    metric: str | None,
+    days: np.ndarray,
+    hours_of: np.ndarray,
+    active: np.ndarray,
+    hourly: bool,
 ) -> np.ndarray:
     """The curated relative effect of one occurrence on ``metric`` at each timestamp.
 
-    The event's own days (a step: from its start on) get ``effect``, its window
-    days ``window_effect`` (no prior unless the calendar gives one), 0 where it
-    is not ``active``. In daily data an event limited to some hours counts for
-    the share of a typical day's trips in those hours (:data:`HOUR_SHARE`).
+    The event's own days (a step: from its start on) get ``effect``, reshaped by
+    hour with ``by_hours`` (``(1 + effect) x (1 + hour's effect) - 1``); its
+    window days get ``window_effect`` (no prior unless the calendar gives one);
+    0 where it is not ``active``. In daily data each hour counts for its share
+    of a typical day's trips (:data:`HOUR_SHARE`), so an evening-only effect
+    moves the day by about half its size.
     """
     out = np.zeros(len(days))
     if metric is None:
         return out
-    effect = row.effect if isinstance(row.effect, dict) else {}
-    window = getattr(row, "window_effect", None)
-    window = window if isinstance(window, dict) else {}
     on_days = days >= _day_ns(row.start)
     if row.shape != STEP:
         on_days &= days <= _day_ns(row.end)
-    out[active & on_days] = float(effect.get(metric, 0.0))
-    out[active & ~on_days] = float(window.get(metric, 0.0))
-    hours = tuple(row.hours or ())
-    if not hourly and hours and row.shape != STEP:
-        out *= HOUR_SHARE[list(hours)].sum()
+    day_effect = float(_as_dict(row.effect).get(metric, 0.0))
+    shape = np.zeros(24)
+    for h, eff in _as_dict(getattr(row, "by_hours", None)).items():
+        shape[int(h)] = float(_as_dict(eff).get(metric, 0.0))
+    hours = list(row.hours or ()) if row.shape != STEP else []
+    window = float(_as_dict(getattr(row, "window_effect", None)).get(metric, 0.0))
+    if hourly:
+        on_day_effect = (1.0 + day_effect) * (1.0 + shape[hours_of]) - 1.0
+    else:
+        hrs = hours or list(range(24))
+        day = float(np.sum(HOUR_SHARE[hrs] * ((1.0 + day_effect) * (1.0 + shape[hrs]) - 1.0)))
+        on_day_effect = np.full(len(days), day)
+        window *= HOUR_SHARE[hrs].sum()
+    out[active & on_days] = on_day_effect[active & on_days]
+    out[active & ~on_days] = window
     return out
 
 
@@ -161,7 +179,7 @@ def build_features(
         active, named = _masks(row, days, hours_of, hourly)
         columns[name] = columns[name] | active if name in columns else active
         labels[name] = labels[name] | named if name in labels else named
-        eff = effect_at(row, metric, days, active, hourly)
+        eff = effect_at(row, metric, days, hours_of, active, hourly)
         effects[name] = effects[name] + eff if name in effects else eff
         kinds.setdefault(name, row.shape)
         effect = row.effect if isinstance(row.effect, dict) else {}

@@ -32,9 +32,9 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
         (
             HEAD + "    date: 2015-05-01\n    colour: red\n",
             5,
-            "events[0].colour: expected one of the keys by_zone, category, date, dates, effect, end, "
-            "hours, metrics, name, notes, rule, shape, source, start, window, window_effect, years, "
-            'zones, got the unknown key "colour"',
+            "events[0].colour: expected one of the keys by_hours, by_zone, category, date, dates, "
+            "effect, end, hours, metrics, name, notes, rule, shape, source, start, window, "
+            'window_effect, years, zones, got the unknown key "colour"',
         ),
         # wrong type
         (
@@ -285,6 +285,24 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
             'metric_aliases.pickups: expected a metric the calendar\'s effects use (not itself an alias), got "trips"',
         ),
         ("metric_aliases: [pickups]\nevents: []\n", 1, "metric_aliases: expected a mapping"),
+        (
+            HEAD
+            + "    date: 2015-05-01\n    by_hours:\n      - {hours: [7, 8], effect: {trips: -0.5}}\n"
+            "      - {hours: {from: 8, to: 9}, effect: {trips: -0.2}}\n",
+            7,
+            "events[0].by_hours[1].hours: expected an hour listed once in by_hours, got 8",
+        ),
+        (
+            HEAD + "    date: 2015-05-01\n    hours: {from: 17, to: 23}\n    by_hours:\n"
+            "      - {hours: [7], effect: {trips: -0.5}}\n",
+            7,
+            "events[0].by_hours[0].hours: expected one of the event's hours (17, 18, 19, 20, 21, 22, 23), got 7",
+        ),
+        (
+            HEAD + "    date: 2015-05-01\n    by_hours:\n      - {hours: [7]}\n",
+            6,
+            "events[0].by_hours[0].effect: expected an effect, got nothing",
+        ),
         # holidays and weather sections
         (
             "holidays: {country: XX}\n",

@@ -137,6 +137,9 @@ ZONED = textwrap.dedent("""\
           by_zone:
             - {zones: [Manhattan], effect: {trips: -0.3}, window_effect: {trips: -0.2}}
             - {zones: [Brooklyn, Queens], effect: {trips: 0.1}}
+          by_hours:
+            - {hours: {from: 0, to: 3}, effect: {trips: 0.5}}
+            - {hours: [6, 7, 8, 9], effect: {trips: -0.5}}
     events:
       - name: Storm
         category: weather
@@ -281,3 +284,23 @@ def test_real_memorial_day_2015_pickups_forecast_per_borough(shared_data):
         actual = series[zone][day]
         assert abs(on.loc[day, "yhat"] - actual) < abs(off.loc[day, "yhat"] - actual), zone
         assert "Memorial Day" in on.loc[day, "events"]
+
+
+def test_by_hours_reshapes_the_day_in_every_zone(zoned):
+    hours = pd.date_range("2015-05-25", periods=24, freq="h")
+    man = calendar_features(zoned, hours, "h", metric="trips", keys={"borough": "Manhattan"})
+    bk = calendar_features(zoned, hours, "h", metric="trips", keys={"borough": "Brooklyn"})
+    m, b = man.effects["Memorial Day"].to_numpy(), bk.effects["Memorial Day"].to_numpy()
+    np.testing.assert_allclose(
+        m[[0, 3, 6, 9, 12, 23]], [0.7 * 1.5 - 1, 0.05, -0.65, -0.65, -0.3, -0.3]
+    )
+    np.testing.assert_allclose(b[[2, 7, 15]], [1.1 * 1.5 - 1, 1.1 * 0.5 - 1, 0.1])
+    # a day in daily data: each hour weighted by its share of a typical day's trips
+    d = calendar_features(zoned, DAYS, "D", metric="trips", keys={"borough": "Manhattan"})
+    shape = np.zeros(24)
+    shape[0:4], shape[6:10] = 0.5, -0.5
+    expected = float(np.sum(HOUR_SHARE * (0.7 * (1 + shape) - 1)))
+    assert _effect(d, "Memorial Day", "2015-05-25") == pytest.approx(expected)
+    assert abs(expected - -0.3) < 0.02  # a reshaping, not a new level
+    # the window days are not reshaped
+    assert _effect(d, "Memorial Day", "2015-05-23") == pytest.approx(-0.2)

@@ -89,7 +89,8 @@ def check_keys(
             )
     for key in required:
         if key not in fields:
-            log.add(node.line, f"{path}.{key}" if path else key, f"a {key}", "nothing")
+            article = "an" if key[0] in "aeiou" else "a"
+            log.add(node.line, f"{path}.{key}" if path else key, f"{article} {key}", "nothing")
     return {k: v for k, v in fields.items() if k in allowed}
 
 

@@ -33,6 +33,7 @@ OCCURRENCE_COLUMNS = (
     "source",
     "window_effect",
     "by_zone",
+    "by_hours",
 )
 HOLIDAY_SOURCE = "holidays package: {country}{subdiv}, observed days {observed}"
 
@@ -249,6 +250,7 @@ def _row(name: str, category: str, start: dt.date, end: dt.date, scope: Scope, s
         "source": source,
         "window_effect": dict(scope.window_effect),
         "by_zone": scope.by_zone,
+        "by_hours": {h: dict(e.effect) for e in scope.by_hours for h in e.hours},
     }
 
 
@@ -259,7 +261,8 @@ def _for_series(
 
     With ``keys``, ``effect``/``window_effect`` become those of the series' zone
     (``by_zone``, see :func:`.records.zone_effects`); when ``metric`` is an alias
-    of ``target``, the effects and ``metrics`` also list it under its own name.
+    of ``target``, the effects (``by_hours`` too) and ``metrics`` also list it
+    under its own name.
     """
     out = occ.copy()
     if keys:
@@ -273,6 +276,10 @@ def _for_series(
         for col in ("effect", "window_effect"):
             out[col] = [{**d, metric: d[target]} if target in d else d for d in out[col]]
         out["metrics"] = [(*m, metric) if target in m else m for m in out["metrics"]]
+        out["by_hours"] = [
+            {h: ({**d, metric: d[target]} if target in d else d) for h, d in bh.items()}
+            for bh in out["by_hours"]
+        ]
     return out
 
 

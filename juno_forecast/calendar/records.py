@@ -1,6 +1,6 @@
 """The typed records a calendar file becomes once validated (all frozen).
 
-* :class:`Scope` (with :class:`ZoneEffect`): what an event affects, and by how much;
+* :class:`Scope` (with :class:`ZoneEffect`, :class:`HourEffect`): what an event affects, and by how much;
 * :class:`Event`: one entry of ``events`` (or a weather event found in observations);
 * :class:`HolidaySource`: the ``holidays`` section (public holidays from the
   ``holidays`` package);
@@ -77,6 +77,19 @@ class ZoneEffect:
 
 
 @dataclass(frozen=True)
+class HourEffect:
+    """An entry of ``by_hours``: the event's effect reshaped in some hours of its days.
+
+    At those hours the change is ``(1 + effect of the day) x (1 + this effect) - 1``:
+    a holiday's night before a day off is busier, its morning has no commute.
+    """
+
+    hours: tuple[int, ...]
+    effect: Effect
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Scope:
     """What an event affects and how: metrics/zones (empty: all), effect priors, hours.
 
@@ -85,6 +98,7 @@ class Scope:
     its window days (none by default: a window alone carries no prior);
     ``by_zone`` replaces both for the zones it lists (holidays empty Manhattan
     while outer-borough trips hold). :meth:`effects_for` is the one rule.
+    ``by_hours`` reshapes the event's days by hour (every zone alike).
     """
 
     metrics: tuple[str, ...] = ()
@@ -95,6 +109,7 @@ class Scope:
     shape: str = "pulse"
     window_effect: Effect = ()
     by_zone: tuple[ZoneEffect, ...] = ()
+    by_hours: tuple[HourEffect, ...] = ()
 
     def effects_for(self, zone_values: Iterable[str] | None = None) -> tuple[Effect, Effect]:
         """``(effect, window_effect)`` for a series whose key values are ``zone_values``.

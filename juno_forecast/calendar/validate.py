@@ -22,6 +22,7 @@ from .records import (
     Event,
     HolidayOverride,
     HolidaySource,
+    HourEffect,
     HourlyColumns,
     Scope,
     Threshold,
@@ -34,7 +35,17 @@ from .rules import Rule, parse_rule
 from .yamlio import YNode, read_yaml
 
 TOP_KEYS = ("version", "metric_aliases", "holidays", "events", "weather")
-SCOPE_KEYS = ("window", "hours", "metrics", "zones", "effect", "window_effect", "by_zone", "shape")
+SCOPE_KEYS = (
+    "window",
+    "hours",
+    "metrics",
+    "zones",
+    "effect",
+    "window_effect",
+    "by_zone",
+    "by_hours",
+    "shape",
+)
 ZONE_EFFECT_KEYS = ("zones", "effect", "window_effect")
 WHEN_KEYS = ("date", "start", "dates", "rule")
 EVENT_KEYS = ("name", "category", *WHEN_KEYS, "end", "years", *SCOPE_KEYS, "source", "notes")
@@ -241,6 +252,9 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
         by_zone = _parse_by_zone(
             f["by_zone"], p("by_zone"), log, metrics or (), zones or (), window
         )
+    by_hours = base.by_hours
+    if "by_hours" in f:
+        by_hours = _parse_by_hours(f["by_hours"], p("by_hours"), log, metrics or (), hours or ())
     return Scope(
         metrics or (),
         zones or (),
@@ -250,7 +264,35 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
         shape or "pulse",
         window_effect or (),
         by_zone or (),
+        by_hours or (),
     )
+
+
+def _parse_by_hours(
+    node: YNode, path: str, log: ErrorLog, metrics: tuple[str, ...], hours: tuple[int, ...]
+) -> tuple[HourEffect, ...] | None:
+    """``[{hours: {from: 0, to: 3}, effect: {trips: 0.6}}, ...]``; an hour in one entry only."""
+    if not node.is_list or not node.value:
+        log.wrong(node, path, "a list of {hours, effect}")
+        return None
+    out, seen = [], set()
+    for i, item in enumerate(node.value):
+        sub = f"{path}[{i}]"
+        g = check_keys(item, sub, log, ("hours", "effect"), required=("hours", "effect"))
+        if g is None or "hours" not in g or "effect" not in g:
+            continue
+        hrs = _parse_hours(g["hours"], f"{sub}.hours", log) or ()
+        for h in hrs:
+            if h in seen:
+                log.add(g["hours"].line, f"{sub}.hours", "an hour listed once in by_hours", str(h))
+            elif hours and h not in hours:
+                expected = "one of the event's hours (" + ", ".join(map(str, hours)) + ")"
+                log.add(g["hours"].line, f"{sub}.hours", expected, str(h))
+            seen.add(h)
+        eff = _parse_effect(g["effect"], f"{sub}.effect", log, metrics)
+        if hrs and eff:
+            out.append(HourEffect(hrs, eff, item.line))
+    return tuple(out)
 
 
 def _need_window(node: YNode, path: str, log: ErrorLog, window: Window | None) -> None:
