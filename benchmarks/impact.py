@@ -15,7 +15,7 @@ Run:  python benchmarks/impact.py [--data ../shared/data/uber_nyc_enriched.csv]
    the difference must include zero in >= 90% of them.
 3. The blizzard of 26-27 January 2015 (travel ban on the night of the 26th):
    pickups lost per borough with ranges, the blizzard itself left out of the
-   counterfactual (``exclude_events=["Blizzard*"]``), only 25 days of history.
+   counterfactual (``exclude_events=["Blizzard*", "Snowstorm*"]``), only 25 days of history.
 
 Staten Island (about 1.6 pickups an hour), EWR (almost none) and the sparse
 ``NA`` rows are left out of the injections: a relative loss on a handful of
@@ -136,8 +136,8 @@ def score(cases: pd.DataFrame) -> dict:
 
 def blizzard(ds: Dataset, args: argparse.Namespace, cal: Calendar) -> tuple[pd.DataFrame, str]:
     """Pickups lost per borough in the blizzard of 26-27 January 2015, with ranges."""
-    res = run_impact(ds, "2015-01-26", "2015-01-27", calendar=cal, exclude_events=["Blizzard*"],
-                     **settings(args))  # fmt: skip
+    res = run_impact(ds, "2015-01-26", "2015-01-27", calendar=cal,
+                     exclude_events=["Blizzard*", "Snowstorm*"], **settings(args))  # fmt: skip
     cols = ["borough", "actual_total", "expected_total", "lo_95", "hi_95", "difference",
             "difference_lo_95", "difference_hi_95", "difference_pct", "affected", "folds",
             "range_method", "level"]  # fmt: skip
@@ -154,6 +154,7 @@ def main() -> None:
     p.add_argument("--anchor", type=float, default=1.0)
     p.add_argument("--places", type=int, default=40)
     p.add_argument("--post", action="store_true")
+    p.add_argument("--weather", action="store_true", help="observed weather events in the calendar")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--tag", default="", help="suffix of the result files (for variants)")
     args = p.parse_args()
@@ -163,6 +164,8 @@ def main() -> None:
     ds = load_data(args.data, time_col="pickup_dt", value_col="pickups", metric="pickups",
                    by=("borough",))  # fmt: skip
     cal = Calendar.load()
+    if args.weather:  # the observed weather of the same file, by the calendar's thresholds
+        cal = cal.with_weather(args.data)
     inj = places(args.places, args.seed, cal, on_events=0.25)
     null = places(args.places, args.seed + 1, cal, on_events=0.25)
     cases = [one_case(ds.frame, r, True, args, cal) for _, r in inj.iterrows()]
@@ -178,13 +181,15 @@ def write(args: argparse.Namespace, cases: pd.DataFrame, scores: dict, bliz: pd.
           bliz_md: str) -> None:  # fmt: skip
     """Results to benchmarks/results/impact_<model>[_post].*; the numbers to stdout."""
     OUT.mkdir(parents=True, exist_ok=True)
-    tag = f"impact_{args.model}" + ("_post" if args.post else "") + (args.tag or "")
+    tag = f"impact_{args.model}" + ("_post" if args.post else "")
+    tag += ("_weather" if args.weather else "") + (args.tag or "")
     cases.to_csv(OUT / f"{tag}_cases.csv", index=False)
     payload = {"command": " ".join(["python benchmarks/impact.py", *sys.argv[1:]]),
                **settings(args), **scores,
                "blizzard": json.loads(bliz.to_json(orient="records"))}  # fmt: skip
     (OUT / f"{tag}.json").write_text(json.dumps(payload, indent=2) + "\n")
-    lines = [f"# Impact benchmark ({args.model}{', post' if args.post else ''})", "",
+    lines = [f"# Impact benchmark ({args.model}{', post' if args.post else ''}"
+             f"{', observed weather' if args.weather else ''})", "",
              f"`{payload['command']}`", "", "| measure | value | target |", "| --- | ---: | --- |"]  # fmt: skip
     targets = {"median_abs_error_share_of_injected": "<= 0.10", "coverage_95_injected": "0.90-0.98",
                "null_range_includes_zero": ">= 0.90"}  # fmt: skip

@@ -922,8 +922,8 @@ def _events_lines(res: ImpactResult) -> list[str]:
 
 def _method_lines(res: ImpactResult) -> list[str]:
     days = f"{res.level_days} days before" + (" and after" if res.post else "")
-    fitted = (f"fitted on the data before {_fmt(res.start)}, levelled on the same hours of the "
-              f"{days} the window")  # fmt: skip
+    hours = "the same hours of the " if res.freq == "h" else "the "
+    fitted = f"fitted on the data before {_fmt(res.start)}, levelled on {hours}{days} the window"
     folds = res.table["folds"]
     n = f"{int(folds.min())}" + (f"-{int(folds.max())}" if folds.max() > folds.min() else "")
     how = (
