@@ -303,3 +303,46 @@ def test_an_event_under_way_at_the_cutoff_uses_its_prior_not_two_days_of_noise(t
     # the model fitted without the event column sees the +50% days as a level rise; with it,
     # those days are explained away, so the ratio is below 0.7 (the prior) rather than above 1
     assert ratio.max() < 0.7
+
+
+def _cv_frame(n: int, seed: int, step_len: int = 7) -> pd.DataFrame:
+    """Backtest rows with log-normal errors of 10% around a forecast of 1000 (daily stamps)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=n, freq="D")
+    yhat = np.full(n, 1000.0)
+    y = np.expm1(np.log1p(yhat) + rng.normal(0, 0.1, n))
+    return pd.DataFrame({"ds": ds, "step": np.arange(n) % step_len + 1, "y": y, "yhat": yhat})
+
+
+@pytest.mark.parametrize("n", [28, 400])
+def test_conformal_ranges_cover_their_level_on_exchangeable_errors(n):
+    """Fitted on n out-of-sample errors, the ranges cover new errors of the same kind at their level."""
+    from juno_forecast.intervals import ConformalIntervals
+
+    coverage = {80: [], 95: []}
+    for seed in range(40):
+        ci = ConformalIntervals(log=True).fit(_cv_frame(n, seed))
+        new = _cv_frame(200, 1000 + seed)
+        yhat = pd.Series(new["yhat"].to_numpy(), index=pd.DatetimeIndex(new["ds"]))
+        out = ci.predict(yhat, new["step"].to_numpy())
+        for level in coverage:
+            lo, hi = out[f"lo_{level}"].to_numpy(), out[f"hi_{level}"].to_numpy()
+            coverage[level].append(np.mean((new["y"] >= lo) & (new["y"] <= hi)))
+        ratio = (out["hi_80"] / yhat).iloc[0]
+        assert ratio == pytest.approx(yhat.iloc[0] / out["lo_80"].iloc[0], rel=1e-3), (
+            "symmetric in log"
+        )
+    assert 0.78 <= np.mean(coverage[80]) <= 0.85, coverage[80]
+    assert 0.93 <= np.mean(coverage[95]) <= 0.975, coverage[95]
+
+
+def test_conformal_ranges_widen_beyond_the_calibrated_horizon():
+    from juno_forecast.intervals import ConformalIntervals
+
+    ci = ConformalIntervals(log=False).fit(_cv_frame(70, 0))
+    yhat = pd.Series(1000.0, index=pd.date_range("2024-06-01", periods=28, freq="D"))
+    out = ci.predict(yhat, np.arange(1, 29))
+    width = (out["hi_95"] - out["lo_95"]).to_numpy()
+    assert np.allclose(width[:7], width[0]), "flat within the 7 calibrated steps"
+    assert width[27] == pytest.approx(width[0] * 2.0), "sqrt(28 / 7) = 2 times wider at step 28"
+    assert (out["lo_95"] <= out["lo_80"]).all() and (out["hi_80"] <= out["hi_95"]).all()

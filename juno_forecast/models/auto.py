@@ -28,12 +28,12 @@ def plain_fit_predict(
 def default_folds(freq: str, n: int) -> tuple[int, int]:
     """``(n_folds, fold_len)`` for a history of ``n`` points: a week per fold, as many as fit.
 
-    Hourly: up to 3 folds of 168 h; daily: up to 8 folds of 7 days. Each
+    Hourly: up to 3 folds of 168 h; daily: up to 6 folds of 7 days. Each
     fold's training part keeps at least two seasons.
     """
     season = SEASON[freq]
     fold_len = season
-    n_max = 3 if freq == "h" else 8
+    n_max = 3 if freq == "h" else 6
     n_folds = max(0, min(n_max, (n - 2 * season) // fold_len))
     return n_folds, fold_len
 

@@ -59,6 +59,12 @@ def event_effects(
 SMOOTHING = {"level": 0.4, "trend": 0.1, "seasonal": 0.2, "damping": 0.9}
 
 
+def _damped(steps: np.ndarray, phi: float) -> np.ndarray:
+    """``phi + phi^2 + ... + phi^h`` for each ``h`` in ``steps``: how far a damped trend goes."""
+    h = np.asarray(steps, dtype=float)
+    return h if phi == 1 else phi * (1 - phi**h) / (1 - phi)
+
+
 class SmoothingModel(RegressionFitMixin):
     """Damped-trend Holt-Winters on log1p(y) around calendar effects estimated by least squares.
 
@@ -102,10 +108,10 @@ class SmoothingModel(RegressionFitMixin):
             y, target = y.iloc[-keep:], target[-keep:]
         ev = X.reindex(index=y.index, columns=self.events_, fill_value=0.0).to_numpy(float)
         ev = np.nan_to_num(ev)
-        self.effects_ = event_effects(y.index, target, ev, self.freq)
-        clean = target - ev @ self.effects_
         with single_thread(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter from the optimizer
+            self.effects_ = event_effects(y.index, target, ev, self.freq)
+            clean = target - ev @ self.effects_
             model = ExponentialSmoothing(
                 clean,
                 trend="add",
@@ -122,17 +128,34 @@ class SmoothingModel(RegressionFitMixin):
             }
             self.result_ = model.fit() if self.optimize else model.fit(**weights, optimized=False)
         self.fitted_ = np.asarray(self.result_.fittedvalues, dtype=float)
+        level, trend = float(self.result_.level[-1]), float(self.result_.trend[-1])
+        phi = float(self.result_.params["damping_trend"])
+        first = np.asarray(self.result_.forecast(season), dtype=float)  # one season ahead
+        self.state_ = (
+            level,
+            trend,
+            phi,
+            first - level - _damped(np.arange(1, season + 1), phi) * trend,
+        )
         self.last_ = y.index.max()
         return self
+
+    def _path(self, steps: np.ndarray) -> np.ndarray:
+        """The Holt-Winters forecast ``steps`` (>= 1) ahead from the final states.
+
+        ``level + (phi + ... + phi^h) * trend + season[h]``: the closed form of
+        statsmodels' additive damped forecast (its seasonal terms read off its
+        first season of forecasts), without re-running the filter per call.
+        """
+        level, trend, phi, season = self.state_
+        return level + _damped(steps, phi) * trend + season[(steps - 1) % len(season)]
 
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
         """Point forecasts on ``X.index``; past timestamps get the one-step-ahead fitted values."""
         X = future_frame(X)
         steps = np.asarray(np.rint((X.index - self.last_) / FREQ_DELTA[self.freq]), dtype=int)
-        ahead = int(max(np.max(steps, initial=0), 1))
-        path = np.asarray(self.result_.forecast(ahead), dtype=float)
         past = self.fitted_[np.clip(len(self.fitted_) - 1 + steps, 0, len(self.fitted_) - 1)]
-        value = np.where(steps > 0, path[np.clip(steps - 1, 0, ahead - 1)], past)
+        value = np.where(steps > 0, self._path(np.maximum(steps, 1)), past)
         if len(self.effects_):
             ev = X.reindex(columns=self.events_, fill_value=0.0).to_numpy(float)
             value = value + np.nan_to_num(ev) @ self.effects_
