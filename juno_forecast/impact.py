@@ -206,11 +206,13 @@ def conformal_quantile(abs_errors: np.ndarray, level: float) -> float:
 
 
 def student_t_halfwidth(errors: np.ndarray, level: float) -> float:
-    """Prediction half-width from few errors: ``t(m - 1) * rms * sqrt(1 + 1/m)``."""
+    """Prediction half-width from few errors: ``t(m - 1) * rms * sqrt(1 + 1/m)`` (NaN without any)."""
     from scipy import stats
 
     e = np.asarray(errors, float)[np.isfinite(errors)]
     m = len(e)
+    if m == 0:
+        return float("nan")
     rms = float(np.sqrt(np.mean(e**2)))
     return float(stats.t.ppf(0.5 + level / 2, df=max(m - 1, 1)) * rms * math.sqrt(1 + 1 / m))
 
@@ -241,7 +243,8 @@ def cumulative_ranges(
     (:func:`relative_cumulative_errors`). The range at prefix ``h`` is
     ``cum_expected(h) * (1 +/- q(h))`` with ``q`` the conformal quantile of the
     absolute errors (Student-t with few windows, see :func:`range_method`).
-    Without usable windows, ``z_q * sum sigma``: the per-step bands added up.
+    Without usable windows, ``z_q * sum sigma``: the per-step bands added up (also
+    at prefixes where no window has a positive expected total to compare with).
     ``nonneg``: counts, whose expected total is never below zero.
     Returns ``cum_expected``, ``cum_lo_XX`` / ``cum_hi_XX`` per level, ``method``, ``folds``.
     """
@@ -253,11 +256,13 @@ def cumulative_ranges(
     out: dict[str, Any] = {"cum_expected": cum_expected, "method": f"{method}({m})" if m else method,
                            "folds": m if method != "bands" else 0}  # fmt: skip
     for level in levels:
+        bands = Z_LEVEL[level] * np.cumsum(sigma)
         if method == "bands":
-            half = Z_LEVEL[level] * np.cumsum(sigma)
-        else:
-            rel = _relative_halfwidths(errs, level, method)
-            half = rel * np.abs(cum_expected)
+            half = bands
+        else:  # where the errors say nothing (no window with a positive total), the bands
+            with np.errstate(invalid="ignore"):
+                half = _relative_halfwidths(errs, level, method) * np.abs(cum_expected)
+            half = np.where(np.isfinite(half), half, bands)
         tag = f"{round(level * 100):d}"
         lo = cum_expected - half
         out[f"cum_lo_{tag}"] = np.maximum(lo, 0.0) if nonneg else lo
@@ -895,10 +900,13 @@ def _metric_section(res: ImpactResult, metric: str, table: pd.DataFrame, step: s
 
 
 def _event_items(ev: pd.DataFrame) -> str:
+    """``name (category, first day to last day)``; entries sharing a name are one event."""
+    spans = ev.groupby("name", sort=False).agg(category=("category", "first"),
+                                               start=("start", "min"), end=("end", "max"))  # fmt: skip
     items = [
-        f"{r['name']} ({r['category']}, {pd.Timestamp(r['start']):%Y-%m-%d}"
+        f"{name} ({r['category']}, {pd.Timestamp(r['start']):%Y-%m-%d}"
         + ("" if r["end"] == r["start"] else f" to {pd.Timestamp(r['end']):%Y-%m-%d}") + ")"
-        for _, r in ev.drop_duplicates("name").iterrows()
+        for name, r in spans.iterrows()
     ]  # fmt: skip
     return "; ".join(items)
 

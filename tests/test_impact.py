@@ -92,6 +92,15 @@ def test_cumulative_ranges_scale_pseudo_window_errors_by_the_expected_total() ->
     assert r0["cum_hi_95"][-1] - 400 == pytest.approx(1.959964 * 40, rel=1e-4)
 
 
+def test_prefixes_the_windows_cannot_judge_fall_back_to_the_bands() -> None:
+    # night hours with nothing expected: no pseudo-window has a positive total at prefix 0
+    errors = np.tile([np.nan, 0.1], (5, 1))
+    r = cumulative_ranges(np.array([0.0, 50.0]), np.array([2.0, 5.0]), errors)
+    assert r["method"] == "t(5)"
+    assert r["cum_hi_95"][0] == pytest.approx(1.959964 * 2.0, rel=1e-4)  # the band
+    assert np.isfinite(r["cum_hi_95"]).all() and r["cum_hi_95"][1] > 50
+
+
 def test_counts_never_get_a_negative_expected_total() -> None:
     r = cumulative_ranges(np.full(4, 1.0), np.full(4, 2.0), None, nonneg=True)
     assert (r["cum_lo_95"] >= 0).all() and (r["cum_lo_80"] >= 0).all()
@@ -349,3 +358,14 @@ def test_the_returned_table_prints_and_keeps_its_paths(base: pd.DataFrame) -> No
     rebuilt = ImpactResult.from_frame(table)
     direct = run_impact(base, *WINDOW, model="naive", calendar="none", by=("zone",))
     pd.testing.assert_frame_equal(rebuilt.paths, direct.paths, check_index_type=False)
+
+
+def test_summary_names_an_event_split_over_entries_once_with_its_whole_span(tmp_path, base) -> None:  # noqa: ANN001
+    cal = tmp_path / "cal.yaml"
+    second = textwrap.dedent(CALENDAR).split("events:\n", 1)[1].replace("2024-02-07", "2024-02-08")
+    cal.write_text(textwrap.dedent(CALENDAR) + second)
+    res = run_impact(base, "2024-02-07", "2024-02-08", model="naive", calendar=str(cal),
+                     by=("zone",))  # fmt: skip
+    text = impact_summary_markdown(res)
+    assert "Harbor Festival (event, 2024-02-07 to 2024-02-08)" in text
+    assert text.count("Harbor Festival") == 1
