@@ -67,6 +67,30 @@ EXTREME_SCORE = 3.0
 #: and by at least this many percentage points.
 LARGER_FACTOR = 1.25
 LARGER_MIN_PP = 10.0
+#: The window test (hourly data): a sustained modest shift (a 30% drop for 3 hours in a
+#: small zone, where every hour alone is inside its band) is flagged when the sum of the
+#: standardised residuals of ``k`` consecutive hours, divided by ``sqrt(k)`` and by the
+#: series' own window scale (how much its errors of neighbouring hours move together,
+#: calibrated on the weeks before), reaches ``WINDOW_THRESHOLD``.
+WINDOW_HOURS = (3, 4, 6)
+#: about 1 in 30,000 windows of independent normal errors: rare next to the 5% of single
+#: hours outside a 95% band (the synthetic benchmark's false alarms stay < 0.2 per month)
+WINDOW_THRESHOLD = 4.0
+#: one hour adds at most this much to a window: a single blip (or a filled missing hour)
+#: cannot make a window incident by itself; that is the single-point test's job
+WINDOW_CLIP = 4.0
+#: an hour of a passing window is flagged only when it deviates by at least this share of
+#: the window's per-hour limit itself: the quiet hours next to a shock do not join it
+WINDOW_MIN_SHARE = 0.75
+#: window scale for models that do not calibrate one (errors of neighbouring hours
+#: assumed to move together about as much as on the real NYC series)
+WINDOW_DEFAULT_SCALE = 1.5
+#: on the two daylight-saving days, the hours from the change to this hour are not
+#: flagged: the night's tail (bars closing, the last trains) moves by an hour
+DST_SETTLED_HOUR = 8
+#: weight of an hour's own multiplicative variance against the pooled one (geometric
+#: mean): 28 days x 3 hours of errors estimate it with some noise
+SLOT_WEIGHT = 0.5
 
 
 # --------------------------------------------------------------------------- inputs
@@ -184,17 +208,18 @@ class RobustBaseline:
     """The normal-day expectation used by detection (``model="baseline"``).
 
     The expectation of each slot of the coming week (hour of week, or weekday for daily
-    data) is the median of that slot over the ``weeks`` weeks before the last one, scaled
+    data) is the median of that slot over the ``weeks`` (8) weeks before the last one, scaled
     by the level of the last week (the median ratio of last week's values to that
     profile). Medians make one storm or holiday in the history harmless; the level
     factor follows growth. Ranges are calibrated on the series itself: one-day-ahead
     log errors of the same procedure over the last ``calib_weeks`` weeks, standardised
     by a count-noise term (``1/(expected+1)``, large at night, small at rush hour) plus a
-    fitted multiplicative term, whose quantiles give the 80% and 95% bands. Fitting is a
+    multiplicative term fitted per hour of the day (with its neighbours), whose quantiles
+    give the 80% and 95% bands. Fitting is a
     few numpy operations: cheap enough to refit every day.
     """
 
-    def __init__(self, freq: str = "h", weeks: int = 4, calib_weeks: int = 4):
+    def __init__(self, freq: str = "h", weeks: int = 8, calib_weeks: int = 4):
         self.freq = freq
         self.weeks = weeks
         self.calib_weeks = calib_weeks
@@ -243,14 +268,18 @@ class RobustBaseline:
         self.last_ds_ = y.index[-1]
         self.step_ = pd.Timedelta(hours=1) if self.freq == "h" else pd.Timedelta(days=1)
         self.season_ = np.maximum(self._expect(values), 0.0)
-        self.c2_, self.quantiles_ = self._calibrate(values)
+        errors = self._errors(values)
+        self.c2_, self.quantiles_ = self._calibrate(*errors)
+        self.window_scale_ = self._window_scale(*errors) if self.freq == "h" else {}
         return self
 
-    def _errors(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Log errors and their count-noise variance of one-day-ahead expectations."""
+    def _errors(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Log errors, their count-noise variance and slot of the day (0 = the first value
+        after a fit's history: midnight for detection's daily refits) of one-day-ahead
+        expectations over the calibration weeks, in time order."""
         per_day, s = self._per_day(), self._season()
         days = min(self.calib_weeks * 7, (len(values) - 2 * s) // per_day)
-        errs, v0 = [], []
+        errs, v0, slot = [], [], []
         for d in range(days, 0, -1):
             cut = len(values) - d * per_day
             pred = np.maximum(self._expect(values[:cut])[:per_day], 0.0)
@@ -258,21 +287,39 @@ class RobustBaseline:
             ok = np.isfinite(act) & np.isfinite(pred)
             errs.append(np.log1p(np.maximum(act[ok], 0)) - np.log1p(pred[ok]))
             v0.append(1.0 / (pred[ok] + 1.0))
+            slot.append(np.flatnonzero(ok))
         if not errs:
-            return np.array([]), np.array([])
-        return np.concatenate(errs), np.concatenate(v0)
+            return np.array([]), np.array([]), np.array([], dtype=int)
+        return np.concatenate(errs), np.concatenate(v0), np.concatenate(slot)
 
-    def _calibrate(self, values: np.ndarray) -> tuple[float, dict[float, tuple[float, float]]]:
-        """Multiplicative variance ``c2`` and standardised error quantiles per level."""
-        e, v0 = self._errors(values)
+    def _slot_c2(self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Multiplicative variance per slot of the day (hourly: each hour with its two
+        neighbours, so 3 x 28 errors; nights in airport zones vary far more than
+        middays); slots with too few errors take the pooled value."""
+        pooled = max(_mad(e) ** 2 - float(np.median(v0)), 1e-4)
+        per_day = self._per_day()
+        c2 = np.full(per_day, pooled)
+        if per_day == 1:
+            return c2
+        for h in range(per_day):
+            dist = np.minimum((slot - h) % per_day, (h - slot) % per_day)
+            sel = dist <= 1
+            if sel.sum() >= 30:
+                own = max(_mad(e[sel]) ** 2 - float(np.median(v0[sel])), 1e-4)
+                c2[h] = own**SLOT_WEIGHT * pooled ** (1 - SLOT_WEIGHT)
+        return c2
+
+    def _calibrate(
+        self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray
+    ) -> tuple[np.ndarray, dict[float, tuple[float, float]]]:
+        """Multiplicative variance per slot of the day and standardised error quantiles per level."""
         if len(e) < 7:
-            return 0.04, {0.8: (-1.28, 1.28), 0.95: (-1.96, 1.96)}
-        mad = 1.4826 * np.median(np.abs(e - np.median(e)))
-        c2 = max(mad**2 - float(np.median(v0)), 1e-4)
-        z = e / np.sqrt(c2 + v0)
-        zmad = 1.4826 * np.median(np.abs(z - np.median(z)))
+            return np.full(self._per_day(), 0.04), {0.8: (-1.28, 1.28), 0.95: (-1.96, 1.96)}
+        c2 = self._slot_c2(e, v0, slot)
+        z = e / np.sqrt(c2[slot] + v0)
+        zmad = _mad(z)
         z = z[np.abs(z - np.median(z)) <= 6 * max(zmad, 1e-9)]  # past incidents must not widen it
-        scale = 1.4826 * np.median(np.abs(z - np.median(z)))
+        scale = _mad(z)
         out = {}
         for level in (0.8, 0.95):
             a = (1 - level) / 2
@@ -284,8 +331,25 @@ class RobustBaseline:
                 out[level] = (-normal, normal)
         return c2, out
 
+    def _window_scale(self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray) -> dict[int, float]:
+        """Per window length k: robust spread of k-hour sums of the calibration errors over
+        that of independent ones (1 when neighbouring hours' errors are unrelated, more when a
+        whole evening runs high together), so the window test keeps its false-alarm rate."""
+        if len(e) < 48:
+            return {k: WINDOW_DEFAULT_SCALE for k in WINDOW_HOURS}
+        z = e / np.sqrt(self.c2_[slot] + v0)
+        z = (z - np.median(z)) / max(_mad(z), 1e-9)
+        z = np.clip(z, -WINDOW_CLIP, WINDOW_CLIP)
+        base = max(_mad(z), 1e-9)
+        out = {}
+        for k in WINDOW_HOURS:
+            sums = np.convolve(z, np.ones(k), "valid") / np.sqrt(k)
+            out[k] = float(np.clip(_mad(sums) / base, 1.0, 3.0))
+        return out
+
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
-        """Expectation and 80/95% ranges for timestamps ``X`` (or its index) after the history."""
+        """Expectation and 80/95% ranges for timestamps ``X`` (or its index) after the history;
+        hourly also the window scale of each window length (``wscale_3`` ...)."""
         index = X if isinstance(X, pd.DatetimeIndex) else X.index
         steps = np.round((index - self.last_ds_) / self.step_).astype(int)
         if len(index) and steps.min() < 1:
@@ -293,12 +357,20 @@ class RobustBaseline:
         yhat = self.season_[(np.asarray(steps) - 1) % self._season()]
         out = pd.DataFrame({"yhat": yhat}, index=index)
         log_hat = np.log1p(yhat)
-        sd = np.sqrt(self.c2_ + 1.0 / (yhat + 1.0))
+        c2 = self.c2_[(np.asarray(steps) - 1) % len(self.c2_)]
+        sd = np.sqrt(c2 + 1.0 / (yhat + 1.0))
         for level, tag in ((0.8, "80"), (0.95, "95")):
             lo, hi = self.quantiles_[level]
             out[f"lo_{tag}"] = np.maximum(np.expm1(log_hat + lo * sd), 0.0)
             out[f"hi_{tag}"] = np.expm1(log_hat + hi * sd)
+        for k, scale in getattr(self, "window_scale_", {}).items():
+            out[f"wscale_{k}"] = scale
         return out
+
+
+def _mad(x: np.ndarray) -> float:
+    """Median absolute deviation scaled to a normal sd."""
+    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) else 0.0
 
 
 DETECT_MODELS = ("baseline",)
@@ -320,7 +392,8 @@ def make_expectation(
 
 def _predict_frame(model: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
     pred = model.predict(index)
-    return pred.reindex(index)[BAND_COLUMNS]
+    extra = [c for c in pred.columns if str(c).startswith("wscale_")]
+    return pred.reindex(index)[BAND_COLUMNS + extra]
 
 
 def day_blocks(
@@ -406,11 +479,20 @@ def band(points: pd.DataFrame, level: float) -> tuple[pd.Series, pd.Series]:
 
 
 def dst_hours(index: pd.DatetimeIndex) -> np.ndarray:
-    """True for wall-clock hours that do not exist or occur twice in New York (DST changes)."""
+    """True for wall-clock hours that do not exist or occur twice in New York (DST changes),
+    and the hours after them up to ``DST_SETTLED_HOUR`` of the same day (the night's tail
+    shifts by an hour on those days: 4 am looks like a normal 3 am)."""
     if not len(index):
         return np.zeros(0, dtype=bool)
     loc = index.tz_localize(TZ, ambiguous="NaT", nonexistent="NaT")
-    return np.asarray(loc.isna())
+    odd = np.asarray(loc.isna())
+    days = index.normalize().unique()
+    change_days = days[hours_in_day(days) != 24]
+    if not len(change_days):
+        return odd
+    hour = np.asarray(index.hour)
+    on_change_day = np.asarray(index.normalize().isin(change_days))
+    return odd | (on_change_day & (hour >= 1) & (hour < DST_SETTLED_HOUR))
 
 
 def hours_in_day(days: pd.DatetimeIndex) -> np.ndarray:
@@ -427,9 +509,13 @@ def flag_points(
 ) -> pd.DataFrame:
     """Per timestamp: actual, expected, lo, hi, excess beyond the band, score and flag.
 
-    ``z`` is the excess in band half-widths; ``score`` the excess in hours of the series'
-    average expected volume (so a daily point weighs 24 hours). DST hours are
-    never flagged; for daily sums the expectation of 23/25-hour days is scaled.
+    A point is flagged when it is outside the band of ``level``, or (hourly) when it
+    belongs to a window of consecutive hours that passes :func:`window_test` and deviates
+    in the window's direction. ``z`` is the excess in band half-widths; ``excess`` the
+    distance beyond the band (or, for a point flagged only by its window, beyond the
+    window's per-hour limit); ``score`` the excess in hours of the series' average expected
+    volume (so a daily point weighs 24 hours). DST hours are never flagged; for daily sums
+    the expectation of 23/25-hour days is scaled.
     """
     lo, hi = band(points, level)
     out = pd.DataFrame(
@@ -447,22 +533,98 @@ def flag_points(
         scale = hours_in_day(out.index) / 24.0
         out["lo"] = out["lo"] * np.minimum(scale, 1.0)
         out["hi"] = out["hi"] * np.maximum(scale, 1.0)
-    above = out["actual"] > out["hi"]
-    below = out["actual"] < out["lo"]
+    above = (out["actual"] > out["hi"]).to_numpy()
+    below = (out["actual"] < out["lo"]).to_numpy()
     excess = np.where(
         above, out["actual"] - out["hi"], np.where(below, out["lo"] - out["actual"], 0.0)
     )
     half = ((out["hi"] - out["lo"]) / 2).clip(lower=1e-9)
+    out["z"] = excess / half  # beyond the point's own band, in half-widths
+    skip = dst_hours(out.index) if freq == "h" else np.zeros(len(out), dtype=bool)
+    usable = out["actual"].notna().to_numpy() & ~skip
+    if freq == "h" and len(out):
+        w_excess, w_sign = _window_excess(out, points, level, usable)
+        above |= w_sign > 0
+        below |= w_sign < 0
+        excess = np.maximum(excess, w_excess)
     unit = max(float(out["expected"].mean()), 1e-9) if len(out) else 1.0
     out["excess"] = excess
-    out["z"] = excess / half
     out["score"] = excess / unit * (1.0 if freq == "h" else 24.0)
     out["direction"] = np.where(above, "above", np.where(below, "below", ""))
-    skip = dst_hours(out.index) if freq == "h" else np.zeros(len(out), dtype=bool)
-    out["flag"] = (above | below) & out["actual"].notna() & ~skip
+    out["flag"] = (above | below) & usable
     out.loc[~out["flag"], ["score", "excess", "z"]] = 0.0
     out.loc[~out["flag"], "direction"] = ""
     return out
+
+
+def standardized_residuals(flagged: pd.DataFrame, level: float) -> np.ndarray:
+    """Log residuals in normal-equivalent sds of the band (about +-1.96 at a 95% band's edges).
+
+    The band of each side gives that side's sd, so asymmetric (log-scale) bands are
+    respected; NaN where the actual is missing.
+    """
+    q = NormalDist().inv_cdf(0.5 + level / 2)
+    act = flagged["actual"].to_numpy(dtype=float)
+    exp = np.maximum(flagged["expected"].to_numpy(dtype=float), 0.0)
+    r = np.log1p(np.maximum(act, 0.0)) - np.log1p(exp)
+    up = (np.log1p(np.maximum(flagged["hi"].to_numpy(dtype=float), 0.0)) - np.log1p(exp)) / q
+    dn = (np.log1p(exp) - np.log1p(np.maximum(flagged["lo"].to_numpy(dtype=float), 0.0))) / q
+    sd = np.where(r > 0, up, dn)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 1e-12, r / sd, 0.0) + np.where(np.isnan(act), np.nan, 0.0)
+
+
+def window_test(z: np.ndarray, scales: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Hours flagged by a window of consecutive hours: (sign per hour, mean z the window needed).
+
+    For each ``k`` in ``WINDOW_HOURS``, a window whose clipped residuals sum to at least
+    ``WINDOW_THRESHOLD * sqrt(k) * scale`` (scale: the series' window scale at the window's
+    first hour) flags its hours that deviate in the window's direction by at least
+    ``WINDOW_MIN_SHARE`` of the window's per-hour limit. ``z``: standardised
+    residuals with 0 where a point must not count (DST hours, missing values).
+    """
+    zc = np.clip(z, -WINDOW_CLIP, WINDOW_CLIP)
+    sign = np.zeros(len(z), dtype=int)
+    need = np.full(len(z), np.inf)
+    for k in WINDOW_HOURS:
+        if len(zc) < k:
+            continue
+        sums = np.convolve(zc, np.ones(k), "valid")
+        limit = WINDOW_THRESHOLD * np.sqrt(k) * scales[k][: len(sums)]
+        for i in np.flatnonzero(np.abs(sums) >= limit):
+            sg = 1 if sums[i] > 0 else -1
+            per_hour = limit[i] / k
+            for j in range(i, i + k):
+                if sg * z[j] >= WINDOW_MIN_SHARE * per_hour and sign[j] != -sg:
+                    sign[j] = sg
+                    need[j] = min(need[j], per_hour)
+    return sign, need
+
+
+def _window_excess(
+    out: pd.DataFrame, points: pd.DataFrame, level: float, usable: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per hour: excess beyond the window's per-hour limit, and the window's sign (0: none)."""
+    z = np.where(usable, np.nan_to_num(standardized_residuals(out, level)), 0.0)
+    scales = {
+        k: points[f"wscale_{k}"].fillna(WINDOW_DEFAULT_SCALE).to_numpy(dtype=float)
+        if f"wscale_{k}" in points
+        else np.full(len(out), WINDOW_DEFAULT_SCALE)
+        for k in WINDOW_HOURS
+    }
+    sign, need = window_test(z, scales)
+    sign = np.where(usable, sign, 0)
+    if not sign.any():
+        return np.zeros(len(out)), sign
+    q = NormalDist().inv_cdf(0.5 + level / 2)
+    exp = np.maximum(out["expected"].to_numpy(dtype=float), 0.0)
+    log_exp = np.log1p(exp)
+    side = np.where(sign > 0, out["hi"].to_numpy(dtype=float), out["lo"].to_numpy(dtype=float))
+    sd = np.abs(np.log1p(np.maximum(side, 0.0)) - log_exp) / q
+    with np.errstate(invalid="ignore"):
+        edge = np.expm1(log_exp + sign * np.where(np.isfinite(need), need, 0.0) * sd)
+        beyond = np.maximum(sign * (out["actual"].to_numpy(dtype=float) - edge), 0.0)
+    return np.where(sign != 0, np.nan_to_num(beyond), 0.0), sign
 
 
 def find_runs(flags: np.ndarray, direction: np.ndarray, max_gap: int = 1) -> list[tuple[int, int]]:
