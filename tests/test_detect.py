@@ -17,6 +17,7 @@ from juno_forecast.detect import (
     find_runs,
     flag_points,
     rolling_expectation,
+    run_detection,
 )
 
 CAL_YAML = """
@@ -399,3 +400,137 @@ def test_real_blizzard_flagged_without_calendar_and_explained_with_it(shared_dat
     man_on = on[(on["borough"] == "Manhattan") & (on["direction"] == "below")]
     assert man_on["explained_by"].str.contains("Blizzard of January 2015").all()
     assert "larger than expected" in man_on.iloc[0]["note"]
+
+
+# ------------------------------------------------------------------- window test, nights, DST
+
+
+def _band_points(n: int = 48, yhat: float = 50.0, rel: float = 0.4) -> pd.DataFrame:
+    """Constant expectation with a +-``rel`` 95% band (80%: half as wide), as a model gives it."""
+    idx = pd.date_range("2015-03-02", periods=n, freq="h")
+    return pd.DataFrame(
+        {
+            "actual": yhat,
+            "yhat": yhat,
+            "lo_80": yhat * (1 - rel / 2),
+            "hi_80": yhat * (1 + rel / 2),
+            "lo_95": yhat * (1 - rel),
+            "hi_95": yhat * (1 + rel),
+            "wscale_3": 1.0,
+            "wscale_4": 1.0,
+            "wscale_6": 1.0,
+        },
+        index=idx,
+    )
+
+
+def test_window_test_finds_a_sustained_drop_inside_every_hourly_band():
+    pts = _band_points()
+    pts.iloc[10:16, 0] = 32.0  # 6 hours at -36%: each hour inside its -40% band
+    assert (pts["actual"].iloc[10:16] > pts["lo_95"].iloc[10:16]).all()
+    inc = build_incidents(flag_points(pts, 0.95, "h"), "trips", min_points=3)
+    assert len(inc) == 1
+    row = inc.iloc[0]
+    assert row["direction"] == "below" and row["severity"] > 0
+    assert row["start"] == pts.index[10] and row["end"] == pts.index[15]
+    assert row["deviation_pct"] == pytest.approx(-36.0)
+    # the same drop for one hour, or for three (too short to be sure), is not flagged
+    for hours in (1, 3):
+        short = _band_points()
+        short.iloc[10 : 10 + hours, 0] = 32.0
+        assert not flag_points(short, 0.95, "h")["flag"].any()
+
+
+def test_window_test_uses_the_series_window_scale():
+    pts = _band_points()
+    pts.iloc[10:16, 0] = 32.0
+    assert flag_points(pts, 0.95, "h")["flag"].sum() == 6
+    # errors of neighbouring hours that usually move together: the same run is ordinary
+    correlated = pts.assign(wscale_3=2.0, wscale_4=2.0, wscale_6=2.0)
+    assert not flag_points(correlated, 0.95, "h")["flag"].any()
+    # a model that calibrates no window scale gets the conservative default (1.5)
+    plain = pts.drop(columns=["wscale_3", "wscale_4", "wscale_6"])
+    assert not flag_points(plain, 0.95, "h")["flag"].any()
+
+
+def test_quiet_hours_next_to_a_strong_shock_do_not_join_it():
+    pts = _band_points(yhat=500.0, rel=0.15)
+    pts.iloc[10:15, 0] = 200.0  # a 5-hour -60% shock
+    pts.iloc[15:18, 0] = 480.0  # then three slightly low, ordinary hours
+    inc = build_incidents(flag_points(pts, 0.95, "h"), "trips", min_points=3)
+    assert len(inc) == 1
+    assert inc.iloc[0]["end"] == pts.index[14] and inc.iloc[0]["deviation_pct"] == -60.0
+
+
+def small_zone(seed: int = 4, weeks: int = 7) -> pd.DataFrame:
+    """A small zone: about 45 trips an hour by day, Poisson noise (30% is within its noise)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2015-09-07", periods=weeks * 7 * 24, freq="h")
+    hour = ds.hour.to_numpy()
+    lam = 8 + 40 * np.exp(-((hour - 13) ** 2) / 18)
+    return pd.DataFrame({"zone": "Bronx", "metric": "trips", "ds": ds, "y": rng.poisson(lam)})
+
+
+def test_three_hour_drop_in_a_small_zone_found_where_hourly_bands_miss_it():
+    df = shock(small_zone(seed=6), "Bronx", "2015-10-21 12:00", 3, 0.62)  # -38% for 3 hours
+    res = run_detection(df, "2015-10-19", "2015-10-25", calendar="none", by=["zone"])
+    pts = res.series["metric=trips zone=Bronx"].points
+    shocked = pts.loc["2015-10-21 12:00":"2015-10-21 14:00"]
+    assert (shocked["actual"] < shocked["lo"]).sum() == 2  # too few for an incident alone
+    assert shocked["flag"].all()  # the 3-hour window flags all three
+    inc = res.incidents
+    assert len(inc) == 1  # and nothing else that week
+    assert inc.iloc[0]["direction"] == "below"
+    assert inc.iloc[0]["start"] == pd.Timestamp("2015-10-21 12:00")
+
+
+def test_a_one_hour_night_blip_is_not_an_incident():
+    df = small_zone()
+    t = pd.Timestamp("2015-10-22 03:00")
+    df.loc[df["ds"] == t, "y"] = np.round(df.loc[df["ds"] == t, "y"] * 1.8)  # +80% at 3 am
+    inc = detect(df, "2015-10-22", "2015-10-22", calendar="none", by=["zone"])
+    assert inc.empty
+
+
+def test_baseline_night_ranges_follow_noisier_nights():
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2015-03-02", periods=10 * 7 * 24, freq="h")
+    night = np.asarray(ds.hour < 5)
+    noise = rng.normal(0, np.where(night, 0.35, 0.04))
+    y = pd.Series(1000 * np.exp(noise), index=ds)
+    model = RobustBaseline("h").fit(y)
+    assert model.c2_[2] > 10 * model.c2_[13]  # 2 am vs 1 pm: the variance of that hour
+    nxt = pd.date_range(ds[-1] + pd.Timedelta(hours=1), periods=24, freq="h")
+    pred = model.predict(nxt)
+    width = (pred["hi_95"] - pred["lo_95"]) / pred["yhat"]
+    assert width.iloc[2] > 2.5 * width.iloc[13]
+
+
+def test_spring_forward_night_shift_is_not_an_incident():
+    # on 2016-03-13 the wall clock jumps from 2 to 3 am: the hours after it carry the
+    # night's tail an hour late (here +60% from 3 to 6 am), which is no incident
+    df = hourly_frame("2016-01-11", weeks=10, zones=("Manhattan",), seed=3)
+    df = df[df["ds"] != "2016-03-13 02:00"]
+    m = (df["ds"] >= "2016-03-13 03:00") & (df["ds"] <= "2016-03-13 06:00")
+    df.loc[m, "y"] = np.round(df.loc[m, "y"] * 1.6)
+    assert detect(df, "2016-03-13", "2016-03-13", calendar="none", by=["zone"]).empty
+    # the same shift a week later is flagged
+    later = hourly_frame("2016-01-11", weeks=10, zones=("Manhattan",), seed=3)
+    m = (later["ds"] >= "2016-03-06 03:00") & (later["ds"] <= "2016-03-06 06:00")
+    later.loc[m, "y"] = np.round(later.loc[m, "y"] * 1.6)
+    assert len(detect(later, "2016-03-06", "2016-03-06", calendar="none", by=["zone"])) == 1
+
+
+def test_real_rainy_day_explained_by_observed_weather(shared_data):
+    # 2015-04-20: 0.9 in of rain; Brooklyn's pickups ran well above a normal Monday
+    path = str(shared_data / "uber_nyc_enriched.csv")
+    kw = dict(time_col="pickup_dt", value_col="pickups", metric="trips", by=["borough"])
+    kw["freq"] = "D"
+    plain = detect(path, "2015-04-20", "2015-04-20", **kw)
+    rainy = detect(path, "2015-04-20", "2015-04-20", weather=path, **kw)
+    bk = lambda d: d[(d["borough"] == "Brooklyn") & (d["direction"] == "above")]  # noqa: E731
+    assert len(bk(plain)) == 1 and bk(plain).iloc[0]["explained_by"] == ""
+    row = bk(rainy).iloc[0]
+    assert row["explained_by"] == "Heavy rain (observed)"
+    assert row["deviation_pct"] > 20  # rain raises demand, here more than its +10% prior
+    assert "Heavy rain (observed): larger than expected" in row["note"]
