@@ -31,7 +31,7 @@ class CalendarBoosting(RegressionFitMixin):
         freq: str = "h",
         seed: int = 0,
         max_iter: int | None = None,
-        learning_rate: float = 0.05,
+        learning_rate: float | None = None,
         halflife_days: float | None = None,
     ):
         self.freq = freq
@@ -64,8 +64,10 @@ class CalendarBoosting(RegressionFitMixin):
         t = time_in_days(y.index, self.origin_)
         self.trend_ = np.polyfit(t, target, 1, w=np.sqrt(w))
         self.gbm_ = HistGradientBoostingRegressor(
-            max_iter=self.max_iter or (200 if self.freq == "h" else 100),
-            learning_rate=self.learning_rate,
+            # hourly: 100 rounds at 0.1 match 200 at 0.05 (boroughs-h MASE 0.938 vs 0.939)
+            # in two thirds of the time; daily data is small, its 100 rounds at 0.05 are cheap
+            max_iter=self.max_iter or 100,
+            learning_rate=self.learning_rate or (0.1 if self.freq == "h" else 0.05),
             max_leaf_nodes=31,
             min_samples_leaf=10 if self.freq == "D" else 20,
             l2_regularization=1.0,
