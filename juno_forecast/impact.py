@@ -679,13 +679,17 @@ def _window_events(cal: Any, start: pd.Timestamp, end: pd.Timestamp, metric: str
     """Calendar occurrences overlapping the window for one series' scope.
 
     Column ``excluded`` is True for events left out of the counterfactual
-    (``exclude_events``): the debrief names them apart.
+    (``exclude_events``): the debrief names them apart. A step (a lasting change,
+    e.g. a regulation) that began before the window is part of the history's
+    level, not an event of the window: it is not listed.
     """
     cols = ["name", "category", "start", "end"]
     if cal is None:
         return pd.DataFrame(columns=[*cols, "excluded"])
     inner = cal.calendar if isinstance(cal, ExcludingCalendar) else cal
     occ = inner.occurrences(start.normalize(), end.normalize(), metric=metric, keys=keys)
+    if not occ.empty and "shape" in occ:
+        occ = occ[~((occ["shape"] == "step") & (occ["start"] < start.normalize()))]
     if occ.empty:
         return pd.DataFrame(columns=[*cols, "excluded"])
     out = occ[cols].drop_duplicates().reset_index(drop=True)

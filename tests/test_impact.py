@@ -369,3 +369,30 @@ def test_summary_names_an_event_split_over_entries_once_with_its_whole_span(tmp_
     text = impact_summary_markdown(res)
     assert "Harbor Festival (event, 2024-02-07 to 2024-02-08)" in text
     assert text.count("Harbor Festival") == 1
+
+
+STEPS = """\
+    events:
+      - name: Old fare rule
+        category: regulation
+        date: 2024-01-03
+        shape: step
+        effect: {trips: -0.03}
+        source: test
+      - name: New fare rule
+        category: regulation
+        date: 2024-02-07
+        shape: step
+        effect: {trips: -0.03}
+        source: test
+    """
+
+
+def test_only_steps_that_begin_in_the_window_are_its_events(tmp_path, base) -> None:  # noqa: ANN001
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(textwrap.dedent(STEPS))
+    res = run_impact(base, *WINDOW, model="naive", calendar=str(cal), by=("zone",))
+    assert res.events["name"].tolist() == [
+        "New fare rule"
+    ]  # the old rule is in the history's level
+    assert "Old fare rule" not in impact_summary_markdown(res)
