@@ -316,14 +316,18 @@ def test_cli_writes_table_summary_and_plots(data_file, tmp_path, capsys) -> None
     out, md, plots = tmp_path / "impact.csv", tmp_path / "debrief.md", tmp_path / "plots"
     code, _, err = run_cli(["impact", str(data_file), "--by", "zone", "--start", "2024-02-07T09:00",
                             "--end", "2024-02-07T20:00", "--model", "naive", "--calendar", "none",
-                            "--out", str(out), "--summary", str(md), "--plots", str(plots)], capsys)  # fmt: skip
+                            "--out", str(out), "--summary", str(md), "--plots", str(plots),
+                            "--level-days", "5", "--folds", "30"], capsys)  # fmt: skip
     assert code == 0, err
     table = pd.read_csv(out)
     assert list(table.columns[:11]) == ["zone", "metric", "actual_total", "expected_total", "lo_95",
                                         "hi_95", "difference", "difference_pct", "peak_ds",
                                         "affected", "lo_80"]  # fmt: skip
     assert bool(table.loc[0, "affected"])
+    assert table.loc[0, "range_method"] == f"conformal({table.loc[0, 'folds']})"
+    assert table.loc[0, "folds"] <= 30
     assert "trips: 1 of 1 zones affected (100%)" in err
+    assert "same hours of the 5 days before the window" in md.read_text()
     assert "2024-02-07 09:00" in md.read_text()
     pngs = list(plots.glob("*.png"))
     assert [p.name for p in pngs] == ["impact_North_trips.png"] and pngs[0].stat().st_size > 10_000
