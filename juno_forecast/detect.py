@@ -73,8 +73,9 @@ LARGER_MIN_PP = 10.0
 #: series' own window scale (how much its errors of neighbouring hours move together,
 #: calibrated on the weeks before), reaches ``WINDOW_THRESHOLD``.
 WINDOW_HOURS = (3, 4, 6)
-#: about 1 in 30,000 windows of independent normal errors: rare next to the 5% of single
-#: hours outside a 95% band (the synthetic benchmark's false alarms stay < 0.2 per month)
+#: at the 95% level (other levels scale it like the band's quantile): about 1 in 30,000
+#: windows of independent normal errors, rare next to the 5% of single hours outside a
+#: 95% band (the synthetic benchmark's false alarms stay below 0.25 per series-month)
 WINDOW_THRESHOLD = 4.0
 #: one hour adds at most this much to a window: a single blip (or a filled missing hour)
 #: cannot make a window incident by itself; that is the single-point test's job
@@ -574,11 +575,13 @@ def standardized_residuals(flagged: pd.DataFrame, level: float) -> np.ndarray:
         return np.where(sd > 1e-12, r / sd, 0.0) + np.where(np.isnan(act), np.nan, 0.0)
 
 
-def window_test(z: np.ndarray, scales: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def window_test(
+    z: np.ndarray, scales: dict[int, np.ndarray], threshold: float = WINDOW_THRESHOLD
+) -> tuple[np.ndarray, np.ndarray]:
     """Hours flagged by a window of consecutive hours: (sign per hour, mean z the window needed).
 
     For each ``k`` in ``WINDOW_HOURS``, a window whose clipped residuals sum to at least
-    ``WINDOW_THRESHOLD * sqrt(k) * scale`` (scale: the series' window scale at the window's
+    ``threshold * sqrt(k) * scale`` (scale: the series' window scale at the window's
     first hour) flags its hours that deviate in the window's direction by at least
     ``WINDOW_MIN_SHARE`` of the window's per-hour limit. ``z``: standardised
     residuals with 0 where a point must not count (DST hours, missing values).
@@ -590,7 +593,7 @@ def window_test(z: np.ndarray, scales: dict[int, np.ndarray]) -> tuple[np.ndarra
         if len(zc) < k:
             continue
         sums = np.convolve(zc, np.ones(k), "valid")
-        limit = WINDOW_THRESHOLD * np.sqrt(k) * scales[k][: len(sums)]
+        limit = threshold * np.sqrt(k) * scales[k][: len(sums)]
         for i in np.flatnonzero(np.abs(sums) >= limit):
             sg = 1 if sums[i] > 0 else -1
             per_hour = limit[i] / k
@@ -612,7 +615,10 @@ def _window_excess(
         else np.full(len(out), WINDOW_DEFAULT_SCALE)
         for k in WINDOW_HOURS
     }
-    sign, need = window_test(z, scales)
+    # as strict as the level asks: WINDOW_THRESHOLD is for 95%, scaled like the band
+    q95 = NormalDist().inv_cdf(0.975)
+    threshold = WINDOW_THRESHOLD * NormalDist().inv_cdf(0.5 + level / 2) / q95
+    sign, need = window_test(z, scales, threshold)
     sign = np.where(usable, sign, 0)
     if not sign.any():
         return np.zeros(len(out)), sign

@@ -434,6 +434,8 @@ def test_window_test_finds_a_sustained_drop_inside_every_hourly_band():
     assert row["direction"] == "below" and row["severity"] > 0
     assert row["start"] == pts.index[10] and row["end"] == pts.index[15]
     assert row["deviation_pct"] == pytest.approx(-36.0)
+    # a stricter level asks for a stronger window too
+    assert not flag_points(pts, 0.99, "h")["flag"].any()
     # the same drop for one hour, or for three (too short to be sure), is not flagged
     for hours in (1, 3):
         short = _band_points()
