@@ -114,14 +114,15 @@ per_day"""),
     ("md", """\
 Look at 2 to 4 July. Independence Day falls on a Saturday and is observed on Friday the 3rd; the
 calendar gives each a one-day window before it (people leave town). Three months of history hold
-no Independence Day to learn from, so the curated `{'trips': -0.2}` applies: 20% lower on the
-2nd and the 4th, and twice (0.8 x 0.8) on the 3rd, where the observed day and the eve of the 4th
-overlap. Every other day is the plain naive forecast. With `naive`, the same weekday a week later
+no Independence Day to learn from, so the curated priors apply: `effect: {'trips': -0.2}` on the
+day itself and `window_effect: {'trips': -0.1}` on its eve. That makes the 2nd 10% lower (the eve of
+the observed day), the 4th 20% lower, and the 3rd 0.8 x 0.9 = 0.72, where the observed day and the
+eve of the 4th overlap. Every other day is the plain naive forecast. With `naive`, the same weekday a week later
 has the same base, so the ratio shows the calendar's part exactly:"""),
     ("code", """\
 daily_yhat = manhattan["yhat"].resample("D").sum()
 holiday_effect = (daily_yhat / daily_yhat.shift(-7)).dropna().round(2)
-assert list(holiday_effect.loc["2026-07-01":"2026-07-05"]) == [1.0, 0.8, 0.64, 0.8, 1.0]
+assert list(holiday_effect.loc["2026-07-01":"2026-07-05"]) == [1.0, 0.9, 0.72, 0.8, 1.0]
 holiday_effect"""),
     ("md", """\
 ## 3. Plot with the events shaded
