@@ -236,6 +236,8 @@ class RobustBaseline:
         s = self._season()
         n = min(self.weeks, len(y) // s)
         block = y[len(y) - n * s :].reshape(n, s)
+        if not np.isnan(block).any():
+            return np.median(block, axis=0)  # the usual case, and far faster than nanmedian
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmedian(block, axis=0)
@@ -356,17 +358,17 @@ class RobustBaseline:
         if len(index) and steps.min() < 1:
             raise ValueError("predict() needs timestamps after the fitted history")
         yhat = self.season_[(np.asarray(steps) - 1) % self._season()]
-        out = pd.DataFrame({"yhat": yhat}, index=index)
+        cols: dict[str, Any] = {"yhat": yhat}
         log_hat = np.log1p(yhat)
         c2 = self.c2_[(np.asarray(steps) - 1) % len(self.c2_)]
         sd = np.sqrt(c2 + 1.0 / (yhat + 1.0))
         for level, tag in ((0.8, "80"), (0.95, "95")):
             lo, hi = self.quantiles_[level]
-            out[f"lo_{tag}"] = np.maximum(np.expm1(log_hat + lo * sd), 0.0)
-            out[f"hi_{tag}"] = np.expm1(log_hat + hi * sd)
+            cols[f"lo_{tag}"] = np.maximum(np.expm1(log_hat + lo * sd), 0.0)
+            cols[f"hi_{tag}"] = np.expm1(log_hat + hi * sd)
         for k, scale in getattr(self, "window_scale_", {}).items():
-            out[f"wscale_{k}"] = scale
-        return out
+            cols[f"wscale_{k}"] = np.full(len(yhat), scale)
+        return pd.DataFrame(cols, index=index)
 
 
 def _mad(x: np.ndarray) -> float:
