@@ -108,7 +108,7 @@ def one_case(frame: pd.DataFrame, place: pd.Series, inject: bool, args: argparse
 def settings(args: argparse.Namespace) -> dict:
     """The impact settings the command line chose (the same for every case and the blizzard)."""
     return {"post": args.post, "model": args.model, "n_folds": args.folds,
-            "anchor": args.anchor, "level_days": args.level_days}  # fmt: skip
+            "anchor": args.anchor, "level_days": args.level_days, "refits": args.refits}  # fmt: skip
 
 
 def score(cases: pd.DataFrame) -> dict:
@@ -152,6 +152,7 @@ def main() -> None:
     p.add_argument("--folds", type=int, default=42)
     p.add_argument("--level-days", type=int, default=7)
     p.add_argument("--anchor", type=float, default=1.0)
+    p.add_argument("--refits", type=int, default=0)
     p.add_argument("--places", type=int, default=40)
     p.add_argument("--post", action="store_true")
     p.add_argument("--weather", action="store_true", help="observed weather events in the calendar")

@@ -384,6 +384,7 @@ class ImpactSettings:
     n_folds: int = 42
     anchor: float = 1.0
     level_days: int = 7
+    refits: int = 0
     warmup: pd.Timedelta = pd.Timedelta(days=7)
 
 
@@ -449,16 +450,19 @@ def _levelled(actual: np.ndarray, yhat: np.ndarray, pos: int, steps: int, plan: 
     return yhat[pos : pos + steps] * ratio, ratio
 
 
-def pseudo_window_errors(actual: np.ndarray, yhat: np.ndarray, pos: int, steps: int,
-                         plan: _Plan, cfg: ImpactSettings, first_pos: int = 0) -> np.ndarray | None:  # fmt: skip
+def pseudo_window_errors(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], pos: int,
+                         steps: int, plan: _Plan, cfg: ImpactSettings,
+                         first_pos: int = 0) -> np.ndarray | None:  # fmt: skip
     """Relative cumulative errors of the same procedure on earlier windows (one row each).
 
     Pseudo-window ``k`` is the window moved ``k`` days back (same length, same
     hours of the day), for the first ``n_folds`` values of ``k`` that end before
     the window; each is levelled exactly like the window (its own days around
-    it, the incident window masked out of ``actual``). Windows starting before
-    ``first_pos`` (the history's first week plus the level days) or with missing
-    values are skipped. None when no window qualifies.
+    it, the incident window masked out of ``actual``). ``forecasts`` are
+    ``(cutoff position, forecast on the span)`` pairs: a window uses the forecast
+    with the latest cutoff at or before its start (none: skipped). Windows
+    starting before ``first_pos`` (the history's first week plus the level days)
+    or with missing values are skipped. None when no window qualifies.
     """
     rows = []
     k = math.ceil(steps / plan.day)
@@ -467,12 +471,45 @@ def pseudo_window_errors(actual: np.ndarray, yhat: np.ndarray, pos: int, steps: 
         if p < first_pos:
             break
         k += 1
+        usable = [f for cut, f in forecasts if cut <= p]
         a = actual[p : p + steps]
-        if np.isnan(a).any() or not np.isfinite(yhat[p : p + steps]).all():
+        if not usable or np.isnan(a).any() or not np.isfinite(usable[-1][p : p + steps]).all():
             continue
-        expected, _ = _levelled(actual, yhat, p, steps, plan, cfg)
+        expected, _ = _levelled(actual, usable[-1], p, steps, plan, cfg)
         rows.append(relative_cumulative_errors(a, expected))
     return np.vstack(rows) if rows else None
+
+
+def _calibration_forecasts(
+    y: pd.Series, plan: _Plan, make: ForecasterFactory, chosen: str | None, main_yhat: np.ndarray,
+    cfg: ImpactSettings,
+) -> list[tuple[int, np.ndarray]]:  # fmt: skip
+    """Forecasts the pseudo-windows are judged with, as ``(cutoff position, forecast)``.
+
+    ``refits == 0``: the main forecaster (fitted up to the window) for all of them,
+    so they lie inside its training data. Otherwise the pseudo-windows are split
+    into ``refits`` blocks of consecutive days, each judged out of sample by a
+    forecaster fitted on the data before the block's first window (the concrete
+    model ``auto`` chose for the main fit). A block whose history is too short
+    is left out.
+    """
+    pos, steps = plan.pos, len(plan.window)
+    if cfg.refits <= 0:
+        return [(0, main_yhat)]  # (in sample: usable for every pseudo-window)
+    k0 = math.ceil(steps / plan.day)
+    block = math.ceil(cfg.n_folds / cfg.refits)
+    out = []
+    for j in range(cfg.refits):
+        cut = pos - (k0 + (j + 1) * block - 1) * plan.day
+        if cut <= 0:
+            break
+        history = y[y.index < plan.span[cut]].dropna()
+        try:
+            fitted = make(chosen).fit(history)
+        except (SeriesError, ValueError):
+            break
+        out.append((cut, _predict_frame(fitted, plan.span)["yhat"].to_numpy(float)))
+    return sorted(out, key=lambda f: f[0])
 
 
 def series_impact(
@@ -504,7 +541,8 @@ def series_impact(
     _, ratio = _levelled(masked, yhat, pos, n_w, plan, cfg)
     warm = history.index.min() + cfg.warmup + pd.Timedelta(days=cfg.level_days)
     first_pos = max(0, int((warm - plan.span[0]) / plan.step))
-    errors = pseudo_window_errors(masked, yhat, pos, n_w, plan, cfg, first_pos)
+    forecasts = _calibration_forecasts(y, plan, make, _chosen_model(main, cfg.model), yhat, cfg)
+    errors = pseudo_window_errors(masked, forecasts, pos, n_w, plan, cfg, first_pos)
     levelled = _rescale_band(pred, yhat * ratio)
     nonneg = bool((history >= 0).all())
     row, path = _summarise(y, plan, levelled, errors, nonneg)
@@ -738,6 +776,7 @@ def run_impact(
     n_folds: int = 42,
     anchor: float = 1.0,
     level_days: int = 7,
+    refits: int = 0,
     seed: int = 0,
     **data_kwargs: Any,
 ) -> ImpactResult:
@@ -752,7 +791,12 @@ def run_impact(
     check_window(ds.frame["ds"].min(), ds.frame["ds"].max(), start_ts, end_ts, ds.freq)
     cal = _calendar(calendar, weather, exclude_events)
     cfg = ImpactSettings(
-        post=post, model=model, n_folds=n_folds, anchor=anchor, level_days=level_days
+        post=post,
+        model=model,
+        n_folds=n_folds,
+        anchor=anchor,
+        level_days=level_days,
+        refits=refits,
     )
     rows, paths, events, problems = [], [], [], [f"{p.series}: {p.message}" for p in ds.problems]
     for metric, keys, y in ds.series():
@@ -805,6 +849,7 @@ def impact(
     n_folds: int = 42,
     anchor: float = 1.0,
     level_days: int = 7,
+    refits: int = 0,
     seed: int = 0,
     **data_kwargs: Any,
 ) -> pd.DataFrame:
@@ -820,7 +865,10 @@ def impact(
     ``n_folds``: pseudo-windows (the window moved back by whole days) whose
     errors size the ranges. ``anchor``: weight (0-1) of the local level (0 turns
     it off); ``level_days``: days before (and with ``post`` after) the window
-    whose same hours of the day give that level.
+    whose same hours of the day give that level. ``refits``: 0 judges the
+    pseudo-windows with the forecaster fitted up to the window (inside its
+    training data); ``n`` splits them into ``n`` blocks judged out of sample by
+    forecasters fitted before each block (``n`` more fits).
 
     Returns one row per series: keys, ``metric, actual_total, expected_total,
     lo_95, hi_95`` (95% range of ``expected_total``), ``difference`` (actual minus
@@ -833,7 +881,7 @@ def impact(
     """
     result = run_impact(data, start, end, post, model, calendar, weather,
                         exclude_events=exclude_events, n_folds=n_folds, anchor=anchor,
-                        level_days=level_days, seed=seed, **data_kwargs)  # fmt: skip
+                        level_days=level_days, refits=refits, seed=seed, **data_kwargs)  # fmt: skip
     return result.as_frame()
 
 

@@ -200,6 +200,18 @@ def test_ranges_come_from_pseudo_windows_a_day_apart(base: pd.DataFrame) -> None
     assert few["expected_total"] == pytest.approx(row["expected_total"])  # same counterfactual
 
 
+def test_refits_judge_the_pseudo_windows_out_of_sample(base: pd.DataFrame) -> None:
+    kw = dict(model="ols", calendar="none", by=("zone",))
+    inside = impact(base, *WINDOW, **kw).iloc[0]
+    # the block of days 1-21 before the window, judged by an ols fitted before its first day
+    # (the second block would need history from before the data start: left out)
+    outside = impact(base, *WINDOW, refits=2, **kw).iloc[0]
+    assert outside["expected_total"] == pytest.approx(inside["expected_total"])
+    assert 3 <= outside["folds"] <= 21 < inside["folds"]
+    assert outside["hi_95"] != pytest.approx(inside["hi_95"])
+    assert outside["lo_95"] < outside["expected_total"] < outside["hi_95"]
+
+
 def test_a_zone_scoped_event_changes_only_its_zone(tmp_path) -> None:  # noqa: ANN001
     cal = tmp_path / "cal.yaml"
     cal.write_text(
