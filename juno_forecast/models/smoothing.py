@@ -128,14 +128,11 @@ class SmoothingModel(RegressionFitMixin):
             }
             self.result_ = model.fit() if self.optimize else model.fit(**weights, optimized=False)
         self.fitted_ = np.asarray(self.result_.fittedvalues, dtype=float)
-        level, trend = float(self.result_.level[-1]), float(self.result_.trend[-1])
-        phi = float(self.result_.params["damping_trend"])
-        first = np.asarray(self.result_.forecast(season), dtype=float)  # one season ahead
         self.state_ = (
-            level,
-            trend,
-            phi,
-            first - level - _damped(np.arange(1, season + 1), phi) * trend,
+            float(self.result_.level[-1]),
+            float(self.result_.trend[-1]),
+            float(self.result_.params["damping_trend"]),
+            np.asarray(self.result_.season[-season:], dtype=float),
         )
         self.last_ = y.index.max()
         return self
@@ -143,9 +140,10 @@ class SmoothingModel(RegressionFitMixin):
     def _path(self, steps: np.ndarray) -> np.ndarray:
         """The Holt-Winters forecast ``steps`` (>= 1) ahead from the final states.
 
-        ``level + (phi + ... + phi^h) * trend + season[h]``: the closed form of
-        statsmodels' additive damped forecast (its seasonal terms read off its
-        first season of forecasts), without re-running the filter per call.
+        ``level + (phi + ... + phi^h) * trend + season[T + h - m]``: the textbook
+        closed form from the final states, cheap for any horizon. (statsmodels'
+        own ``forecast`` re-runs the filter and, at h = m, 2m, ..., reuses the
+        seasonal state of a season earlier instead of the last one.)
         """
         level, trend, phi, season = self.state_
         return level + _damped(steps, phi) * trend + season[(steps - 1) % len(season)]
