@@ -53,6 +53,9 @@ HOUR_SHARE = np.array(
 )
 HOUR_SHARE = HOUR_SHARE / HOUR_SHARE.sum()
 
+#: the lowest combined effect of one event at one timestamp (-99%: never a forecast of 0)
+MIN_EFFECT = -0.99
+
 
 def empty_occurrences() -> pd.DataFrame:
     """An occurrences table with no rows (what ``calendar=None`` amounts to)."""
@@ -190,10 +193,6 @@ def build_features(
     return CalendarFeatures(
         X=X, kinds=kinds, priors=priors, events=_labels(labels, index), effects=E
     )
-
-
-#: the lowest combined effect of one event at one timestamp (-99%: never a forecast of 0)
-MIN_EFFECT = -0.99
 
 
 def prior_factor(
