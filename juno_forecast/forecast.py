@@ -104,14 +104,21 @@ class SeriesForecaster:
     def _features(
         self, index: pd.DatetimeIndex, since: pd.Timestamp | None = None
     ) -> CalendarFeatures:
-        return calendar_features(
-            self.calendar,
-            index,
-            freq=self.freq,
-            metric=self.metric,
-            keys=self.keys or {},
-            since=since,
-        )
+        """The calendar on ``index``, memoized: every ``auto`` candidate asks for the same folds."""
+        key = (hash(np.asarray(index.asi8).tobytes()), len(index), since)
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            if len(cache) > 64:
+                cache.clear()
+            cache[key] = calendar_features(
+                self.calendar,
+                index,
+                freq=self.freq,
+                metric=self.metric,
+                keys=self.keys or {},
+                since=since,
+            )
+        return cache[key]
 
     def _fit_predict(
         self, model: Any, y: pd.Series, X: pd.DataFrame | None, X_future: pd.DataFrame
@@ -119,7 +126,11 @@ class SeriesForecaster:
         """Fit on columns active in ``X``; predict, applying priors for events unseen in ``y``."""
         seen = _active(X) if X is not None else []
         model.fit(y, X[seen] if X is not None else None)
-        return self._predict_with_priors(model, seen, X_future, learned=_learned(X, seen))
+        key = ("learned", len(X) if X is not None else 0, y.index[-1], tuple(seen))
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:  # the same for every candidate of a fold
+            cache[key] = _learned(X, seen)
+        return self._predict_with_priors(model, seen, X_future, learned=cache[key])
 
     def _predict_with_priors(
         self,
@@ -165,6 +176,7 @@ class SeriesForecaster:
                 f"--model: unknown model {self.model!r}; expected one of {', '.join(MODEL_NAMES)}"
             )
         self.label_ = _label(self.metric, self.keys)
+        self._memo = {}  # features and learned columns per fold, for this fit only
         y = check_y(y.dropna()) if len(y.dropna()) else y
         need = 2 * SEASON[self.freq] + 2
         if len(y) < need:

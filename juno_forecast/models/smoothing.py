@@ -65,15 +65,20 @@ def _damped(steps: np.ndarray, phi: float) -> np.ndarray:
     return h if phi == 1 else phi * (1 - phi**h) / (1 - phi)
 
 
+#: weeks of history the smoothing runs over (plus two steps): with these weights the states
+#: forget anything older (a level weight of 0.4 halves an old value's say in under two
+#: days), so a longer run only costs time: a nightly batch fits thousands of series.
+WINDOW_WEEKS = {"h": 8, "D": 16}
+
+
 class SmoothingModel(RegressionFitMixin):
     """Damped-trend Holt-Winters on log1p(y) around calendar effects estimated by least squares.
 
     ``level``, ``trend``, ``seasonal`` and ``damping`` are the smoothing
     weights (default :data:`SMOOTHING`); ``optimize=True`` lets statsmodels
     estimate them instead (slower, and less stable on short histories).
-    ``window_weeks`` limits the history the smoothing sees (default: all of it
-    at daily grain, the last 8 weeks at hourly grain, where a 168-hour season
-    makes long fits slow and old data tells little about the next week).
+    ``window_weeks`` limits the history the smoothing sees (default
+    :data:`WINDOW_WEEKS`); event effects are estimated on all of it.
     """
 
     def __init__(
@@ -101,17 +106,16 @@ class SmoothingModel(RegressionFitMixin):
         from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
         y, X, target = self._begin_fit(y, X)
-        weeks = self.window_weeks or (8 if self.freq == "h" else None)
         season = SEASON[self.freq]
-        if weeks:
-            keep = max(weeks * season, 2 * season + 2)
-            y, target = y.iloc[-keep:], target[-keep:]
+        keep = max(self.window_weeks or WINDOW_WEEKS[self.freq], 2) * season + 2
         ev = X.reindex(index=y.index, columns=self.events_, fill_value=0.0).to_numpy(float)
         ev = np.nan_to_num(ev)
         with single_thread(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter from the optimizer
+            # effects from the whole history (a holiday a year ago), smoothing on the recent part
             self.effects_ = event_effects(y.index, target, ev, self.freq)
-            clean = target - ev @ self.effects_
+            clean = (target - ev @ self.effects_)[-keep:]
+            y = y.iloc[-keep:]
             model = ExponentialSmoothing(
                 clean,
                 trend="add",
