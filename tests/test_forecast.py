@@ -346,3 +346,21 @@ def test_conformal_ranges_widen_beyond_the_calibrated_horizon():
     assert np.allclose(width[:7], width[0]), "flat within the 7 calibrated steps"
     assert width[27] == pytest.approx(width[0] * 2.0), "sqrt(28 / 7) = 2 times wider at step 28"
     assert (out["lo_95"] <= out["lo_80"]).all() and (out["hi_80"] <= out["hi_95"]).all()
+
+
+def test_no_look_ahead_daily_auto_with_smoothing():
+    """Daily auto (naive, ols and ets weighed by backtest): garbage after the cutoff changes nothing."""
+    idx = pd.date_range("2024-01-01", periods=84, freq="D")
+    rng = np.random.default_rng(4)
+    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.dayofweek]
+    y = 1000 * np.exp(0.01 * np.arange(84)) * weekly * rng.normal(1, 0.03, 84)
+    daily = pd.DataFrame({"ds": idx, "zone": "A", "metric": "trips", "y": y})
+    cutoff = pd.Timestamp("2024-03-10")
+    before = forecast(daily, horizon="7D", cutoff=cutoff, model="auto", calendar="none")
+    spoiled = daily.assign(y=np.where(daily["ds"] > cutoff, 1e7, daily["y"]))
+    again = forecast(spoiled, horizon="7D", cutoff=cutoff, model="auto", calendar="none")
+    pd.testing.assert_frame_equal(before, again)
+    f = SeriesForecaster("auto", None, "trips", {"zone": "A"}, "D").fit(
+        daily.set_index("ds")["y"][:cutoff]
+    )
+    assert "ets" in f.model_.scores_ and abs(sum(f.model_.weights_.values()) - 1) < 1e-9
