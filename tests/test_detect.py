@@ -536,3 +536,15 @@ def test_real_rainy_day_explained_by_observed_weather(shared_data):
     assert row["explained_by"] == "Heavy rain (observed)"
     assert row["deviation_pct"] > 20  # rain raises demand, here more than its +10% prior
     assert "Heavy rain (observed): larger than expected" in row["note"]
+
+
+def test_weeks_after_christmas_are_judged_by_normal_weeks():
+    # Christmas and New Year weeks 40% low: two of the four weeks before mid-January;
+    # the 8-week median profile still expects a normal Thursday on 21 January
+    df = hourly_frame("2015-10-26", weeks=13, zones=("Manhattan",), seed=5)
+    low = (df["ds"] >= "2015-12-24") & (df["ds"] < "2016-01-02")
+    df.loc[low, "y"] = np.round(df.loc[low, "y"] * 0.6)
+    res = run_detection(df, "2016-01-21", "2016-01-21", calendar="none", by=["zone"])
+    pts = res.series["metric=trips zone=Manhattan"].points
+    assert abs(pts["actual"].sum() / pts["expected"].sum() - 1) < 0.05
+    assert res.incidents.empty
