@@ -9,19 +9,25 @@ How detection works, and why:
 * **A normal-day baseline.** Detection asks "did the metric leave its normal range?",
   so the expectation is fitted *without* calendar events (the default model is the
   robust ``baseline``: a level-adjusted median of the same hour of the same weekday
-  over the last weeks, robust to last week's holiday or storm). The calendar is then
+  over the last 8 weeks, robust to a holiday or storm in them, with ranges calibrated
+  per hour of the day because nights vary more than middays). The calendar is then
   used to *explain* what left the range: an incident is explained by the events whose
   days or window, hours and scope (metric, zone) overlap it. When the deviation is
   larger than the event's curated effect, ``note`` says so. ``expect`` on the other
   hand forecasts *with* the calendar: it is what a developer should see next week.
 * **Incidents.** Points outside the band of the chosen ``level`` form runs per series
   (gaps of ``max_gap`` points inside the band are bridged); runs shorter than
-  ``min_points`` are dropped unless extreme. ``severity`` is the excess beyond the band
+  ``min_points`` are dropped unless extreme. Hourly, a *window test* also flags 3, 4 or
+  6 hours in a row that are each inside their band but together clearly off (their
+  summed standardised residuals beyond what the series' own calibration weeks show):
+  a 35% drop for a few hours in a small zone, where counting noise hides any single
+  hour. ``severity`` is the excess beyond the band
   summed over the run, in hours of the series' average volume ("4.5" = as much as 4.5
   ordinary hours missing or extra beyond the range), so it grows with size and duration
   and compares across series of different sizes.
 * **Daylight saving.** Hours that do not exist or occur twice in New York wall-clock time
-  are never flagged (the loader fills them); daily values of 23- and 25-hour days are
+  are never flagged (the loader fills them), nor the rest of those nights up to 8 am
+  (the night's tail arrives an hour early or late); daily values of 23- and 25-hour days are
   compared with a band widened by the gained or lost hour when values are sums.
 """
 
