@@ -21,13 +21,14 @@ How detection works, and why:
   6 hours in a row that are each inside their band but together clearly off (their
   summed standardised residuals beyond what the series' own calibration weeks show):
   a 35% drop for a few hours in a small zone, where counting noise hides any single
-  hour. ``severity`` is the excess beyond the band
+  hour. ``severity`` is the excess beyond the band (for an hour flagged only by its
+  window: beyond the window's per-hour limit)
   summed over the run, in hours of the series' average volume ("4.5" = as much as 4.5
   ordinary hours missing or extra beyond the range), so it grows with size and duration
   and compares across series of different sizes.
 * **Daylight saving.** Hours that do not exist or occur twice in New York wall-clock time
-  are never flagged (the loader fills them), nor the rest of those nights up to 8 am
-  (the night's tail arrives an hour early or late); daily values of 23- and 25-hour days are
+  are never flagged (the loader fills them), nor any hour from 1 to 8 am of those two
+  days (the night's tail arrives an hour early or late); daily values of 23- and 25-hour days are
   compared with a band widened by the gained or lost hour when values are sums.
 """
 
