@@ -194,3 +194,19 @@ def test_smoothing_removes_a_known_one_off_event_from_the_level():
 def test_unknown_model_is_an_error():
     with pytest.raises(ValueError, match="unknown model 'arima'"):
         make_model("arima")
+
+
+def test_smoothing_on_less_than_two_weeks_starts_from_the_first_week():
+    """An early backtest fold of a short daily history (9 days): a forecast, not an error."""
+    idx = pd.date_range("2015-01-01", periods=9, freq="D")
+    week = np.array([1.0, 1.1, 1.2, 1.2, 1.3, 1.3, 0.8])
+    y = pd.Series(1000 * np.r_[week, week[:2]], index=idx)
+    p = make_model("ets", freq="D").fit(y).predict(pd.date_range("2015-01-10", periods=7))
+    assert np.allclose(p.to_numpy(), 1000 * np.roll(week, -2), rtol=0.02)
+    with pytest.raises(ValueError, match="at least one season"):
+        make_model("ets", freq="D").fit(y.iloc[:5])
+    # auto with a 14-day fold on 20 days: ets cannot fit 6 days, auto goes on without it
+    y20 = pd.Series(1000 * np.tile(week, 3)[:20], index=pd.date_range("2015-01-01", periods=20))
+    f = SeriesForecaster("auto", None, "trips", {}, "D", horizon=14).fit(y20)
+    assert "ets" not in f.model_.scores_ and set(f.model_.scores_) == {"naive", "ols"}
+    assert np.isfinite(f.predict(pd.date_range("2015-01-21", periods=14))["yhat"]).all()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .base import FREQ_DELTA, SEASON, check_freq, check_y
+from .base import FREQ_DELTA, SEASON, HistoryTooShort, check_freq, check_y
 
 FitPredict = Callable[[object, pd.Series, pd.DataFrame | None, pd.DataFrame], pd.Series]
 
@@ -162,7 +162,12 @@ class AutoModel:
         cvs: dict[str, pd.DataFrame] = {}
         if n_folds > 0:
             for name in names:
-                cvs[name] = rolling_origin(self._make(name), y, X, n_folds, fold_len, fit_predict)
+                try:
+                    cvs[name] = rolling_origin(
+                        self._make(name), y, X, n_folds, fold_len, fit_predict
+                    )
+                except HistoryTooShort:  # e.g. ets on a fold with less than a week of history
+                    continue
         self.scores_ = {n: float(np.mean(np.abs(cv["y"] - cv["yhat"]))) for n, cv in cvs.items()}
         if not cvs:
             self.weights_ = {names[0]: 1.0}

@@ -15,6 +15,12 @@ import numpy as np
 import pandas as pd
 
 FREQ_DELTA = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
+
+
+class HistoryTooShort(ValueError):
+    """A model cannot be fitted on so little history (``auto`` then leaves it out)."""
+
+
 SEASON = {"h": 168, "D": 7}  # one week, the dominant cycle of ride demand
 
 

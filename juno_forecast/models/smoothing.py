@@ -24,6 +24,7 @@ import pandas as pd
 from .base import (
     FREQ_DELTA,
     SEASON,
+    HistoryTooShort,
     RegressionFitMixin,
     future_frame,
     single_thread,
@@ -57,6 +58,26 @@ def event_effects(
 #: the last weeks. Fixed, not optimized: an optimizer fitting 4 weights and 9 initial states
 #: on six weeks of data over-fits (a trend blown up by one strong week) and costs ~100x more.
 SMOOTHING = {"level": 0.4, "trend": 0.1, "seasonal": 0.2, "damping": 0.9}
+
+
+def _initial_states(values: np.ndarray, season: int) -> dict:
+    """How statsmodels starts the states: estimated from two seasons or more, else from the first.
+
+    With less than two seasons of data (a backtest fold early in a short
+    history) statsmodels cannot estimate the starting seasonal pattern; it then
+    starts flat in trend from the first season's mean and its deviations.
+    """
+    if len(values) >= 2 * season:
+        return {"initialization_method": "estimated"}
+    if len(values) < season:
+        raise HistoryTooShort(f"ets needs at least one season ({season} steps) of history")
+    first = np.asarray(values[:season], dtype=float)
+    return {
+        "initialization_method": "known",
+        "initial_level": float(first.mean()),
+        "initial_trend": 0.0,
+        "initial_seasonal": first - first.mean(),
+    }
 
 
 def _damped(steps: np.ndarray, phi: float) -> np.ndarray:
@@ -122,7 +143,7 @@ class SmoothingModel(RegressionFitMixin):
                 damped_trend=True,
                 seasonal="add",
                 seasonal_periods=season,
-                initialization_method="estimated",
+                **_initial_states(clean, season),
             )
             weights = {
                 "smoothing_level": self.level,
