@@ -8,10 +8,11 @@ global linear trend or last week's value lag behind.
 
 Smoothing alone would carry a one-off day (the January 2015 blizzard) into
 the level and the weekly profile, and could not forecast a known event. So
-the calendar is handled in two stages: a least-squares fit of log1p(y) on a
-trend, the weekly cycle and the event columns estimates each event's effect;
-those effects are removed from the history before smoothing and added back
-where the events are active in the future.
+the calendar is handled in two stages: a least-squares fit of log1p(y) on the
+weekly cycle, one level per week and the event columns estimates each event's
+effect (against the other days of its week); those effects are removed from
+the history before smoothing and added back where the events are active in
+the future.
 """
 
 from __future__ import annotations
@@ -87,8 +88,9 @@ def _damped(steps: np.ndarray, phi: float) -> np.ndarray:
 
 
 #: weeks of history the smoothing runs over (plus two steps): with these weights the states
-#: forget anything older (a level weight of 0.4 halves an old value's say in under two
-#: days), so a longer run only costs time: a nightly batch fits thousands of series.
+#: forget anything older (a level weight of 0.4 halves an old value's say in under two steps,
+#: a seasonal weight of 0.2 in about three seasons), so a longer run only costs time, and a
+#: nightly batch fits thousands of series.
 WINDOW_WEEKS = {"h": 8, "D": 16}
 
 
