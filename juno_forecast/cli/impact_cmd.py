@@ -71,6 +71,14 @@ def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported 
     help="Days before (and with --post after) the window whose same hours give the local level.",
 )
 @click.option(
+    "--refits",
+    type=click.IntRange(0, 10),
+    default=0,
+    show_default=True,
+    help="Judge the pseudo-windows out of sample with this many extra fits (0: the main fit; "
+    "wider, slower ranges).",
+)
+@click.option(
     "--exclude-event",
     "exclude_events",
     multiple=True,
@@ -110,7 +118,7 @@ def impact_command(**kwargs: object) -> None:
                         post=kwargs.pop("post"), model=kwargs.pop("model"),
                         calendar=kwargs.pop("calendar"), weather=kwargs.pop("weather"),
                         exclude_events=kwargs.pop("exclude_events"), n_folds=kwargs.pop("n_folds"), anchor=kwargs.pop("anchor"),
-                        level_days=kwargs.pop("level_days"), seed=kwargs.pop("seed"), **dkw)  # fmt: skip
+                        level_days=kwargs.pop("level_days"), refits=kwargs.pop("refits"), seed=kwargs.pop("seed"), **dkw)  # fmt: skip
     emit_table(result.table, out, fmt)
     for line in _share_lines(result):
         click.echo(line, err=True)
