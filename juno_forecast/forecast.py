@@ -71,6 +71,17 @@ def _learned(X: pd.DataFrame, cols: list[str]) -> list[str]:
     return learned
 
 
+def _slice_features(feats: CalendarFeatures, a: int, b: int) -> CalendarFeatures:
+    """Rows ``a:b`` of calendar features (the names, kinds and priors stay)."""
+    return CalendarFeatures(
+        X=feats.X.iloc[a:b],
+        kinds=feats.kinds,
+        priors=feats.priors,
+        events=None if feats.events is None else feats.events.iloc[a:b],
+        effects=None if feats.effects is None else feats.effects.iloc[a:b],
+    )
+
+
 class SeriesForecaster:
     """Forecast one series: calendar features + model + priors + calibrated ranges.
 
@@ -104,9 +115,19 @@ class SeriesForecaster:
     def _features(
         self, index: pd.DatetimeIndex, since: pd.Timestamp | None = None
     ) -> CalendarFeatures:
-        """The calendar on ``index``, memoized: every ``auto`` candidate asks for the same folds."""
+        """The calendar on ``index``, memoized: every ``auto`` candidate asks for the same folds.
+
+        A backtest fold inside the history is a slice of the history's features
+        (they are built timestamp by timestamp from occurrences looked up from
+        the history's start), so it is cut from them instead of looked up again.
+        """
         key = (hash(np.asarray(index.asi8).tobytes()), len(index), since)
         cache = self.__dict__.setdefault("_memo", {})
+        history = cache.get("history")
+        if key not in cache and history is not None and since == self.start_ and len(index):
+            rows = history.X.index.get_indexer(index)
+            if (rows >= 0).all() and (np.diff(rows) == 1).all():
+                cache[key] = _slice_features(history, rows[0], rows[-1] + 1)
         if key not in cache:
             if len(cache) > 64:
                 cache.clear()
@@ -186,7 +207,7 @@ class SeriesForecaster:
                 f" ({'two weeks' if need > 0 else ''} of history)",
             )
         self.start_, self.last_ = y.index.min(), y.index.max()
-        feats = self._features(y.index)
+        feats = self._memo["history"] = self._features(y.index)
         self.priors_ = feats.priors
         X = feats.X
         n_folds, fold_len = default_folds(self.freq, len(y))
