@@ -14,9 +14,10 @@ For every series, :func:`impact` answers "how much did the incident window lose
    days before it (with ``post=True`` also the ``level_days`` days after it; the
    window itself never counts). The forecaster's own error over 2-48 hour
    windows is 6-9% of the window total, mostly a level miss that the days around
-   the window share (weather, a busy week); on the real hourly pickups this
-   correction cut the median error of the counterfactual total on windows with
-   nothing injected from 8.8% to 6% (gbm), and to 4.6% with ``post``.
+   the window share (weather, a busy week). On the real hourly pickups
+   (``benchmarks/impact.py``, gbm, 40 windows with nothing injected) the median
+   miss of the counterfactual total is 5.2% with this level (4.0% with
+   ``post``), against about 8.8% for the forecast alone.
 
 2. **Ranges of the cumulative total** come from the procedure's own errors, not
    a fixed percentage: the same counterfactual (same fitted forecaster, same
@@ -30,8 +31,10 @@ For every series, :func:`impact` answers "how much did the incident window lose
    interval on their root mean square is used; with fewer than ``MIN_FOLDS``,
    the per-step forecast bands added up (``range_method`` says which).
    The pseudo-windows lie inside the forecaster's training data: with a model
-   without lags (gbm, ols) its fit there is close to its forecast, and the
-   benchmark checks the coverage that results (see ``benchmarks/impact.py``).
+   without lags (gbm, ols) its fit there is close to its forecast; on the real
+   pickups the 95% range covered 0.93-0.95 of injected losses, the 80% range
+   0.72-0.80 (a little narrow). ``refits=n`` judges them out of sample instead,
+   with ``n`` forecasters fitted before blocks of them (wider ranges, ``n`` more fits).
 
 3. **Peak.** The timestamp of the largest shortfall (or excess, when the total
    is above expectation), with its per-step 95% band.
@@ -376,7 +379,8 @@ class ImpactSettings:
     ``n_folds``: pseudo-windows (earlier windows of the same length and hours,
     a day apart) whose errors size the ranges; ``anchor``: weight (0-1) of the
     local level; ``level_days``: days before (and with ``post`` after) the window
-    whose same hours give that level.
+    whose same hours give that level; ``refits``: extra forecasters that judge
+    the pseudo-windows out of sample (0: the main fit).
     """
 
     post: bool = False
