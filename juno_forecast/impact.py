@@ -493,11 +493,14 @@ def _calibration_forecasts(
     ``refits == 0``: the main forecaster (fitted up to the window) for all of them,
     so they lie inside its training data. Otherwise the pseudo-windows are split
     into ``refits`` blocks of consecutive days, each judged out of sample by a
-    forecaster fitted on the data before the block's first window (the concrete
-    model ``auto`` chose for the main fit). A block whose history is too short
-    is left out.
+    forecaster fitted on the data before the block's first window (the model
+    ``auto`` chose for the main fit, or ``auto`` again when it chose a mix). A
+    block whose history is too short is left out.
     """
+    from .models import MODEL_NAMES
+
     pos, steps = plan.pos, len(plan.window)
+    chosen = chosen if chosen in MODEL_NAMES else None  # a mix ("ols 0.6 + ets 0.4"): auto again
     if cfg.refits <= 0:
         return [(0, main_yhat)]  # (in sample: usable for every pseudo-window)
     k0 = math.ceil(steps / plan.day)

@@ -210,6 +210,9 @@ def test_refits_judge_the_pseudo_windows_out_of_sample(base: pd.DataFrame) -> No
     assert 3 <= outside["folds"] <= 21 < inside["folds"]
     assert outside["hi_95"] != pytest.approx(inside["hi_95"])
     assert outside["lo_95"] < outside["expected_total"] < outside["hi_95"]
+    # auto may pick a weighted mix, which is no model name: the refit runs auto again
+    auto = impact(base, *WINDOW, model="auto", calendar="none", by=("zone",), refits=2).iloc[0]
+    assert 3 <= auto["folds"] <= 21 and auto["range_method"].startswith(("conformal", "t("))
 
 
 def test_a_zone_scoped_event_changes_only_its_zone(tmp_path) -> None:  # noqa: ANN001
