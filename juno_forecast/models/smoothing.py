@@ -43,12 +43,13 @@ def event_effects(
     """
     if events.shape[1] == 0:
         return np.zeros(0)
+    hours = np.asarray(index.asi8) // 3_600_000_000_000  # since 1970-01-01 00:00, a Thursday
+    days = hours // 24
+    slot = (days + 3) % 7  # Monday 0
     if freq == "h":
-        slot, n_slots = np.asarray(index.dayofweek * 24 + index.hour), SEASON["h"]
-    else:
-        slot, n_slots = np.asarray(index.dayofweek), 7
-    weekly = (slot[:, None] == np.arange(n_slots)[None, :]).astype(float)
-    week = np.asarray((index.normalize() - pd.to_timedelta(index.dayofweek, unit="D")).asi8)
+        slot = slot * 24 + hours % 24
+    weekly = (slot[:, None] == np.arange(SEASON[freq])[None, :]).astype(float)
+    week = (days + 3) // 7  # Monday-to-Sunday weeks
     weeks = (week[:, None] == np.unique(week)[None, 1:]).astype(float)
     design = np.hstack([weekly, weeks, events])
     coef, *_ = np.linalg.lstsq(design, target, rcond=None)
