@@ -210,9 +210,8 @@ class SeriesForecaster:
         feats = self._memo["history"] = self._features(y.index)
         self.priors_ = feats.priors
         X = feats.X
-        n_folds, fold_len = default_folds(self.freq, len(y))
-        fold_len = int(self.horizon or fold_len)
-        n_folds = max(1, min(n_folds, (len(y) - 2 * SEASON[self.freq]) // fold_len))
+        n_folds, fold_len = default_folds(self.freq, len(y), self.horizon)
+        n_folds = max(1, n_folds)
         self.seen_ = _active(X)
         self.learned_ = _learned(X, self.seen_)
         Xs = X[self.seen_]

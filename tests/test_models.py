@@ -210,3 +210,13 @@ def test_smoothing_on_less_than_two_weeks_starts_from_the_first_week():
     f = SeriesForecaster("auto", None, "trips", {}, "D", horizon=14).fit(y20)
     assert "ets" not in f.model_.scores_ and set(f.model_.scores_) == {"naive", "ols"}
     assert np.isfinite(f.predict(pd.date_range("2015-01-21", periods=14))["yhat"]).all()
+
+
+def test_backtest_folds_cover_about_six_weeks_daily_and_three_hourly():
+    from juno_forecast.models.auto import default_folds
+
+    assert default_folds("D", 400) == (6, 7)
+    assert default_folds("D", 400, 14) == (3, 14), "a 14-day horizon: 3 folds, not 6"
+    assert default_folds("D", 400, 28) == (3, 28), "at least 3 folds"
+    assert default_folds("D", 38) == (3, 7), "as many as the history holds"
+    assert default_folds("h", 4000, 48) == (3, 48) and default_folds("h", 4000, 336) == (3, 336)
