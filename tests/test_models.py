@@ -8,7 +8,7 @@ import pytest
 
 from juno_forecast.forecast import SeriesForecaster
 from juno_forecast.models import MODEL_NAMES, make_model
-from juno_forecast.models.auto import AutoModel, _combine_cv, inverse_mse_weights, mix_label
+from juno_forecast.models.auto import AutoModel, _combine_cv, inverse_error_weights, mix_label
 
 INTERVALS = ["lo_95", "lo_80", "yhat", "hi_80", "hi_95"]
 
@@ -144,7 +144,7 @@ def test_auto_weights_follow_inverse_squared_backtest_error():
         "b": pd.DataFrame({"y": y, "yhat": y - 2.0}),  # MAE 2
         "c": pd.DataFrame({"y": y, "yhat": y + 10.0}),  # MAE 10: weight 1/100, dropped
     }
-    w = inverse_mse_weights(cvs)
+    w = inverse_error_weights(cvs)
     assert list(w) == ["a", "b"]
     assert w["a"] == pytest.approx(0.8) and w["b"] == pytest.approx(0.2)
     mixed = _combine_cv(cvs, w)

@@ -84,7 +84,7 @@ def rolling_origin(
 MIN_WEIGHT = 0.05
 
 
-def inverse_mse_weights(cvs: dict[str, pd.DataFrame]) -> dict[str, float]:
+def inverse_error_weights(cvs: dict[str, pd.DataFrame]) -> dict[str, float]:
     """Weights proportional to 1 / squared mean absolute backtest error, summing to 1.
 
     Bates and Granger's inverse-variance weights, with the mean absolute error
@@ -93,12 +93,12 @@ def inverse_mse_weights(cvs: dict[str, pd.DataFrame]) -> dict[str, float]:
     takes all the weight; candidates below :data:`MIN_WEIGHT` are dropped and
     the rest renormalized.
     """
-    mse = {n: _mae(cv) ** 2 for n, cv in cvs.items()}
-    best = min(mse.values())
+    sq = {n: _mae(cv) ** 2 for n, cv in cvs.items()}
+    best = min(sq.values())
     if best <= 1e-12 * (1.0 + max(abs(v) for cv in cvs.values() for v in cv["y"])):
-        exact = min(mse, key=mse.get)
+        exact = min(sq, key=sq.get)
         return {exact: 1.0}
-    inv = {n: 1.0 / v for n, v in mse.items()}
+    inv = {n: 1.0 / v for n, v in sq.items()}
     total = sum(inv.values())
     kept = {n: w / total for n, w in inv.items() if w / total >= MIN_WEIGHT}
     total = sum(kept.values())
@@ -116,8 +116,8 @@ class AutoModel:
     """Combines ``candidates`` by their errors in a rolling-origin backtest on the history.
 
     ``combine="weighted"`` (default): the forecast is the mean of the
-    candidates weighted by inverse mean squared backtest error (see
-    :func:`inverse_mse_weights`); one candidate that clearly wins takes
+    candidates weighted by 1 / (backtest MAE)^2 (see
+    :func:`inverse_error_weights`); one candidate that clearly wins takes
     (nearly) all the weight, close ones are averaged, which is steadier than
     betting on whichever won a few noisy folds. ``combine="best"``: the one
     candidate with the lowest mean absolute error (the mean of the non-naive
@@ -176,7 +176,7 @@ class AutoModel:
         if not cvs:
             self.weights_ = {names[0]: 1.0}
         elif self.combine == "weighted":
-            self.weights_ = inverse_mse_weights(cvs)
+            self.weights_ = inverse_error_weights(cvs)
         else:
             self.weights_ = {n: 1.0 / len(p) for p in [self._best(cvs)] for n in p}
         self.chosen_ = mix_label(self.weights_)
