@@ -69,6 +69,7 @@ TABLE_COLUMNS = [
     "lo_80", "hi_80", "difference_lo_95", "difference_hi_95", "difference_lo_80",
     "difference_hi_80", "peak_difference", "peak_lo_95", "peak_hi_95", "direction",
     "events", "steps", "model", "range_method", "folds", "level",
+    "controls", "control_factor", "control_weight",
 ]  # fmt: skip
 
 
@@ -454,10 +455,10 @@ def _levelled(actual: np.ndarray, yhat: np.ndarray, pos: int, steps: int, plan: 
     return yhat[pos : pos + steps] * ratio, ratio
 
 
-def pseudo_window_errors(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], pos: int,
-                         steps: int, plan: _Plan, cfg: ImpactSettings,
-                         first_pos: int = 0) -> np.ndarray | None:  # fmt: skip
-    """Relative cumulative errors of the same procedure on earlier windows (one row each).
+def pseudo_windows(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], pos: int,
+                   steps: int, plan: _Plan, cfg: ImpactSettings,
+                   first_pos: int = 0) -> list[tuple[int, np.ndarray]]:  # fmt: skip
+    """Earlier windows of the same length and hours: ``(position, levelled expectation)`` pairs.
 
     Pseudo-window ``k`` is the window moved ``k`` days back (same length, same
     hours of the day), for the first ``n_folds`` values of ``k`` that end before
@@ -466,11 +467,11 @@ def pseudo_window_errors(actual: np.ndarray, forecasts: list[tuple[int, np.ndarr
     ``(cutoff position, forecast on the span)`` pairs: a window uses the forecast
     with the latest cutoff at or before its start (none: skipped). Windows
     starting before ``first_pos`` (the history's first week plus the level days)
-    or with missing values are skipped. None when no window qualifies.
+    or with missing values are skipped.
     """
-    rows = []
+    out = []
     k = math.ceil(steps / plan.day)
-    while len(rows) < cfg.n_folds:
+    while len(out) < cfg.n_folds:
         p = pos - k * plan.day
         if p < first_pos:
             break
@@ -480,7 +481,19 @@ def pseudo_window_errors(actual: np.ndarray, forecasts: list[tuple[int, np.ndarr
         if not usable or np.isnan(a).any() or not np.isfinite(usable[-1][p : p + steps]).all():
             continue
         expected, _ = _levelled(actual, usable[-1], p, steps, plan, cfg)
-        rows.append(relative_cumulative_errors(a, expected))
+        out.append((p, expected))
+    return out
+
+
+def pseudo_window_errors(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], pos: int,
+                         steps: int, plan: _Plan, cfg: ImpactSettings,
+                         first_pos: int = 0) -> np.ndarray | None:  # fmt: skip
+    """Relative cumulative errors of the same procedure on earlier windows (one row each).
+
+    The windows are :func:`pseudo_windows`'; None when no window qualifies.
+    """
+    windows = pseudo_windows(actual, forecasts, pos, steps, plan, cfg, first_pos)
+    rows = [relative_cumulative_errors(actual[p : p + steps], e) for p, e in windows]
     return np.vstack(rows) if rows else None
 
 
@@ -519,20 +532,26 @@ def _calibration_forecasts(
     return sorted(out, key=lambda f: f[0])
 
 
-def series_impact(
-    y: pd.Series,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    make: ForecasterFactory,
-    freq: str = "h",
-    cfg: ImpactSettings | None = None,
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Impact of the window ``[start, end]`` on one series ``y`` (regular grid).
+@dataclass
+class FittedSeries:
+    """A series' forecaster fitted on the data before the window, and its forecast on the span."""
 
-    ``make(model_name)`` builds an unfitted forecaster (``None``: the requested
-    model); it is fitted once, on the data before ``start``. Returns the table
-    row (without keys/metric) and the per-timestamp path. Raises ``ValueError``
-    or :class:`SeriesError` when the series cannot be judged.
+    y: pd.Series
+    plan: _Plan
+    main: Any
+    pred: pd.DataFrame
+    history: pd.Series
+
+    def yhat_on(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """The point forecast on another series' span (NaN where this span does not reach)."""
+        return self.pred["yhat"].reindex(index).to_numpy(float)
+
+
+def fit_series(y: pd.Series, start: pd.Timestamp, end: pd.Timestamp, make: ForecasterFactory,
+               freq: str = "h", cfg: ImpactSettings | None = None) -> FittedSeries:  # fmt: skip
+    """Fit ``make(None)`` on the data before ``start`` and forecast the span around the window.
+
+    Raises ``ValueError`` when the window holds no data of ``y``.
     """
     cfg = cfg or ImpactSettings()
     plan = _plan(y, start, end, freq, cfg)
@@ -540,21 +559,152 @@ def series_impact(
         raise ValueError(f"no data in the window {_fmt(start)} to {_fmt(end)}")
     history = y[y.index < start].dropna()
     main = make(None).fit(history)
-    pred = _predict_frame(main, plan.span)
+    return FittedSeries(y, plan, main, _predict_frame(main, plan.span), history)
+
+
+def series_impact(
+    y: pd.Series,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    make: ForecasterFactory,
+    freq: str = "h",
+    cfg: ImpactSettings | None = None,
+    controls: list[FittedSeries] | None = None,
+    fitted: FittedSeries | None = None,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Impact of the window ``[start, end]`` on one series ``y`` (regular grid).
+
+    ``make(model_name)`` builds an unfitted forecaster (``None``: the requested
+    model); it is fitted once, on the data before ``start`` (or ``fitted`` is
+    that fit, from :func:`fit_series`). ``controls``: fitted series of the same
+    metric, unaffected by the incident, whose deviation from their own forecasts
+    inside the window also scales the counterfactual (:func:`controlled_windows`).
+    Returns the table row (without keys/metric) and the per-timestamp path.
+    Raises ``ValueError`` or :class:`SeriesError` when the series cannot be judged.
+    """
+    cfg = cfg or ImpactSettings()
+    fit = fitted or fit_series(y, start, end, make, freq, cfg)
+    plan, pred = fit.plan, fit.pred
     yhat = pred["yhat"].to_numpy(float)
-    masked = y.reindex(plan.span).to_numpy(float)
+    masked = _masked(y, plan)
     pos, n_w = plan.pos, len(plan.window)
-    masked[pos : pos + n_w] = np.nan  # the incident is never evidence of the normal level
     _, ratio = _levelled(masked, yhat, pos, n_w, plan, cfg)
-    warm = history.index.min() + cfg.warmup + pd.Timedelta(days=cfg.level_days)
+    warm = fit.history.index.min() + cfg.warmup + pd.Timedelta(days=cfg.level_days)
     first_pos = max(0, int((warm - plan.span[0]) / plan.step))
-    forecasts = _calibration_forecasts(y, plan, make, _chosen_model(main, cfg.model), yhat, cfg)
-    errors = pseudo_window_errors(masked, forecasts, pos, n_w, plan, cfg, first_pos)
-    levelled = _rescale_band(pred, yhat * ratio)
-    nonneg = bool((history >= 0).all())
+    chosen = _chosen_model(fit.main, cfg.model)
+    forecasts = _calibration_forecasts(y, plan, make, chosen, yhat, cfg)
+    windows = pseudo_windows(masked, forecasts, pos, n_w, plan, cfg, first_pos)
+    factor, weight = 1.0, float("nan")
+    if controls:
+        ctl = [_ControlArrays.on(c, plan) for c in controls]
+        factor, weight, windows = controlled_windows(masked, windows, ctl, pos, n_w, plan, cfg)
+    rows = [relative_cumulative_errors(masked[p : p + n_w], e) for p, e in windows]
+    errors = np.vstack(rows) if rows else None
+    scale = np.full(len(yhat), ratio)
+    scale[pos : pos + n_w] *= factor
+    levelled = _rescale_band(pred, yhat * scale)
+    nonneg = bool((fit.history >= 0).all())
     row, path = _summarise(y, plan, levelled, errors, nonneg)
-    row.update(model=_chosen_model(main, cfg.model) or cfg.model, level=ratio)
+    row.update(model=chosen or cfg.model, level=ratio, control_factor=factor,
+               control_weight=weight)  # fmt: skip
     return row, path
+
+
+def _masked(y: pd.Series, plan: _Plan) -> np.ndarray:
+    """``y`` on the span with the incident window masked: never evidence of the normal level."""
+    masked = y.reindex(plan.span).to_numpy(float)
+    masked[plan.pos : plan.pos + len(plan.window)] = np.nan
+    return masked
+
+
+# --------------------------------------------------------------------------- controls
+
+
+@dataclass
+class _ControlArrays:
+    """A control series on the judged series' span: actuals (window kept / masked) and forecast."""
+
+    actual: np.ndarray
+    masked: np.ndarray
+    yhat: np.ndarray
+
+    @classmethod
+    def on(cls, control: FittedSeries, plan: _Plan) -> _ControlArrays:
+        actual = control.y.reindex(plan.span).to_numpy(float)
+        return cls(actual, _masked(control.y, plan), control.yhat_on(plan.span))
+
+
+def control_ratio(controls: list[_ControlArrays], p: int, steps: int, plan: _Plan,
+                  cfg: ImpactSettings) -> float:  # fmt: skip
+    """Pooled controls' ``sum actual / sum levelled forecast`` over ``[p, p + steps)``.
+
+    Each control's forecast is levelled like the judged series' (its own same
+    hours of the days around, the incident window masked); its actuals inside
+    ``[p, p + steps)`` are kept: how the controls moved there is the evidence.
+    NaN when no control has data there.
+    """
+    num = den = 0.0
+    for c in controls:
+        expected, _ = _levelled(c.masked, c.yhat, p, steps, plan, cfg)
+        a = c.actual[p : p + steps]
+        ok = np.isfinite(a) & np.isfinite(expected)
+        num, den = num + float(a[ok].sum()), den + float(expected[ok].sum())
+    return num / den if num > 0 and den > 0 else float("nan")
+
+
+def tracking_weights(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """How much of the controls' log-ratio ``x`` the series' log-ratio ``y`` followed.
+
+    The least-squares slope through the origin over the pseudo-windows,
+    clipped to ``[0, 1]``: 0 (the controls did not track the series: the local
+    level alone) to 1 (the series moved as the controls did). Returns the slope
+    on all windows and, per window, the slope without it (leave-one-out), so the
+    pseudo-window errors judge a weight that did not see them.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    xy, xx = np.where(ok, x * y, 0.0), np.where(ok, x * x, 0.0)
+    sxy, sxx = float(xy.sum()), float(xx.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full = sxy / sxx if sxx > 0 else 0.0
+        loo = np.where(sxx - xx > 0, (sxy - xy) / (sxx - xx), 0.0)
+    return float(np.clip(full, 0.0, 1.0)), np.clip(loo, 0.0, 1.0)
+
+
+def controlled_windows(
+    masked: np.ndarray, windows: list[tuple[int, np.ndarray]], controls: list[_ControlArrays],
+    pos: int, steps: int, plan: _Plan, cfg: ImpactSettings,
+) -> tuple[float, float, list[tuple[int, np.ndarray]]]:  # fmt: skip
+    """The control factor of the window, its weight, and the pseudo-windows judged the same way.
+
+    The counterfactual of the window is the levelled forecast times
+    ``R ** w``: ``R`` the pooled controls' actual / levelled forecast inside the
+    window (:func:`control_ratio`; a day-specific shock, Easter or a DST
+    Sunday, moves the controls too), ``w`` how well that ratio tracked the
+    series' own ratio on the pseudo-windows (:func:`tracking_weights`). Every
+    pseudo-window gets the same treatment with its own ``R`` and a weight
+    fitted without it, so the ranges measure the procedure with controls.
+    """
+    x = np.array([_log(control_ratio(controls, p, steps, plan, cfg)) for p, _ in windows])
+    y = np.array([_log(_total_ratio(masked[p : p + steps], e)) for p, e in windows])
+    weight, loo = tracking_weights(x, y)
+    judged = [
+        (p, e * math.exp(w * xi) if np.isfinite(xi) else e)
+        for (p, e), xi, w in zip(windows, x, loo, strict=True)
+    ]  # fmt: skip
+    x0 = _log(control_ratio(controls, pos, steps, plan, cfg))
+    factor = math.exp(weight * x0) if np.isfinite(x0) else 1.0
+    return factor, weight, judged
+
+
+def _total_ratio(actual: np.ndarray, expected: np.ndarray) -> float:
+    ok = np.isfinite(actual) & np.isfinite(expected)
+    num, den = float(actual[ok].sum()), float(expected[ok].sum())
+    return num / den if num > 0 and den > 0 else float("nan")
+
+
+def _log(x: float) -> float:
+    return math.log(x) if np.isfinite(x) and x > 0 else float("nan")
 
 
 def _rescale_band(pred: pd.DataFrame, yhat: np.ndarray) -> pd.DataFrame:
@@ -753,21 +903,93 @@ def _check_model(model: str) -> None:
 
 
 def _judge_series(
-    metric: str, keys: dict[str, str], y: pd.Series, cal: Any, window: tuple[pd.Timestamp, pd.Timestamp],
-    freq: str, cfg: ImpactSettings, seed: int,
+    metric: str, keys: dict[str, str], fit: FittedSeries, controls: list[FittedSeries], cal: Any,
+    window: tuple[pd.Timestamp, pd.Timestamp], freq: str, cfg: ImpactSettings,
+    make: ForecasterFactory, control_names: str,
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Row, path and window events of one series (raises SeriesError/ValueError)."""
-    from .forecast import SeriesForecaster
-
-    def make(name: str | None) -> Any:
-        return SeriesForecaster(model=name or cfg.model, calendar=cal, metric=metric,
-                                keys=dict(keys), freq=freq, seed=seed)  # fmt: skip
-
     start, end = window
-    row, path = series_impact(y, start, end, make, freq, cfg)
+    row, path = series_impact(fit.y, start, end, make, freq, cfg, controls, fit)
     ident = {**keys, "metric": metric}
     events = _window_events(cal, start, end, metric, keys).assign(**ident)
-    return {**ident, **row}, path.assign(**ident), events
+    return {**ident, **row, "controls": control_names}, path.assign(**ident), events
+
+
+def parse_controls(controls: Any) -> str | dict[str, tuple[str, ...]] | None:
+    """``controls`` as None (off), ``"auto"`` or ``{key: allowed values}``.
+
+    Accepts ``None``/``""``, ``"auto"``, a string ``KEY=VALUE,KEY=VALUE`` (the
+    CLI's ``--controls``) or a mapping ``{key: value or values}``. ``metric``
+    is a key too. A series is a control when, for every key named, its value is
+    one of those listed (``borough=Brooklyn,borough=Queens``: either borough).
+    """
+    if controls is None or (isinstance(controls, str) and not controls.strip()):
+        return None
+    if isinstance(controls, str) and controls.strip().lower() == "auto":
+        return "auto"
+    if isinstance(controls, str):
+        spec: dict[str, list[str]] = {}
+        for item in (i.strip() for i in controls.split(",") if i.strip()):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip() or not value.strip():
+                raise InputError(f"--controls: expected 'auto' or KEY=VALUE[,KEY=VALUE...], "
+                                 f"got {item!r}")  # fmt: skip
+            spec.setdefault(key.strip(), []).append(value.strip())
+        return {k: tuple(v) for k, v in spec.items()}
+    if isinstance(controls, dict):
+        return {str(k): tuple(str(x) for x in ([v] if isinstance(v, str) else v))
+                for k, v in controls.items()}  # fmt: skip
+    raise InputError(f"controls: expected 'auto', 'KEY=VALUE,...' or a mapping, "
+                     f"got {type(controls).__name__}")  # fmt: skip
+
+
+def _is_control(metric: str, keys: dict[str, str], spec: dict[str, tuple[str, ...]]) -> bool:
+    values = {**{k: str(v) for k, v in keys.items()}, "metric": str(metric)}
+    return all(values[k] in allowed for k, allowed in spec.items())
+
+
+def select_controls(
+    series: list[tuple[str, dict[str, str]]], ds_keys: tuple[str, ...], controls: Any,
+) -> tuple[list[int], dict[int, list[int]]]:  # fmt: skip
+    """Which series are judged and, for each, the positions of its control series.
+
+    Without controls every series is judged alone. ``"auto"``: every series is
+    judged, its controls are the other series of the same metric. A key/value
+    spec: the matching series are the controls (never judged), the others are
+    judged, each against the controls of its own metric. Raises
+    :class:`InputError` for an unknown key, a spec matching no series, no series
+    left to judge, or a judged series without a control of its metric.
+    """
+    from .data import series_label
+
+    spec = parse_controls(controls)
+    everyone = list(range(len(series)))
+    if spec is None:
+        return everyone, {i: [] for i in everyone}
+    if spec == "auto":
+        judged, pool = everyone, everyone
+    else:
+        unknown = [k for k in spec if k not in (*ds_keys, "metric")]
+        if unknown:
+            raise InputError(f"--controls: unknown key {unknown[0]!r}; the series keys are "
+                             f"{', '.join([*ds_keys, 'metric'])}")  # fmt: skip
+        pool = [i for i, (m, k) in enumerate(series) if _is_control(m, k, spec)]
+        if not pool:
+            wanted = ",".join(f"{k}={v}" for k, vs in spec.items() for v in vs)
+            raise InputError(f"--controls {wanted}: no series matches")
+        judged = [i for i in everyone if i not in pool]
+        if not judged:
+            raise InputError("--controls: every series is a control, none is left to judge "
+                             "(a control is never the series judged)")  # fmt: skip
+    out = {}
+    for i in judged:
+        metric = series[i][0]
+        out[i] = [j for j in pool if j != i and series[j][0] == metric]
+        if not out[i]:
+            raise InputError(f"--controls: {series_label(*series[i])} has no control series of "
+                             f"the same metric {metric!r} (controls must be other series of "
+                             f"its metric)")  # fmt: skip
+    return judged, out
 
 
 def run_impact(
@@ -784,6 +1006,7 @@ def run_impact(
     anchor: float = 1.0,
     level_days: int = 7,
     refits: int = 0,
+    controls: Any = None,
     seed: int = 0,
     **data_kwargs: Any,
 ) -> ImpactResult:
@@ -796,24 +1019,31 @@ def run_impact(
     if ds.frame.empty:
         raise InputError("impact: the data hold no series")
     check_window(ds.frame["ds"].min(), ds.frame["ds"].max(), start_ts, end_ts, ds.freq)
+    all_series = list(ds.series())
+    judged, control_map = select_controls([(m, k) for m, k, _ in all_series], ds.keys, controls)
     cal = _calendar(calendar, weather, exclude_events)
-    cfg = ImpactSettings(
-        post=post,
-        model=model,
-        n_folds=n_folds,
-        anchor=anchor,
-        level_days=level_days,
-        refits=refits,
-    )
-    rows, paths, events, problems = [], [], [], [f"{p.series}: {p.message}" for p in ds.problems]
-    for metric, keys, y in ds.series():
+    cfg = ImpactSettings(post=post, model=model, n_folds=n_folds, anchor=anchor,
+                         level_days=level_days, refits=refits)  # fmt: skip
+    problems = [f"{p.series}: {p.message}" for p in ds.problems]
+    needed = sorted(set(judged) | {j for js in control_map.values() for j in js})
+    fits = _fit_all(all_series, needed, cal, (start_ts, end_ts), ds.freq, cfg, seed, problems)
+    rows, paths, events = [], [], []
+    for i in judged:
+        metric, keys, _ = all_series[i]
         label = series_label(metric, keys)
+        ctl = [j for j in control_map[i] if j in fits]
+        if i not in fits:
+            continue
+        if control_map[i] and not ctl:
+            problems.append(f"{label}: none of its control series could be fitted")
+            continue
+        names = ";".join(_control_name(*all_series[j][:2], ds.keys) for j in ctl)
+        make = _factory(metric, keys, cal, ds.freq, cfg, seed)
         try:
-            row, path, ev = _judge_series(metric, keys, y, cal, (start_ts, end_ts), ds.freq, cfg,
-                                          seed)  # fmt: skip
+            row, path, ev = _judge_series(metric, keys, fits[i], [fits[j] for j in ctl], cal,
+                                          (start_ts, end_ts), ds.freq, cfg, make, names)  # fmt: skip
         except (SeriesError, ValueError) as e:
-            msg = str(e).removeprefix(label + ": ")
-            problems.append(f"{label}: {msg}")
+            problems.append(f"{label}: {str(e).removeprefix(label + ': ')}")
             continue
         rows.append(row), paths.append(path), events.append(ev)
     if not rows:
@@ -823,6 +1053,42 @@ def run_impact(
                        model)  # fmt: skip
     result.level_days = level_days
     return result
+
+
+def _control_name(metric: str, keys: dict[str, str], ds_keys: tuple[str, ...]) -> str:
+    return "/".join(str(keys[k]) for k in ds_keys) if ds_keys else str(metric)
+
+
+def _factory(metric: str, keys: dict[str, str], cal: Any, freq: str, cfg: ImpactSettings,
+             seed: int) -> ForecasterFactory:  # fmt: skip
+    """``make(model_or_None)``: an unfitted SeriesForecaster for one series."""
+    from .forecast import SeriesForecaster
+
+    def make(name: str | None) -> Any:
+        return SeriesForecaster(model=name or cfg.model, calendar=cal, metric=metric,
+                                keys=dict(keys), freq=freq, seed=seed)  # fmt: skip
+
+    return make
+
+
+def _fit_all(
+    all_series: list[tuple[str, dict[str, str], pd.Series]], needed: list[int], cal: Any,
+    window: tuple[pd.Timestamp, pd.Timestamp], freq: str, cfg: ImpactSettings, seed: int,
+    problems: list[str],
+) -> dict[int, FittedSeries]:  # fmt: skip
+    """One fit per series needed (judged or control); failures go to ``problems``."""
+    from .data import series_label
+
+    fits = {}
+    for i in needed:
+        metric, keys, y = all_series[i]
+        label = series_label(metric, keys)
+        try:
+            fits[i] = fit_series(y, *window, _factory(metric, keys, cal, freq, cfg, seed), freq,
+                                 cfg)  # fmt: skip
+        except (SeriesError, ValueError) as e:
+            problems.append(f"{label}: {str(e).removeprefix(label + ': ')}")
+    return fits
 
 
 def _assemble(
@@ -857,6 +1123,7 @@ def impact(
     anchor: float = 1.0,
     level_days: int = 7,
     refits: int = 0,
+    controls: Any = None,
     seed: int = 0,
     **data_kwargs: Any,
 ) -> pd.DataFrame:
@@ -888,7 +1155,8 @@ def impact(
     """
     result = run_impact(data, start, end, post, model, calendar, weather,
                         exclude_events=exclude_events, n_folds=n_folds, anchor=anchor,
-                        level_days=level_days, refits=refits, seed=seed, **data_kwargs)  # fmt: skip
+                        level_days=level_days, refits=refits, controls=controls, seed=seed,
+                        **data_kwargs)  # fmt: skip
     return result.as_frame()
 
 

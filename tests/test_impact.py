@@ -415,3 +415,92 @@ def test_only_steps_that_begin_in_the_window_are_its_events(tmp_path, base) -> N
         "New fare rule"
     ]  # the old rule is in the history's level
     assert "Old fare rule" not in impact_summary_markdown(res)
+
+
+# --------------------------------------------------------------------------- controls
+
+
+def shared_days(df: pd.DataFrame, seed: int = 3, sd: float = 0.12,
+                shock: float | None = None) -> pd.DataFrame:  # fmt: skip
+    """Multiply every zone by the same random factor per day: shocks the zones share (weather...).
+
+    ``shock``: the factor of the window's day instead of a random one.
+    """
+    out = df.copy()
+    days = out["ds"].dt.normalize()
+    unique = days.unique()
+    factor = dict(zip(unique, np.exp(np.random.default_rng(seed).normal(0, sd, len(unique))),
+                      strict=True))  # fmt: skip
+    if shock is not None:
+        factor[WINDOW[0].normalize()] = shock
+    out["y"] = np.round(out["y"] * days.map(factor).to_numpy())
+    return out
+
+
+def test_controls_remove_a_shock_the_zones_share_from_a_local_loss() -> None:
+    # a city-wide shock on the window's day (-30%) ...
+    df = shared_days(synthetic(seed=1, zones=("North", "South")), shock=0.7)
+    df, lost = inject(df, *WINDOW, depth=0.25, zone="North")  # plus a local outage in North
+    kw = dict(model="naive", calendar="none", by=("zone",))
+    alone = impact(df, *WINDOW, **kw).set_index("zone").loc["North"]
+    ctl = impact(df, *WINDOW, controls="zone=South", **kw)
+    assert list(ctl["zone"]) == ["North"] and ctl.loc[0, "controls"] == "South"
+    row = ctl.iloc[0]
+    err_alone = abs(-alone["difference"] - lost) / lost
+    err_ctl = abs(-row["difference"] - lost) / lost
+    assert err_alone > 0.5  # the shock is taken for part of the loss
+    assert err_ctl < 0.25 and err_ctl < err_alone / 3
+    assert 0.5 < row["control_weight"] <= 1.0  # the zones tracked each other on the pseudo-windows
+    south = impact(df, *WINDOW, **kw).set_index("zone").loc["South"]  # South's own deviation
+    ratio = south["actual_total"] / south["expected_total"]
+    assert row["control_factor"] == pytest.approx(ratio ** row["control_weight"], rel=1e-9)
+    assert row["expected_total"] == pytest.approx(alone["expected_total"] * row["control_factor"])
+    assert row["difference_lo_95"] <= -lost <= row["difference_hi_95"]
+    assert np.isnan(alone["control_weight"]) and alone["control_factor"] == 1.0
+
+
+def test_controls_that_never_tracked_the_zone_get_no_weight() -> None:
+    north = shared_days(synthetic(seed=1, zones=("North",)), seed=3)
+    south = shared_days(synthetic(seed=2, zones=("South",)), seed=4)  # its own days
+    df = pd.concat([north, south], ignore_index=True)
+    row = impact(df, *WINDOW, model="naive", calendar="none", by=("zone",), controls="auto")
+    row = row.set_index("zone").loc["North"]
+    assert row["control_weight"] < 0.3
+    assert row["controls"] == "South"
+
+
+def test_auto_controls_judge_every_series_against_the_others() -> None:
+    df = shared_days(synthetic(seed=1, zones=("North", "South", "East")))
+    res = run_impact(df, *WINDOW, model="naive", calendar="none", by=("zone",), controls="auto")
+    assert res.table.set_index("zone")["controls"].to_dict() == {
+        "East": "North;South", "North": "East;South", "South": "East;North"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def two_metric_file(tmp_path_factory):  # noqa: ANN001, ANN201
+    df = synthetic(seed=1, zones=("North", "South"))
+    df.loc[df["zone"] == "South", "metric"] = "rides"
+    path = tmp_path_factory.mktemp("impact") / "two_metrics.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("controls", "message"),
+    [
+        ("region=South", "--controls: unknown key 'region'; the series keys are zone, metric"),
+        ("zone=West", "--controls zone=West: no series matches"),
+        ("zone=North,zone=South", "every series is a control, none is left to judge"),
+        ("zone=South", "metric=trips zone=North has no control series of the same metric 'trips'"),
+        ("auto", "--controls: metric=trips zone=North has no control series of the same metric"),
+        ("zone", "--controls: expected 'auto' or KEY=VALUE[,KEY=VALUE...], got 'zone'"),
+    ],
+)  # fmt: skip
+def test_cli_bad_controls_exit_2_with_one_line(two_metric_file, capsys, controls, message) -> None:  # noqa: ANN001
+    code, out, err = run_cli(["impact", str(two_metric_file), "--by", "zone", "--start",
+                              "2024-02-07T09:00", "--end", "2024-02-07T20:00", "--model", "naive",
+                              "--calendar", "none", "--controls", controls], capsys)  # fmt: skip
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+    assert "Traceback" not in err and out == ""

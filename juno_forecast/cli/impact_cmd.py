@@ -79,6 +79,17 @@ def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported 
     "wider, slower ranges).",
 )
 @click.option(
+    "--controls",
+    "controls",
+    default=None,
+    metavar="auto|KEY=VALUE,...",
+    help="Unaffected series of the same metric whose deviation from their own forecasts inside "
+    "the window also scales the counterfactual (a shock of that day, e.g. Easter, shows in them "
+    "too). 'auto': for each series every other series of its metric; KEY=VALUE,...: the "
+    "matching series (e.g. borough=Queens,borough=Bronx), not judged themselves. For local "
+    "incidents (an outage in one zone), not city-wide ones. Default off.",
+)
+@click.option(
     "--exclude-event",
     "exclude_events",
     multiple=True,
@@ -118,7 +129,8 @@ def impact_command(**kwargs: object) -> None:
                         post=kwargs.pop("post"), model=kwargs.pop("model"),
                         calendar=kwargs.pop("calendar"), weather=kwargs.pop("weather"),
                         exclude_events=kwargs.pop("exclude_events"), n_folds=kwargs.pop("n_folds"), anchor=kwargs.pop("anchor"),
-                        level_days=kwargs.pop("level_days"), refits=kwargs.pop("refits"), seed=kwargs.pop("seed"), **dkw)  # fmt: skip
+                        level_days=kwargs.pop("level_days"), refits=kwargs.pop("refits"),
+                        controls=kwargs.pop("controls"), seed=kwargs.pop("seed"), **dkw)  # fmt: skip
     emit_table(result.table, out, fmt)
     for line in _share_lines(result):
         click.echo(line, err=True)
