@@ -36,6 +36,21 @@ For every series, :func:`impact` answers "how much did the incident window lose
    0.72-0.80 (a little narrow). ``refits=n`` judges them out of sample instead,
    with ``n`` forecasters fitted before blocks of them (wider ranges, ``n`` more fits).
 
+2b. **Controls** (optional, ``controls=``; off by default). The misses of the
+   local level are day-specific (Easter Sunday, a DST Sunday, a snow day) and
+   the days around the window cannot show them, but *other zones* show them
+   inside the window. With control series (other series of the same metric,
+   unaffected by the incident) the counterfactual is also multiplied by
+   ``R ** w``: ``R`` the pooled controls' actual / levelled forecast inside the
+   window, ``w`` (0 to 1) the least-squares slope of the series' log-ratio on
+   the controls' over the pseudo-windows (0: they did not track each other, the
+   local level alone). The pseudo-windows are judged the same way, each with
+   its own ``R`` and a weight fitted without it, so the ranges stay honest.
+   **Controls are for local incidents** (an outage in one zone): a control hit
+   by the incident too (a city-wide storm) carries the loss into the
+   counterfactual and hides it. Measured results are in ``benchmarks/impact.py``
+   and the README.
+
 3. **Peak.** The timestamp of the largest shortfall (or excess, when the total
    is above expectation), with its per-step 95% band.
 
@@ -1142,14 +1157,22 @@ def impact(
     whose same hours of the day give that level. ``refits``: 0 judges the
     pseudo-windows with the forecaster fitted up to the window (inside its
     training data); ``n`` splits them into ``n`` blocks judged out of sample by
-    forecasters fitted before each block (``n`` more fits).
+    forecasters fitted before each block (``n`` more fits). ``controls``: None
+    (off), ``"auto"`` (each series against every other series of its metric) or
+    ``"KEY=VALUE,..."`` / ``{key: values}`` (the matching series are the
+    controls, not judged; the others are each judged against the controls of
+    their metric): their deviation from their own forecasts inside the window
+    also scales the counterfactual (module docstring, 2b). Only for local
+    incidents: a control affected by the incident too hides the loss.
 
     Returns one row per series: keys, ``metric, actual_total, expected_total,
     lo_95, hi_95`` (95% range of ``expected_total``), ``difference`` (actual minus
     expected), ``difference_pct, peak_ds, affected`` (actual total outside the
     range), then ``lo_80, hi_80``, the range of the difference, the peak
     difference with its per-step range, ``direction, events, steps, model,
-    range_method, folds, level`` (the local level applied). ``attrs`` holds ``paths`` (per timestamp),
+    range_method, folds, level`` (the local level applied), ``controls`` (the
+    control series), ``control_factor`` (``R ** w``, 1 without controls) and
+    ``control_weight`` (``w``, NaN without controls). ``attrs`` holds ``paths`` (per timestamp),
     ``share_affected`` (per metric), ``events``, ``problems``, ``start``, ``end``;
     :func:`run_impact` returns the same as an :class:`ImpactResult`.
     """
@@ -1265,4 +1288,17 @@ def _method_lines(res: ImpactResult) -> list[str]:
         f"the errors of the same procedure on {n} earlier windows of the same length and hours"
         if folds.max() > 0 else "the per-step forecast bands added up"
     )  # fmt: skip
-    return ["", f"Expectation: model `{res.model}` {fitted}; ranges from {how}."]
+    return ["", f"Expectation: model `{res.model}` {fitted}{_controls_clause(res)}; "
+                f"ranges from {how}."]  # fmt: skip
+
+
+def _controls_clause(res: ImpactResult) -> str:
+    """How the control series moved the expectation (empty without controls)."""
+    t = res.table
+    if "controls" not in t or not t["controls"].fillna("").astype(bool).any():
+        return ""
+    parts = [f"{_series_name(r, res.keys)} against {str(r['controls']).replace(';', ', ')} "
+             f"(x{r['control_factor']:.3f}, weight {r['control_weight']:.2f})"
+             for _, r in t.iterrows() if isinstance(r["controls"], str) and r["controls"]]  # fmt: skip
+    return (", then scaled by how its control series moved against their own forecasts inside "
+            "the window: " + "; ".join(parts))  # fmt: skip

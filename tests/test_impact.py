@@ -457,6 +457,8 @@ def test_controls_remove_a_shock_the_zones_share_from_a_local_loss() -> None:
     assert row["expected_total"] == pytest.approx(alone["expected_total"] * row["control_factor"])
     assert row["difference_lo_95"] <= -lost <= row["difference_hi_95"]
     assert np.isnan(alone["control_weight"]) and alone["control_factor"] == 1.0
+    md = impact_summary_markdown(ctl)
+    assert f"North against South (x{row['control_factor']:.3f}, weight" in md
 
 
 def test_controls_that_never_tracked_the_zone_get_no_weight() -> None:
