@@ -9,7 +9,10 @@ import click
 
 from .options import calendar_options, data_kwargs, data_options, output_options
 
-MODEL_HELP = "auto (best per series by backtest), naive, ols, gbm or prophet."
+MODEL_HELP = (
+    "auto (per series, the fast models weighted by their backtest error), naive, ols, gbm, ets"
+    " or prophet."
+)
 
 
 def _report_problems(problems: list[str]) -> None:
