@@ -164,7 +164,8 @@ def event_names(start: str, end: str) -> dict[pd.Timestamp, str]:
     days: dict[pd.Timestamp, str] = {}
     for row in occ.itertuples():
         for d in pd.date_range(row.start, row.end, freq="D"):
-            days[d] = f"{days[d]}; {row.name}" if d in days else row.name
+            if row.name not in days.get(d, "").split("; "):  # one event may span entries
+                days[d] = f"{days[d]}; {row.name}" if d in days else row.name
     return days
 
 
