@@ -506,3 +506,19 @@ def test_cli_bad_controls_exit_2_with_one_line(two_metric_file, capsys, controls
     assert message in err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert "Traceback" not in err and out == ""
+
+
+def test_cli_controls_judge_the_other_series_against_them(tmp_path, capsys) -> None:  # noqa: ANN001
+    df = shared_days(synthetic(seed=1, zones=("North", "South")), shock=0.7)
+    df, _ = inject(df, *WINDOW, depth=0.25, zone="North")
+    path, out, md = tmp_path / "two.csv", tmp_path / "out.csv", tmp_path / "debrief.md"
+    df.to_csv(path, index=False)
+    code, _, err = run_cli(["impact", str(path), "--by", "zone", "--start", "2024-02-07T09:00",
+                            "--end", "2024-02-07T20:00", "--model", "naive", "--calendar", "none",
+                            "--controls", "zone=South", "--out", str(out), "--summary", str(md)],
+                           capsys)  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert list(table["zone"]) == ["North"] and list(table["controls"]) == ["South"]
+    assert bool(table.loc[0, "affected"]) and table.loc[0, "control_factor"] < 0.95
+    assert "North against South" in md.read_text()
