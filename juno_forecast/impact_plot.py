@@ -46,9 +46,15 @@ def _title(res: ImpactResult, row: pd.Series) -> str:
     who = " ".join(f"{k}={row[k]}" for k in res.keys)
     head = f"{row['metric']} {who}".strip()
     verdict = f"affected ({row['direction']})" if row["affected"] else "within the normal range"
+    controls = row.get("controls")
+    against = (
+        f"\nagainst controls {str(controls).replace(';', ', ')} (x{row['control_factor']:.3f})"
+        if isinstance(controls, str) and controls else ""
+    )  # fmt: skip
     return (
         f"{head}: {row['difference']:+,.0f} ({row['difference_pct']:+.1f}%), "
         f"95% range {row['difference_lo_95']:+,.0f} to {row['difference_hi_95']:+,.0f}; {verdict}"
+        + against
     )
 
 

@@ -522,3 +522,16 @@ def test_cli_controls_judge_the_other_series_against_them(tmp_path, capsys) -> N
     assert list(table["zone"]) == ["North"] and list(table["controls"]) == ["South"]
     assert bool(table.loc[0, "affected"]) and table.loc[0, "control_factor"] < 0.95
     assert "North against South" in md.read_text()
+
+
+def test_plot_names_the_controls_in_its_title() -> None:
+    import matplotlib.pyplot as plt
+
+    from juno_forecast.impact_plot import plot_impact
+
+    df = shared_days(synthetic(seed=1, zones=("North", "South")), shock=0.7)
+    res = run_impact(df, *WINDOW, model="naive", calendar="none", by=("zone",), controls="auto")
+    fig = plot_impact(res, {"zone": "North"})
+    factor = res.table.set_index("zone").loc["North", "control_factor"]
+    assert f"against controls South (x{factor:.3f})" in fig._suptitle.get_text()
+    plt.close(fig)
