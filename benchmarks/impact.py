@@ -2,10 +2,14 @@
 
 Run:  python benchmarks/impact.py [--data ../shared/data/uber_nyc_enriched.csv]
                                   [--model gbm] [--folds 42] [--level-days 7] [--anchor 1]
-                                  [--post] [--refits 0] [--weather] [--places 40] [--tag _x]
+                                  [--post] [--refits 0] [--weather] [--controls]
+                                  [--places 40] [--tag _x]
 
 About a minute with gbm on a quiet machine (one forecaster fit per case; 56 s
 measured, 150 s with other jobs on the 2 cores); --refits 3 fits four.
+--controls judges each injected borough with the three other busy boroughs as
+controls (``run_impact(controls={"borough": [...]})``; four fits per case,
+296 s with other jobs); the blizzard stays without controls (city-wide).
 
 1. Injected losses: at 40 seeded places (borough among the four busy ones, start
    hour between 2015-02-01 and 2015-06-25, 2 to 48 hours, 10% to 60% cut; a
