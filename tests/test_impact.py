@@ -21,11 +21,11 @@ from juno_forecast.impact import (
     conformal_quantile,
     cumulative_ranges,
     impact,
-    impact_summary_markdown,
     level_ratio,
     reference_positions,
     run_impact,
 )
+from juno_forecast.impact_summary import impact_summary_markdown
 
 START = pd.Timestamp("2024-01-29 00:00")  # a Monday, 5 weeks into the history
 WINDOW = (pd.Timestamp("2024-02-07 09:00"), pd.Timestamp("2024-02-07 20:00"))  # 12 h, Wednesday

@@ -119,7 +119,8 @@ def impact_command(**kwargs: object) -> None:
     range of expected_total), difference, difference_pct, peak_ds, affected, and
     more columns (ranges of the difference, the peak, events in the window).
     """  # fmt: skip
-    from ..impact import impact_summary_markdown, run_impact
+    from ..impact import run_impact
+    from ..impact_summary import impact_summary_markdown
     from ..io import atomic_write, emit_table
 
     dkw = data_kwargs(kwargs)
