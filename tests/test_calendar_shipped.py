@@ -259,6 +259,10 @@ def test_cli_show_2015_lists_holidays_ramadan_eids_events_and_blizzard():
         "zones",
         "effect",
         "source",
+        "hours",
+        "window_effect",
+        "zone_effects",
+        "hour_effects",
     ]
     names = set(table["name"])
     assert {
@@ -272,11 +276,15 @@ def test_cli_show_2015_lists_holidays_ramadan_eids_events_and_blizzard():
         "Blizzard of January 2015 (travel ban)",
     } <= names
     blizzard = table[table["name"] == "Blizzard of January 2015 (travel ban)"]
-    assert list(zip(blizzard["start"], blizzard["effect"], strict=True)) == [
-        ("2015-01-26", "trips=-0.5"),
-        ("2015-01-27", "trips=-0.95;drivers_online=-0.9"),
-        ("2015-01-27", "trips=-0.5;drivers_online=-0.4"),
+    assert list(zip(blizzard["start"], blizzard["hours"], blizzard["effect"], strict=True)) == [
+        ("2015-01-26", "16-23", "trips=-0.5"),
+        ("2015-01-27", "0-7", "trips=-0.95;drivers_online=-0.9"),
+        ("2015-01-27", "8-23", "trips=-0.5;drivers_online=-0.4"),
     ]
+    memorial = table[table["name"] == "Memorial Day"].iloc[0]
+    assert memorial["window_start"] == "2015-05-22" and memorial["window_effect"] == "trips=-0.15"
+    assert memorial["zone_effects"].startswith("Manhattan: trips=-0.3, window trips=-0.2 | ")
+    assert memorial["hour_effects"] == "0-3: trips=0.5 | 6-9: trips=-0.45"
     marathon = table[table["name"] == "NYC Marathon"].iloc[0]
     assert marathon["start"] == "2015-11-01"
     assert marathon["zones"] == "Staten Island;Brooklyn;Queens;Bronx;Manhattan"

@@ -18,6 +18,8 @@ SHOW_COLUMNS = [
     "effect",
     "source",
 ]
+#: after SPEC's columns: what shapes an effect (hours, the window's own prior, zones, hours)
+DETAIL_COLUMNS = ["hours", "window_effect", "zone_effects", "hour_effects"]
 
 
 @click.group("calendar")
@@ -83,14 +85,57 @@ def _categories(value: str | None) -> list[str] | None:
 
 
 def render_occurrences(table):  # noqa: ANN001, ANN201 (pandas imported lazily)
-    """Occurrences as plain text columns: dates YYYY-MM-DD, tuples ';'-joined, effect ``trips=-0.35``."""
+    """Occurrences as plain text columns: dates YYYY-MM-DD, tuples ';'-joined, effect ``trips=-0.35``.
+
+    SPEC's columns come first; then the event's hours (``16-23``), its window's own prior,
+    and the effects that differ by zone (``Manhattan: trips=-0.3, window trips=-0.2 |
+    ...``) or by hour (``0-3: trips=0.5 | ...``), so the analyst sees every prior applied.
+    """
     out = table[SHOW_COLUMNS].copy()
     for col in ("start", "end", "window_start", "window_end"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
     for col in ("metrics", "zones"):
         out[col] = out[col].map(";".join)
-    out["effect"] = out["effect"].map(lambda d: ";".join(f"{k}={v:g}" for k, v in d.items()))
+    out["effect"] = out["effect"].map(_effect_text)
+    out["hours"] = table["hours"].map(_hours_text)
+    out["window_effect"] = table["window_effect"].map(_effect_text)
+    out["zone_effects"] = table["by_zone"].map(_zone_text)
+    out["hour_effects"] = table["by_hours"].map(_by_hours_text)
     return out
+
+
+def _effect_text(effect) -> str:  # noqa: ANN001 (a dict, pairs or None)
+    """``trips=-0.35;drivers_online=-0.1`` (empty for no effect)."""
+    return ";".join(f"{k}={v:g}" for k, v in dict(effect or {}).items())
+
+
+def _hours_text(hours) -> str:  # noqa: ANN001 (a tuple of ints)
+    """``16-23`` or ``0-3;6-9`` from the hours of the day (empty: all day)."""
+    runs: list[list[int]] = []
+    for h in sorted(hours or ()):
+        if runs and h == runs[-1][1] + 1:
+            runs[-1][1] = h
+        else:
+            runs.append([h, h])
+    return ";".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
+
+
+def _zone_text(by_zone) -> str:  # noqa: ANN001 (a tuple of ZoneEffect)
+    """``Manhattan: trips=-0.3, window trips=-0.2 | Brooklyn;Queens: trips=0.1``."""
+    parts = []
+    for z in by_zone or ():
+        said = [_effect_text(z.effect)] if z.effect else []
+        said += [f"window {_effect_text(z.window_effect)}"] if z.window_effect else []
+        parts.append(f"{';'.join(z.zones)}: {', '.join(said)}")
+    return " | ".join(parts)
+
+
+def _by_hours_text(by_hours) -> str:  # noqa: ANN001 (hour -> effect)
+    """``0-3: trips=0.5 | 6-9: trips=-0.45``: hours with the same reshaping grouped."""
+    groups: dict[str, list[int]] = {}
+    for hour, effect in sorted(dict(by_hours or {}).items()):
+        groups.setdefault(_effect_text(effect), []).append(hour)
+    return " | ".join(f"{_hours_text(hours)}: {text}" for text, hours in groups.items())
 
 
 def register(group: click.Group) -> None:
