@@ -391,6 +391,19 @@ def test_cli_validate_ok_prints_counts_per_category(tmp_path: Path):
     assert res.stdout.strip() == f"OK: {path}: 2 events (event 1, weather 1)"
 
 
+def test_cli_validate_counts_a_storm_split_by_hours_once(tmp_path: Path):
+    path = tmp_path / "split.yaml"
+    path.write_text(
+        HEAD
+        + "    date: 2015-05-01\n"
+        + "  - {name: W, category: weather, date: 2015-01-26, hours: {from: 16, to: 23}}\n"
+        + "  - {name: W, category: weather, date: 2015-01-27}\n"
+    )
+    res = run_cli("calendar", "validate", str(path))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == f"OK: {path}: 2 events (event 1, weather 1)"
+
+
 def test_cli_validate_missing_file_is_one_line_exit_2(tmp_path: Path):
     res = run_cli("calendar", "validate", str(tmp_path / "nope.yaml"))
     assert res.returncode == 2 and "Traceback" not in res.stderr

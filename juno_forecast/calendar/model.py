@@ -124,11 +124,13 @@ class Calendar:
         return not self.events and self.spec.holidays is None
 
     def counts(self) -> dict[str, int]:
-        """Events per category in the file (+ weather found); public holidays are counted
-        once per distinct name they take in 2014-2030 (the years the shipped file covers)."""
-        out: dict[str, int] = {}
+        """Distinct events per category in the file (+ weather found): entries sharing a
+        name (one storm split by hours) count once; public holidays are counted once per
+        distinct name they take in 2014-2030 (the years the shipped file covers)."""
+        names: dict[str, set[str]] = {}
         for e in self.events:
-            out[e.category] = out.get(e.category, 0) + 1
+            names.setdefault(e.category, set()).add(e.name)
+        out = {cat: len(n) for cat, n in names.items()}
         if self.spec.holidays is not None:
             names = {n for n, *_ in expand_holidays(self.spec.holidays, 2014, 2030)}
             out["holiday"] = out.get("holiday", 0) + len(
