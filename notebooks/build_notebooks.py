@@ -88,7 +88,7 @@ data.frame.head()"""),
 To keep this notebook quick we forecast two series (trips in Manhattan and Brooklyn) from the last
 three months of history, with the `naive` model (the same hour one week earlier: the baseline every
 other model is measured against). The default `model="auto"` backtests several models per series
-and keeps the best; it is more accurate but takes minutes on a laptop.
+and weighs them by their backtest errors; it is more accurate but takes minutes on a laptop.
 
 The calendar still matters with `naive`: for an event the history has never seen, the curated
 `effect` is applied as prior knowledge. The ranges are *calibrated*: the forecaster replays its own
