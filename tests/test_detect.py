@@ -84,6 +84,30 @@ def _write(df: pd.DataFrame, tmp_path, name: str = "trips.csv") -> str:
 # ------------------------------------------------------------------- unit pieces
 
 
+def _band_points(
+    n: int = 48, yhat: float = 50.0, rel: float = 0.4, wscale: float | None = 1.0
+) -> pd.DataFrame:
+    """Constant expectation with a +-``rel`` 95% band (80%: half as wide), as a model gives it;
+    ``wscale``: the window scale of each window length (None: a model that calibrates none)."""
+    idx = pd.date_range("2015-03-02", periods=n, freq="h")
+    half = yhat * rel
+    pts = pd.DataFrame(
+        {
+            "actual": yhat,
+            "yhat": yhat,
+            "lo_80": yhat - half / 2,
+            "hi_80": yhat + half / 2,
+            "lo_95": yhat - half,
+            "hi_95": yhat + half,
+        },
+        index=idx,
+    )
+    if wscale is not None:
+        for k in (3, 4, 6):
+            pts[f"wscale_{k}"] = wscale
+    return pts
+
+
 def test_runs_bridge_one_gap_and_split_directions():
     flags = np.array([1, 1, 0, 1, 0, 0, 1, 1], dtype=bool)
     direction = np.array(["below", "below", "", "below", "", "", "above", "above"])
@@ -92,18 +116,8 @@ def test_runs_bridge_one_gap_and_split_directions():
 
 
 def test_severity_grows_with_size_and_duration():
-    idx = pd.date_range("2015-03-02", periods=48, freq="h")
-    pts = pd.DataFrame(
-        {
-            "actual": 100.0,
-            "yhat": 100.0,
-            "lo_80": 90.0,
-            "hi_80": 110.0,
-            "lo_95": 80.0,
-            "hi_95": 120.0,
-        },
-        index=idx,
-    )
+    pts = _band_points(yhat=100.0, rel=0.2, wscale=None)  # 95%: 80-120, 80%: 90-110
+    idx = pts.index
     pts.iloc[2:5, 0] = 50.0  # 3 hours at -50%
     pts.iloc[10:13, 0] = 20.0  # 3 hours at -80%: larger
     pts.iloc[20:28, 0] = 50.0  # 8 hours at -50%: longer
@@ -116,18 +130,7 @@ def test_severity_grows_with_size_and_duration():
 
 
 def test_explanation_respects_hours_zone_and_notes_larger_effect():
-    idx = pd.date_range("2015-03-02", periods=48, freq="h")
-    pts = pd.DataFrame(
-        {
-            "actual": 100.0,
-            "yhat": 100.0,
-            "lo_80": 90.0,
-            "hi_80": 110.0,
-            "lo_95": 80.0,
-            "hi_95": 120.0,
-        },
-        index=idx,
-    )
+    pts = _band_points(yhat=100.0, rel=0.2, wscale=None)  # 95%: 80-120, 80%: 90-110
     pts.iloc[8:12, 0] = 20.0  # 08:00-11:00 on 2 March, -80%
     inc = build_incidents(flag_points(pts, 0.95, "h"), "trips", {"zone": "Bronx"}, min_points=3)
     day = pd.Timestamp("2015-03-02")
@@ -403,25 +406,6 @@ def test_real_blizzard_flagged_without_calendar_and_explained_with_it(shared_dat
 
 
 # ------------------------------------------------------------------- window test, nights, DST
-
-
-def _band_points(n: int = 48, yhat: float = 50.0, rel: float = 0.4) -> pd.DataFrame:
-    """Constant expectation with a +-``rel`` 95% band (80%: half as wide), as a model gives it."""
-    idx = pd.date_range("2015-03-02", periods=n, freq="h")
-    return pd.DataFrame(
-        {
-            "actual": yhat,
-            "yhat": yhat,
-            "lo_80": yhat * (1 - rel / 2),
-            "hi_80": yhat * (1 + rel / 2),
-            "lo_95": yhat * (1 - rel),
-            "hi_95": yhat * (1 + rel),
-            "wscale_3": 1.0,
-            "wscale_4": 1.0,
-            "wscale_6": 1.0,
-        },
-        index=idx,
-    )
 
 
 def test_window_test_finds_a_sustained_drop_inside_every_hourly_band():
