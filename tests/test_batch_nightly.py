@@ -185,18 +185,11 @@ def _wait_for(predicate, timeout: float) -> bool:
     return False
 
 
-def test_killed_run_leaves_previous_run_intact(
-    tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
-    _write_data(tmp_path, {f"Z{i}": 24 * 28 for i in range(6)})
-    out = tmp_path / "runs"
-    first = run_nightly(_config(tmp_path), out, progress=False)
-    before = {p.name: p.read_bytes() for p in first.run_dir.iterdir()}
-    # a slower run of the same as-of (auto model, one worker), killed mid-way
-    slow = _config(tmp_path, model="auto", extra="")
+def _start_slow_nightly(folder: Path, out: Path) -> subprocess.Popen:
+    """A slower nightly run (auto model, one worker) in its own process group, to interrupt."""
+    slow = _config(folder, model="auto")
     slow.write_text(slow.read_text().replace("workers: 2", "workers: 1"))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -209,9 +202,20 @@ def test_killed_run_leaves_previous_run_intact(
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         start_new_session=True,
     )
+
+
+def test_killed_run_leaves_previous_run_intact(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _write_data(tmp_path, {f"Z{i}": 24 * 28 for i in range(6)})
+    out = tmp_path / "runs"
+    first = run_nightly(_config(tmp_path), out, progress=False)
+    before = {p.name: p.read_bytes() for p in first.run_dir.iterdir()}
+    # a slower run of the same as-of (auto model, one worker), killed mid-way
+    proc = _start_slow_nightly(tmp_path, out)
     try:
         assert _wait_for(lambda: any(p.name.startswith(".tmp-") for p in out.iterdir()), 60)
         time.sleep(0.3)
@@ -257,24 +261,7 @@ def test_interrupted_run_cleans_up_and_keeps_previous(tmp_path: Path, sig: int, 
     out = tmp_path / "runs"
     first = run_nightly(_config(tmp_path), out, progress=False)
     before = (first.run_dir / "manifest.json").read_bytes()
-    slow = _config(tmp_path, model="auto")
-    slow.write_text(slow.read_text().replace("workers: 2", "workers: 1"))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "juno_forecast",
-            "nightly",
-            "--config",
-            str(slow),
-            "--out",
-            str(out),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    proc = _start_slow_nightly(tmp_path, out)
     try:
         assert _wait_for(lambda: any(p.name.startswith(".tmp-") for p in out.iterdir()), 60)
         time.sleep(0.3)
