@@ -113,6 +113,7 @@ def _masks(
 
 
 def _as_dict(value: Any) -> dict:
+    """``value`` if it is a dict (an effect), else an empty one (no effect given)."""
     return value if isinstance(value, dict) else {}
 
 
@@ -185,7 +186,7 @@ def build_features(
         eff = effect_at(row, metric, days, hours_of, active, hourly)
         effects[name] = effects[name] + eff if name in effects else eff
         kinds.setdefault(name, row.shape)
-        effect = row.effect if isinstance(row.effect, dict) else {}
+        effect = _as_dict(row.effect)
         if metric is not None and metric in effect:
             priors.setdefault(name, float(effect[metric]))
     X = pd.DataFrame({k: v.astype(float) for k, v in columns.items()}, index=index)
