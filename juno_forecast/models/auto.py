@@ -172,7 +172,7 @@ class AutoModel:
                     )
                 except HistoryTooShort:  # e.g. ets on a fold with less than a week of history
                     continue
-        self.scores_ = {n: float(np.mean(np.abs(cv["y"] - cv["yhat"]))) for n, cv in cvs.items()}
+        self.scores_ = {n: _mae(cv) for n, cv in cvs.items()}
         if not cvs:
             self.weights_ = {names[0]: 1.0}
         elif self.combine == "weighted":
@@ -207,6 +207,7 @@ class AutoModel:
 
 
 def _mae(cv: pd.DataFrame) -> float:
+    """Mean absolute error of a backtest (columns ``y``, ``yhat``)."""
     return float(np.mean(np.abs(cv["y"] - cv["yhat"])))
 
 
