@@ -17,7 +17,9 @@ For every series, :func:`impact` answers "how much did the incident window lose
    the window share (weather, a busy week). On the real hourly pickups
    (``benchmarks/impact.py``, gbm, 40 windows with nothing injected) the median
    miss of the counterfactual total is 5.2% with this level (4.0% with
-   ``post``), against about 8.8% for the forecast alone.
+   ``post``), against about 8.8% for the forecast alone; no simple estimator
+   that also sees the days after and the other zones inside the window does
+   much better (4-5%, ``benchmarks/impact_floor.py``).
 
 2. **Ranges of the cumulative total** come from the procedure's own errors, not
    a fixed percentage: the same counterfactual (same fitted forecaster, same
