@@ -25,7 +25,9 @@ For every series, :func:`impact` answers "how much did the incident window lose
    a fixed percentage: the same counterfactual (same fitted forecaster, same
    local level, the incident window masked) is computed for up to ``n_folds``
    *pseudo-windows*, the window moved back by whole days (same length and hours
-   of the day). Their relative errors of the cumulative total at every prefix
+   of the day), one day apart or, for windows over a day, as many days apart as
+   the window lasts, so that they never overlap one another (overlapping copies
+   of a long window share most of their error and would count it many times). Their relative errors of the cumulative total at every prefix
    give the range ``expected(h) * (1 +/- q(h))`` with ``q`` the split-conformal
    quantile (``ceil((m + 1) level)``-th smallest absolute error, the
    finite-sample correction). With fewer than 19 pseudo-windows (too few for a
@@ -395,7 +397,7 @@ class ImpactSettings:
     """How the counterfactual and its ranges are built (see the module docstring).
 
     ``n_folds``: pseudo-windows (earlier windows of the same length and hours,
-    a day apart) whose errors size the ranges; ``anchor``: weight (0-1) of the
+    a day apart, or a window length for windows over a day) whose errors size the ranges; ``anchor``: weight (0-1) of the
     local level; ``level_days``: days before (and with ``post`` after) the window
     whose same hours give that level; ``refits``: extra forecasters that judge
     the pseudo-windows out of sample (0: the main fit).
@@ -439,7 +441,7 @@ def _plan(y: pd.Series, start: pd.Timestamp, end: pd.Timestamp, freq: str,
     window = pd.date_range(start, end, freq=step)
     day = max(1, int(pd.Timedelta(days=1) / step))
     context = int(min(max(len(window), day), 7 * day))
-    back_days = math.ceil(len(window) / day) + cfg.n_folds + cfg.level_days
+    back_days = math.ceil(len(window) / day) * (cfg.n_folds + 1) + cfg.level_days
     first = max(y.index.min(), start - pd.Timedelta(days=back_days))
     forward = max(context, cfg.level_days * day if cfg.post else 0)
     last = min(y.index.max(), end + step * forward)
@@ -479,7 +481,8 @@ def pseudo_windows(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], 
 
     Pseudo-window ``k`` is the window moved ``k`` days back (same length, same
     hours of the day), for the first ``n_folds`` values of ``k`` that end before
-    the window; each is levelled exactly like the window (its own days around
+    the window, ``k`` a multiple of the window's length in whole days (1 up to 24
+    hours, 2 up to 48...) so that the pseudo-windows do not overlap one another; each is levelled exactly like the window (its own days around
     it, the incident window masked out of ``actual``). ``forecasts`` are
     ``(cutoff position, forecast on the span)`` pairs: a window uses the forecast
     with the latest cutoff at or before its start (none: skipped). Windows
@@ -487,12 +490,12 @@ def pseudo_windows(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], 
     or with missing values are skipped.
     """
     out = []
-    k = math.ceil(steps / plan.day)
+    gap = k = math.ceil(steps / plan.day)  # whole days: windows apart never overlap one another
     while len(out) < cfg.n_folds:
         p = pos - k * plan.day
         if p < first_pos:
             break
-        k += 1
+        k += gap
         usable = [f for cut, f in forecasts if cut <= p]
         a = actual[p : p + steps]
         if not usable or np.isnan(a).any() or not np.isfinite(usable[-1][p : p + steps]).all():
@@ -1153,8 +1156,8 @@ def impact(
     alone means its whole day. ``post=True`` also levels the counterfactual on the
     data after the window. ``exclude_events``: calendar event names (shell-style
     patterns) left out of the counterfactual, e.g. the storm being investigated.
-    ``n_folds``: pseudo-windows (the window moved back by whole days) whose
-    errors size the ranges. ``anchor``: weight (0-1) of the local level (0 turns
+    ``n_folds``: pseudo-windows (the window moved back by whole days, never
+    overlapping one another) whose errors size the ranges. ``anchor``: weight (0-1) of the local level (0 turns
     it off); ``level_days``: days before (and with ``post`` after) the window
     whose same hours of the day give that level. ``refits``: 0 judges the
     pseudo-windows with the forecaster fitted up to the window (inside its

@@ -200,6 +200,16 @@ def test_ranges_come_from_pseudo_windows_a_day_apart(base: pd.DataFrame) -> None
     assert few["expected_total"] == pytest.approx(row["expected_total"])  # same counterfactual
 
 
+def test_pseudo_windows_of_a_window_over_a_day_do_not_overlap(base: pd.DataFrame) -> None:
+    # 36 hours from day 38: copies 2, 4, 6... days back, down to the history's third week;
+    # overlapping copies a day apart would share most of their error and narrow the range
+    kw = dict(model="naive", calendar="none", by=("zone",))
+    day = impact(base, WINDOW[0], WINDOW[0] + pd.Timedelta(hours=23), **kw).iloc[0]
+    long = impact(base, WINDOW[0], WINDOW[0] + pd.Timedelta(hours=35), **kw).iloc[0]
+    assert day["steps"] == 24 and day["folds"] == 23
+    assert long["steps"] == 36 and long["folds"] == 11 and long["range_method"] == "t(11)"
+
+
 def test_refits_judge_the_pseudo_windows_out_of_sample(base: pd.DataFrame) -> None:
     kw = dict(model="ols", calendar="none", by=("zone",))
     inside = impact(base, *WINDOW, **kw).iloc[0]
