@@ -87,7 +87,7 @@ TABLE_COLUMNS = [
     "difference_pct", "peak_ds", "affected",
     "lo_80", "hi_80", "difference_lo_95", "difference_hi_95", "difference_lo_80",
     "difference_hi_80", "peak_difference", "peak_lo_95", "peak_hi_95", "direction",
-    "events", "steps", "model", "range_method", "folds", "level",
+    "events", "steps", "model", "range_method", "folds", "event_folds", "level",
     "controls", "control_factor", "control_weight",
 ]  # fmt: skip
 
@@ -258,6 +258,7 @@ def cumulative_ranges(
     fold_errors: np.ndarray | None = None,
     levels: Iterable[float] = LEVELS,
     nonneg: bool = False,
+    event_errors: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Ranges of the cumulative expected total at every prefix of the window.
 
@@ -269,15 +270,25 @@ def cumulative_ranges(
     Without usable windows, ``z_q * sum sigma``: the per-step bands added up (also
     at prefixes where no window has a positive expected total to compare with).
     ``nonneg``: counts, whose expected total is never below zero.
-    Returns ``cum_expected``, ``cum_lo_XX`` / ``cum_hi_XX`` per level, ``method``, ``folds``.
+    ``event_errors``: the same errors on earlier copies of the window that had
+    calendar events too (:func:`event_windows`); with at least :data:`MIN_FOLDS`
+    of them, each half-width is the larger of the two (an event's expected
+    effect is uncertain, and ordinary days do not show it).
+    Returns ``cum_expected``, ``cum_lo_XX`` / ``cum_hi_XX`` per level, ``method``,
+    ``folds`` and ``event_folds``.
     """
     sigma = np.asarray(sigma, float)
     cum_expected = np.cumsum(np.asarray(yhat, float))
     errs = None if fold_errors is None else np.asarray(fold_errors, float)
     m = 0 if errs is None or errs.ndim != 2 else len(errs)
     method = range_method(m, levels)
+    ev = None if event_errors is None else np.asarray(event_errors, float)
+    m_ev = 0 if ev is None or ev.ndim != 2 or len(ev) < MIN_FOLDS else len(ev)
+    ev_method = range_method(m_ev, levels)
     out: dict[str, Any] = {"cum_expected": cum_expected, "method": f"{method}({m})" if m else method,
-                           "folds": m if method != "bands" else 0}  # fmt: skip
+                           "folds": m if method != "bands" else 0, "event_folds": m_ev}  # fmt: skip
+    if m_ev:
+        out["method"] += f" + event days {ev_method}({m_ev})"
     for level in levels:
         bands = Z_LEVEL[level] * np.cumsum(sigma)
         if method == "bands":
@@ -286,6 +297,11 @@ def cumulative_ranges(
             with np.errstate(invalid="ignore"):
                 half = _relative_halfwidths(errs, level, method) * np.abs(cum_expected)
             half = np.where(np.isfinite(half), half, bands)
+        if m_ev:
+            with np.errstate(invalid="ignore"):
+                half = np.fmax(
+                    half, _relative_halfwidths(ev, level, ev_method) * np.abs(cum_expected)
+                )
         tag = f"{round(level * 100):d}"
         lo = cum_expected - half
         out[f"cum_lo_{tag}"] = np.maximum(lo, 0.0) if nonneg else lo
@@ -489,30 +505,62 @@ def pseudo_windows(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], 
     starting before ``first_pos`` (the history's first week plus the level days)
     or with missing values are skipped.
     """
+    return _copies(actual, forecasts, pos, steps, plan, cfg, first_pos, keep=None)
+
+
+def event_windows(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], pos: int,
+                  steps: int, plan: _Plan, cfg: ImpactSettings, event_steps: np.ndarray,
+                  first_pos: int = 0) -> list[tuple[int, np.ndarray]]:  # fmt: skip
+    """Earlier copies of the window that touch a calendar event: ``(position, levelled expectation)``.
+
+    Like :func:`pseudo_windows` (same length and hours, whole days back, never
+    overlapping one another, up to ``n_folds``), but only the copies with a step
+    in ``event_steps`` (steps of the span on a day of a calendar event in the
+    expectation). A window with such events carries their curated or learned
+    effects, whose error the pseudo-windows, mostly ordinary days, do not show.
+    """
+
+    def touches_event(p: int) -> bool:
+        return bool(event_steps[p : p + steps].any())
+
+    return _copies(actual, forecasts, pos, steps, plan, cfg, first_pos, keep=touches_event)
+
+
+def _copies(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], pos: int, steps: int,
+            plan: _Plan, cfg: ImpactSettings, first_pos: int,
+            keep: Callable[[int], bool] | None) -> list[tuple[int, np.ndarray]]:  # fmt: skip
+    """The window's copies whole days back that ``keep`` accepts (None: all), each levelled.
+
+    The nearest day first; after a copy is taken the next starts a whole
+    window length further back, so no two overlap (they would share most of
+    their error and count it twice).
+    """
     out = []
-    gap = k = math.ceil(steps / plan.day)  # whole days: windows apart never overlap one another
+    gap = k = math.ceil(steps / plan.day)
     while len(out) < cfg.n_folds:
         p = pos - k * plan.day
         if p < first_pos:
             break
-        k += gap
+        k += 1
+        if keep is not None and not keep(p):
+            continue
         usable = [f for cut, f in forecasts if cut <= p]
         a = actual[p : p + steps]
         if not usable or np.isnan(a).any() or not np.isfinite(usable[-1][p : p + steps]).all():
             continue
         expected, _ = _levelled(actual, usable[-1], p, steps, plan, cfg)
         out.append((p, expected))
+        k += gap - 1
     return out
 
 
-def pseudo_window_errors(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], pos: int,
-                         steps: int, plan: _Plan, cfg: ImpactSettings,
-                         first_pos: int = 0) -> np.ndarray | None:  # fmt: skip
-    """Relative cumulative errors of the same procedure on earlier windows (one row each).
+def window_errors(actual: np.ndarray, windows: list[tuple[int, np.ndarray]],
+                   steps: int) -> np.ndarray | None:  # fmt: skip
+    """Relative cumulative errors of the same procedure on earlier windows, one row each.
 
-    The windows are :func:`pseudo_windows`'; None when no window qualifies.
+    ``windows`` are ``(position, expectation)`` pairs (:func:`pseudo_windows`,
+    :func:`event_windows`); None when there is none.
     """
-    windows = pseudo_windows(actual, forecasts, pos, steps, plan, cfg, first_pos)
     rows = [relative_cumulative_errors(actual[p : p + steps], e) for p, e in windows]
     return np.vstack(rows) if rows else None
 
@@ -591,6 +639,7 @@ def series_impact(
     cfg: ImpactSettings | None = None,
     controls: list[FittedSeries] | None = None,
     fitted: FittedSeries | None = None,
+    event_steps: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Impact of the window ``[start, end]`` on one series ``y`` (regular grid).
 
@@ -599,6 +648,10 @@ def series_impact(
     that fit, from :func:`fit_series`). ``controls``: fitted series of the same
     metric, unaffected by the incident, whose deviation from their own forecasts
     inside the window also scales the counterfactual (:func:`controlled_windows`).
+    ``event_steps``: steps of the span on a day of a calendar event in the
+    expectation; when the window has one, the ranges are at least as wide as
+    the errors on earlier copies of the window that had one too
+    (:func:`event_windows`, :func:`cumulative_ranges`).
     Returns the table row (without keys/metric) and the per-timestamp path.
     Raises ``ValueError`` or :class:`SeriesError` when the series cannot be judged.
     """
@@ -614,17 +667,22 @@ def series_impact(
     chosen = _chosen_model(fit.main, cfg.model)
     forecasts = _calibration_forecasts(y, plan, make, chosen, yhat, cfg)
     windows = pseudo_windows(masked, forecasts, pos, n_w, plan, cfg, first_pos)
+    on_events = event_steps is not None and bool(event_steps[pos : pos + n_w].any())
+    ev_windows = (event_windows(masked, forecasts, pos, n_w, plan, cfg, event_steps, first_pos)
+                  if on_events else [])  # fmt: skip
     factor, weight = 1.0, float("nan")
     if controls:
         ctl = [_ControlArrays.on(c, plan) for c in controls]
         factor, weight, windows = controlled_windows(masked, windows, ctl, pos, n_w, plan, cfg)
-    rows = [relative_cumulative_errors(masked[p : p + n_w], e) for p, e in windows]
-    errors = np.vstack(rows) if rows else None
+        ev_windows = [(p, e * control_factor(ctl, p, n_w, plan, cfg, weight))
+                      for p, e in ev_windows]  # fmt: skip
+    errors = window_errors(masked, windows, n_w)
+    ev_errors = window_errors(masked, ev_windows, n_w) if len(ev_windows) >= MIN_FOLDS else None
     scale = np.full(len(yhat), ratio)
     scale[pos : pos + n_w] *= factor
     levelled = _rescale_band(pred, yhat * scale)
     nonneg = bool((fit.history >= 0).all())
-    row, path = _summarise(y, plan, levelled, errors, nonneg)
+    row, path = _summarise(y, plan, levelled, errors, nonneg, ev_errors)
     row.update(model=chosen or cfg.model, level=ratio, control_factor=factor,
                control_weight=weight)  # fmt: skip
     return row, path
@@ -712,9 +770,14 @@ def controlled_windows(
         (p, e * math.exp(w * xi) if np.isfinite(xi) else e)
         for (p, e), xi, w in zip(windows, x, loo, strict=True)
     ]  # fmt: skip
-    x0 = _log(control_ratio(controls, pos, steps, plan, cfg))
-    factor = math.exp(weight * x0) if np.isfinite(x0) else 1.0
-    return factor, weight, judged
+    return control_factor(controls, pos, steps, plan, cfg, weight), weight, judged
+
+
+def control_factor(controls: list[_ControlArrays], p: int, steps: int, plan: _Plan,
+                   cfg: ImpactSettings, weight: float) -> float:  # fmt: skip
+    """``R ** weight`` over ``[p, p + steps)`` (:func:`control_ratio`); 1 when ``R`` cannot be formed."""
+    x = _log(control_ratio(controls, p, steps, plan, cfg))
+    return math.exp(weight * x) if np.isfinite(x) else 1.0
 
 
 def _total_ratio(actual: np.ndarray, expected: np.ndarray) -> float:
@@ -740,7 +803,12 @@ def _rescale_band(pred: pd.DataFrame, yhat: np.ndarray) -> pd.DataFrame:
 
 
 def _summarise(
-    y: pd.Series, plan: _Plan, pred: pd.DataFrame, errors: np.ndarray | None, nonneg: bool = False
+    y: pd.Series,
+    plan: _Plan,
+    pred: pd.DataFrame,
+    errors: np.ndarray | None,
+    nonneg: bool = False,
+    event_errors: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Totals, ranges, peak and the per-timestamp path of one series (``pred`` on ``plan.span``)."""
     win = pred.reindex(plan.window)
@@ -748,7 +816,7 @@ def _summarise(
     observed = ~np.isnan(actual)
     yhat_w = np.where(observed, win["yhat"].to_numpy(float), 0.0)
     sigma = np.where(observed, band_sigma(win["lo_95"].to_numpy(), win["hi_95"].to_numpy()), 0.0)
-    rng = cumulative_ranges(yhat_w, sigma, errors, nonneg=nonneg)
+    rng = cumulative_ranges(yhat_w, sigma, errors, nonneg=nonneg, event_errors=event_errors)
     cum_actual = np.cumsum(np.nan_to_num(actual))
     row = _row(actual, win, rng, cum_actual, plan)
     path = _path(y, plan, pred, rng, cum_actual)
@@ -779,7 +847,7 @@ def _row(
         "peak_lo_95": float(actual[peak_i] - win["hi_95"].iloc[peak_i]),
         "peak_hi_95": float(actual[peak_i] - win["lo_95"].iloc[peak_i]),
         "direction": direction, "events": ";".join(events), "steps": len(plan.window),
-        "range_method": rng["method"], "folds": rng["folds"],
+        "range_method": rng["method"], "folds": rng["folds"], "event_folds": rng["event_folds"],
     }  # fmt: skip
 
 
@@ -913,6 +981,27 @@ def _window_events(cal: Any, start: pd.Timestamp, end: pd.Timestamp, metric: str
     return out
 
 
+def event_steps(cal: Any, span: pd.DatetimeIndex, metric: str,
+                keys: dict[str, str]) -> np.ndarray | None:  # fmt: skip
+    """Which steps of ``span`` fall on a day of a calendar event in the expectation of a series.
+
+    The days the calendar lists for the events of the series' scope count;
+    steps (lasting changes such as a new toll, part of the level once begun)
+    and the events left out of the counterfactual (``exclude_events``) do not.
+    None without a calendar.
+    """
+    if cal is None:
+        return None
+    inner = cal.calendar if isinstance(cal, ExcludingCalendar) else cal
+    occ = inner.occurrences(span[0].normalize(), span[-1].normalize(), metric=metric, keys=keys)
+    if not occ.empty and "shape" in occ:
+        occ = occ[occ["shape"] != "step"]
+    if isinstance(cal, ExcludingCalendar) and not occ.empty:
+        occ = occ[[not cal.excluded(name) for name in occ["name"]]]
+    days = [pd.date_range(r.start, r.end, freq="D") for r in occ.itertuples()]
+    return span.normalize().isin(days[0].append(days[1:]) if days else pd.DatetimeIndex([]))
+
+
 def _check_model(model: str) -> None:
     from .models import MODEL_NAMES
 
@@ -929,7 +1018,8 @@ def _judge_series(
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Row, path and window events of one series (raises SeriesError/ValueError)."""
     start, end = window
-    row, path = series_impact(fit.y, start, end, make, freq, cfg, controls, fit)
+    on_events = event_steps(cal, fit.plan.span, metric, keys)
+    row, path = series_impact(fit.y, start, end, make, freq, cfg, controls, fit, on_events)
     ident = {**keys, "metric": metric}
     events = _window_events(cal, start, end, metric, keys).assign(**ident)
     return {**ident, **row, "controls": control_names}, path.assign(**ident), events
@@ -1175,7 +1265,8 @@ def impact(
     expected), ``difference_pct, peak_ds, affected`` (actual total outside the
     range), then ``lo_80, hi_80``, the range of the difference, the peak
     difference with its per-step range, ``direction, events, steps, model,
-    range_method, folds, level`` (the local level applied), ``controls`` (the
+    range_method, folds, event_folds`` (earlier event-day copies that widened
+    the range, 0 when none did), ``level`` (the local level applied), ``controls`` (the
     control series), ``control_factor`` (``R ** w``, 1 without controls) and
     ``control_weight`` (``w``, NaN without controls). ``attrs`` holds ``paths`` (per timestamp),
     ``share_affected`` (per metric), ``events``, ``problems``, ``start``, ``end``;

@@ -117,6 +117,9 @@ def _method_lines(res: ImpactResult) -> list[str]:
         f"the errors of the same procedure on {n} earlier windows of the same length and hours"
         if folds.max() > 0 else "the per-step forecast bands added up"
     )  # fmt: skip
+    if res.table.get("event_folds", folds * 0).max() > 0:
+        how += (", widened where the window has calendar events by the errors on the earlier "
+                "windows that had events too")  # fmt: skip
     return ["", f"Expectation: model `{res.model}` {fitted}{_controls_clause(res)}; "
                 f"ranges from {how}."]  # fmt: skip
 

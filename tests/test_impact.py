@@ -92,6 +92,20 @@ def test_cumulative_ranges_scale_pseudo_window_errors_by_the_expected_total() ->
     assert r0["cum_hi_95"][-1] - 400 == pytest.approx(1.959964 * 40, rel=1e-4)
 
 
+def test_errors_on_earlier_event_days_widen_the_ranges_never_narrow_them() -> None:
+    yhat, sigma = np.full(4, 100.0), np.full(4, 10.0)
+    ordinary = np.tile(np.linspace(-0.1, 0.1, 41)[:, None], (1, 4))
+    alone = cumulative_ranges(yhat, sigma, ordinary)
+    wide = cumulative_ranges(yhat, sigma, ordinary, event_errors=np.full((4, 4), 0.3))
+    assert wide["method"] == "conformal(41) + event days t(4)"
+    assert wide["folds"] == 41 and wide["event_folds"] == 4 and alone["event_folds"] == 0
+    assert wide["cum_hi_95"][-1] - 400 > 3 * (alone["cum_hi_95"][-1] - 400)
+    narrow = cumulative_ranges(yhat, sigma, ordinary, event_errors=np.full((4, 4), 0.001))
+    assert narrow["cum_hi_95"] == pytest.approx(alone["cum_hi_95"])  # the larger of the two
+    too_few = cumulative_ranges(yhat, sigma, ordinary, event_errors=np.full((2, 4), 0.3))
+    assert too_few["event_folds"] == 0 and too_few["cum_hi_95"] == pytest.approx(alone["cum_hi_95"])
+
+
 def test_prefixes_the_windows_cannot_judge_fall_back_to_the_bands() -> None:
     # night hours with nothing expected: no pseudo-window has a positive total at prefix 0
     errors = np.tile([np.nan, 0.1], (5, 1))
@@ -266,6 +280,41 @@ def test_incident_on_an_event_day_is_judged_against_the_event(tmp_path, base: pd
     assert bool(without["affected"])  # against an ordinary Wednesday it looks like a loss
     assert not bool(with_cal["affected"])  # against the festival it is what was expected
     assert with_cal["difference_lo_95"] <= 0 <= with_cal["difference_hi_95"]
+
+
+MARKET = """\
+    events:
+      - name: Harbor Market
+        category: market
+        dates: [2024-01-17, 2024-01-24, 2024-01-31, 2024-02-07]
+        effect: {trips: -0.4}
+        source: test
+    """
+
+
+def test_an_event_whose_past_days_varied_gets_a_wide_range(tmp_path, base) -> None:  # noqa: ANN001
+    # the market cut trips by 40% on 17 and 31 January, not at all on the 24th: the expectation
+    # of 7 February (learned, about -30%) is uncertain, and a normal day then is no incident
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(textwrap.dedent(MARKET))
+    df = base
+    for day in ("2024-01-17", "2024-01-31"):
+        df, _ = inject(df, pd.Timestamp(day), pd.Timestamp(f"{day} 23:00"), depth=0.4)
+    kw = dict(model="ols", calendar=str(cal), by=("zone",))
+    res = run_impact(df, pd.Timestamp("2024-02-07"), pd.Timestamp("2024-02-07 23:00"), **kw)
+    market = res.table.iloc[0]
+    assert market["event_folds"] == 3 and market["range_method"].endswith("event days t(3)")
+    assert market["actual_total"] > 1.3 * market["expected_total"]  # a normal day, above
+    assert not bool(market["affected"]) and market["hi_95"] > market["actual_total"]
+    assert "widened where the window has calendar events" in impact_summary_markdown(res)
+    # the day after, no market: the copies of ordinary days alone, a narrower range
+    after = impact(df, pd.Timestamp("2024-02-08"), pd.Timestamp("2024-02-08 23:00"), **kw).iloc[0]
+    assert after["event_folds"] == 0 and after["range_method"] == f"conformal({after['folds']})"
+    assert _relative_width(market) > 2 * _relative_width(after)
+
+
+def _relative_width(row: pd.Series) -> float:
+    return (row["hi_95"] - row["lo_95"]) / row["expected_total"]
 
 
 def test_exclude_events_leaves_the_incident_out_of_the_counterfactual(tmp_path, base) -> None:  # noqa: ANN001
