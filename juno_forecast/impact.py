@@ -28,7 +28,8 @@ For every series, :func:`impact` answers "how much did the incident window lose
    of the day), one day apart or, for windows over a day, as many days apart as
    the window lasts, so that they never overlap one another (overlapping copies
    of a long window share most of their error and would count it many times).
-   Their relative errors of the cumulative total at every prefix give the range ``expected(h) * (1 +/- q(h))`` with ``q`` the split-conformal
+   Their relative errors of the cumulative total at every prefix give the
+   range ``expected(h) * (1 +/- q(h))`` with ``q`` the split-conformal
    quantile (``ceil((m + 1) level)``-th smallest absolute error, the
    finite-sample correction). With fewer than 19 pseudo-windows (too few for a
    finite 95% conformal quantile, e.g. weeks of history only) a Student-t
@@ -420,10 +421,11 @@ class ImpactSettings:
     """How the counterfactual and its ranges are built (see the module docstring).
 
     ``n_folds``: pseudo-windows (earlier windows of the same length and hours,
-    a day apart, or a window length for windows over a day) whose errors size the ranges; ``anchor``: weight (0-1) of the
-    local level; ``level_days``: days before (and with ``post`` after) the window
-    whose same hours give that level; ``refits``: extra forecasters that judge
-    the pseudo-windows out of sample (0: the main fit).
+    a day apart, or a window length for windows over a day) whose errors size
+    the ranges; ``anchor``: weight (0-1) of the local level; ``level_days``:
+    days before (and with ``post`` after) the window whose same hours give that
+    level; ``refits``: extra forecasters that judge the pseudo-windows out of
+    sample (0: the main fit).
     """
 
     post: bool = False
@@ -504,8 +506,9 @@ def pseudo_windows(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], 
 
     Pseudo-window ``k`` is the window moved ``k`` days back (same length, same
     hours of the day), for the first ``n_folds`` values of ``k`` that end before
-    the window, ``k`` a multiple of the window's length in whole days (1 up to 24
-    hours, 2 up to 48...) so that the pseudo-windows do not overlap one another; each is levelled exactly like the window (its own days around
+    the window and do not overlap one another (a window over a day: copies its
+    length in whole days apart, 2 days up to 48 hours...); each is levelled
+    exactly like the window (its own days around
     it, the incident window masked out of ``actual``). ``forecasts`` are
     ``(cutoff position, forecast on the span)`` pairs: a window uses the forecast
     with the latest cutoff at or before its start (none: skipped). Windows
@@ -518,7 +521,7 @@ def pseudo_windows(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], 
 def event_windows(actual: np.ndarray, forecasts: list[tuple[int, np.ndarray]], pos: int,
                   steps: int, plan: _Plan, cfg: ImpactSettings, event_steps: np.ndarray,
                   first_pos: int = 0) -> list[tuple[int, np.ndarray]]:  # fmt: skip
-    """Earlier copies of the window that touch a calendar event: ``(position, levelled expectation)``.
+    """Earlier copies of the window touching a calendar event: ``(position, expectation)`` pairs.
 
     Like :func:`pseudo_windows` (same length and hours, whole days back, never
     overlapping one another, up to ``n_folds``), but only the copies with a step
@@ -782,7 +785,7 @@ def controlled_windows(
 
 def control_factor(controls: list[_ControlArrays], p: int, steps: int, plan: _Plan,
                    cfg: ImpactSettings, weight: float) -> float:  # fmt: skip
-    """``R ** weight`` over ``[p, p + steps)`` (:func:`control_ratio`); 1 when ``R`` cannot be formed."""
+    """``R ** weight`` over ``[p, p + steps)`` (:func:`control_ratio`); 1 without an ``R``."""
     x = _log(control_ratio(controls, p, steps, plan, cfg))
     return math.exp(weight * x) if np.isfinite(x) else 1.0
 
@@ -1254,8 +1257,8 @@ def impact(
     data after the window. ``exclude_events``: calendar event names (shell-style
     patterns) left out of the counterfactual, e.g. the storm being investigated.
     ``n_folds``: pseudo-windows (the window moved back by whole days, never
-    overlapping one another) whose errors size the ranges. ``anchor``: weight (0-1) of the local level (0 turns
-    it off); ``level_days``: days before (and with ``post`` after) the window
+    overlapping one another) whose errors size the ranges. ``anchor``: weight
+    (0-1) of the local level (0 turns it off); ``level_days``: days before (and with ``post`` after) the window
     whose same hours of the day give that level. ``refits``: 0 judges the
     pseudo-windows with the forecaster fitted up to the window (inside its
     training data); ``n`` splits them into ``n`` blocks judged out of sample by
@@ -1272,11 +1275,11 @@ def impact(
     expected), ``difference_pct, peak_ds, affected`` (actual total outside the
     range), then ``lo_80, hi_80``, the range of the difference, the peak
     difference with its per-step range, ``direction, events, steps, model,
-    range_method, folds, event_folds`` (earlier event-day copies that widened
-    the range, 0 when none did), ``level`` (the local level applied), ``controls`` (the
-    control series), ``control_factor`` (``R ** w``, 1 without controls) and
-    ``control_weight`` (``w``, NaN without controls). ``attrs`` holds ``paths`` (per timestamp),
-    ``share_affected`` (per metric), ``events``, ``problems``, ``start``, ``end``;
+    range_method, folds, event_folds`` (earlier copies of the window on event
+    days the range was also judged on, 0 when none), ``level`` (the local level
+    applied), ``controls`` (the control series), ``control_factor`` (``R ** w``,
+    1 without controls) and ``control_weight`` (``w``, NaN without controls).
+    ``attrs`` holds ``paths`` (per timestamp), ``share_affected`` (per metric), ``events``, ``problems``, ``start``, ``end``;
     :func:`run_impact` returns the same as an :class:`ImpactResult`.
     """
     result = run_impact(data, start, end, post, model, calendar, weather,
