@@ -1002,12 +1002,10 @@ def event_steps(cal: Any, span: pd.DatetimeIndex, metric: str,
     """
     if cal is None:
         return None
-    inner = cal.calendar if isinstance(cal, ExcludingCalendar) else cal
-    occ = inner.occurrences(span[0].normalize(), span[-1].normalize(), metric=metric, keys=keys)
+    # an ExcludingCalendar's occurrences leave out the excluded events already
+    occ = cal.occurrences(span[0].normalize(), span[-1].normalize(), metric=metric, keys=keys)
     if not occ.empty and "shape" in occ:
         occ = occ[occ["shape"] != "step"]
-    if isinstance(cal, ExcludingCalendar) and not occ.empty:
-        occ = occ[[not cal.excluded(name) for name in occ["name"]]]
     days = [pd.date_range(r.start, r.end, freq="D") for r in occ.itertuples()]
     return span.normalize().isin(days[0].append(days[1:]) if days else pd.DatetimeIndex([]))
 
