@@ -132,15 +132,25 @@ ESTIMATORS: dict[str, Estimator] = {
 }  # fmt: skip
 
 
-def misses(wide: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
-    """``E / A - 1`` of every estimator on every (untouched) window."""
+def spans(wide: pd.DataFrame, windows: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """``(borough, first position, hours)`` of every window on the grid of ``wide``."""
     pos = {t: i for i, t in enumerate(wide.index)}
+    return [(w["borough"], pos[pd.Timestamp(w["start"])], int(w["hours"]))
+            for _, w in windows.iterrows()]  # fmt: skip
+
+
+def window_totals(wide: pd.DataFrame, windows: pd.DataFrame) -> pd.Series:
+    """The actual pickups of every window."""
+    totals = [np.nansum(wide[b].to_numpy(float)[i0 : i0 + n]) for b, i0, n in spans(wide, windows)]
+    return pd.Series(totals, index=windows.index, dtype=float)
+
+
+def misses(wide: pd.DataFrame, windows: pd.DataFrame, totals: pd.Series) -> pd.DataFrame:
+    """``E / A - 1`` of every estimator on every (untouched) window; ``A`` from ``totals``."""
     rows = []
-    for _, w in windows.iterrows():
-        i0, n = pos[pd.Timestamp(w["start"])], int(w["hours"])
-        y = wide[w["borough"]].to_numpy(float)
-        others = wide.drop(columns=w["borough"]).sum(axis=1).to_numpy(float)
-        actual = float(np.nansum(y[i0 : i0 + n]))
+    for (b, i0, n), actual in zip(spans(wide, windows), totals, strict=True):
+        y = wide[b].to_numpy(float)
+        others = wide.drop(columns=b).sum(axis=1).to_numpy(float)
         rows.append({name: est(y, others, i0, n) / actual - 1 for name, est in ESTIMATORS.items()})
     return pd.DataFrame(rows, index=windows.index)
 
@@ -155,15 +165,10 @@ def best_mix(miss: pd.DataFrame) -> tuple[tuple[str, ...], pd.Series]:
     return names, mix
 
 
-def poisson_only(wide: pd.DataFrame, windows: pd.DataFrame, seed: int) -> pd.Series:
-    """Misses of a perfect expectation under Poisson noise alone."""
-    pos = {t: i for i, t in enumerate(wide.index)}
-    totals = np.array([
-        np.nansum(wide[w["borough"]].to_numpy(float)[pos[pd.Timestamp(w["start"])]:][: int(w["hours"])])
-        for _, w in windows.iterrows()
-    ])  # fmt: skip
-    draws = np.random.default_rng(seed).poisson(totals)
-    return pd.Series(draws / totals - 1, index=windows.index)
+def poisson_only(totals: pd.Series, seed: int) -> pd.Series:
+    """Misses of a perfect expectation of ``totals`` under Poisson noise alone."""
+    draws = np.random.default_rng(seed).poisson(totals.to_numpy())
+    return draws / totals - 1
 
 
 def summarise(miss: pd.DataFrame, depth: pd.Series) -> pd.DataFrame:
@@ -189,9 +194,10 @@ def main() -> None:
     t0 = time.time()
     wide = hourly_boroughs(args.data)
     windows = places(args.windows, args.seed, Calendar.load(), on_events=0.25)
-    miss = misses(wide, windows)
+    totals = window_totals(wide, windows)
+    miss = misses(wide, windows, totals)
     names, miss["best_mix"] = best_mix(miss)
-    miss["poisson_only"] = poisson_only(wide, windows, args.seed)
+    miss["poisson_only"] = poisson_only(totals, args.seed)
     table = summarise(miss, windows["depth"])
     write(args, table, names, len(windows), round(time.time() - t0, 1))
 
