@@ -52,7 +52,12 @@ hourly counts filled), exactly a day is daily, coarser is an error.
 Missing steps: for counts (``agg="sum"``, default ``fill="auto"``) a timestamp
 absent inside a series' span means *nothing happened*, so it is a zero, not a
 gap; sparse series (the real borough ``NA`` only has rows for hours with
-pickups) load as they should. For levels (``agg="mean"``) or with
+pickups) load as they should. Only short runs are zeros: a run of absent steps
+longer than :data:`~juno_forecast.holes.LONG_HOLE` (a day of hours, a week of
+days) is a hole, history lost rather than quiet; the series keeps only the
+history after its last hole (a note and a warning name the dropped span) when
+that is long enough, else it is dropped with the hole's dates (see
+:mod:`juno_forecast.holes`; ``fill="zero"`` keeps every absent step as 0). For levels (``agg="mean"``) or with
 ``fill="interpolate"``, absent steps are gaps. A present row with a missing
 value is always a gap. Notes on filled steps go to ``Dataset.notes``.
 """
@@ -61,6 +66,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -69,7 +75,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, SeriesError
+from .errors import InputError, JunoWarning, SeriesError
+from .holes import UNIT, Hole, last_hole, runs
+from .readers import check_columns, read_table
 
 NY_TZ = "America/New_York"
 FREQS = ("h", "D")
@@ -81,7 +89,7 @@ MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None
 #: default minimum number of steps to forecast: two weeks of hours, eight weeks of days
 MIN_LENGTH = {"h": 14 * 24, "D": 8 * 7}
 DEFAULT_MAX_GAP = 3
-_UNIT = {"h": "hour", "D": "day"}
+_UNIT = UNIT
 _OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
 
 
@@ -203,7 +211,7 @@ def load_data(
         time_col, value_col, metric_col, metric, _as_keys(by), freq, agg, fill, min_length, max_gap
     )
     path = Path(path)
-    raw, row_word, first_row = _read_table(path, opts)
+    raw, row_word, first_row = read_table(path, opts)
     return _build(raw, opts, str(path), row_word=row_word, first_row=first_row)
 
 
@@ -292,72 +300,6 @@ class _Options:
         return "zero" if self.agg == "sum" else "interpolate"
 
 
-# ---------------------------------------------------------------- reading
-
-
-def _read_table(path: Path, opts: _Options) -> tuple[pd.DataFrame, str, int]:
-    """Read the needed columns as they are written; returns (frame, row word, first row number)."""
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a .csv or .parquet file")
-    name = path.name.lower()
-    if name.endswith((".csv", ".csv.gz", ".txt")):
-        return _read_csv(path, opts), "line", 2
-    if name.endswith((".parquet", ".pq")):
-        return _read_parquet(path, opts), "row", 1
-    raise InputError(f"{path}: unsupported file type {path.suffix!r} (use .csv or .parquet)")
-
-
-def _check_columns(path: Path | str, available: Sequence[str], opts: _Options) -> None:
-    """InputError naming the first missing column and the flag that maps it."""
-    flags = [(opts.time_col, "--time-col"), (opts.value_col, "--value-col")]
-    flags += [(k, "--by") for k in opts.keys]
-    for col, flag in flags:
-        if col not in available:
-            raise InputError(
-                f"{path}: missing column {col!r} (set {flag}; columns are {_cols(available)})"
-            )
-    if opts.metric is None and opts.metric_col not in available:
-        raise InputError(
-            f"{path}: missing column {opts.metric_col!r} (set --metric-col, "
-            f"or --metric NAME for a file of one metric; columns are {_cols(available)})"
-        )
-
-
-def _cols(available: Sequence[str]) -> str:
-    shown = ", ".join(map(str, list(available)[:12]))
-    return shown + (", ..." if len(available) > 12 else "")
-
-
-def _read_csv(path: Path, opts: _Options) -> pd.DataFrame:
-    try:
-        read = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}  # BOM from Excel
-        header = pd.read_csv(path, nrows=0, **read)
-        _check_columns(path, list(header.columns), opts)
-        # all columns: with usecols pandas would silently accept rows with extra fields
-        table = pd.read_csv(path, **read)
-        return table[opts.needed_columns(list(table.columns))]
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read CSV: {first}") from None
-
-
-def _read_parquet(path: Path, opts: _Options) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    try:
-        names = pq.read_schema(path).names
-    except Exception as exc:  # pyarrow raises several types for a bad file
-        if path.stat().st_size == 0:
-            raise InputError(f"{path}: file is empty") from None
-        raise InputError(f"{path}: cannot read Parquet: {str(exc).splitlines()[0]}") from None
-    _check_columns(path, names, opts)
-    return pd.read_parquet(path, columns=opts.needed_columns(names))
-
-
 # ---------------------------------------------------------------- building
 
 
@@ -380,7 +322,7 @@ def _build(
     raw: pd.DataFrame, opts: _Options, source: str, row_word: str, first_row: int
 ) -> Dataset:
     """Checks, parsing and regularisation shared by load_data and Dataset.from_frame."""
-    _check_columns(source, list(raw.columns), opts)
+    check_columns(source, list(raw.columns), opts)
     if len(raw) == 0:
         raise InputError(f"{source}: no data rows (only a header)")
     raw = _select_metric(raw, opts, source)
@@ -485,8 +427,6 @@ def _parse_time_text(col: pd.Series, fail: Callable[[pd.Series, str], InputError
 
 def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
     """Parse with the format inferred from the first value, else per element ('mixed')."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         parsed = pd.to_datetime(text, errors="coerce", utc=utc)
@@ -663,17 +603,16 @@ def _fill(y: pd.Series, label: str, ctx: _Ctx) -> tuple[pd.Series, list[str]]:
     y = y.loc[y.first_valid_index() : y.last_valid_index()] if y.notna().any() else y.iloc[:0]
     if y.empty:
         raise SeriesError(label, f"{ctx.source}: column {ctx.opts.value_col!r}: no values")
-    grid = pd.date_range(y.index[0], y.index[-1], freq=ctx.freq, name="ds")
-    absent = ~grid.isin(y.index)
-    y = y.reindex(grid)
+    grid, absent, dst_hole = _grid(y, ctx.freq)
     notes: list[str] = []
-    dst_hole = (
-        absent & grid.isin(_dst_hours(*_years(pd.Series(grid)))[0])
-        if ctx.freq == "h"
-        else absent & False
-    )
+    zeros = ctx.opts.fill_mode() == "zero"
+    if zeros and ctx.opts.fill == "auto" and (hole := last_hole(absent, grid, ctx.freq)):
+        y, notes = _after_hole(y, hole, label, ctx), [_hole_note(y, hole, ctx)]
+        grid, absent, dst_hole = _grid(y, ctx.freq)
+        warnings.warn(f"{label}: {notes[0]}", JunoWarning, stacklevel=2)
+    y = y.reindex(grid)
     other_absent = absent & ~dst_hole
-    if other_absent.any() and ctx.opts.fill_mode() == "zero":
+    if other_absent.any() and zeros:
         y[other_absent] = 0.0
         notes.append(
             f"{ctx.source}: {int(other_absent.sum())} absent {_UNIT[ctx.freq]}(s) counted as 0 (sparse counts)"
@@ -692,26 +631,61 @@ def _fill(y: pd.Series, label: str, ctx: _Ctx) -> tuple[pd.Series, list[str]]:
     return y, notes
 
 
+def _grid(y: pd.Series, freq: str) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """(the regular grid over ``y``'s span, steps absent from ``y``, nonexistent DST hours)."""
+    grid = pd.date_range(y.index[0], y.index[-1], freq=freq, name="ds")
+    absent = ~grid.isin(y.index)
+    if freq != "h":
+        return grid, absent, absent & False
+    return grid, absent, absent & grid.isin(_dst_hours(*_years(pd.Series(grid)))[0])
+
+
+def _after_hole(y: pd.Series, hole: Hole, label: str, ctx: _Ctx) -> pd.Series:
+    """The history after a long hole of absent rows; SeriesError when too short to forecast."""
+    after = y.loc[y.index > hole.last]  # never empty: a hole lies between two present rows
+    need = _min_length(ctx)
+    n = len(pd.date_range(after.index[0], after.index[-1], freq=ctx.freq))
+    if n >= need:
+        return after
+    raise SeriesError(
+        label,
+        f"{ctx.source}: {hole.describe()}; the {n} {_UNIT[ctx.freq]}s after it are too short "
+        f"to forecast, at least {need} needed (min_length)",
+    )
+
+
+def _hole_note(y: pd.Series, hole: Hole, ctx: _Ctx) -> str:
+    """What was dropped for a long hole, and from when the history is used."""
+    start = y.index[y.index > hole.last][0]
+    return (
+        f"{ctx.source}: {hole.describe()}; using the history from {start} on "
+        f"(dropped {y.index[0]} to {hole.last})"
+    )
+
+
 def _check_gaps(gaps: np.ndarray, grid: pd.DatetimeIndex, label: str, ctx: _Ctx) -> None:
     """SeriesError for the first run of missing steps longer than max_gap."""
     if not gaps.any():
         return
-    edges = np.diff(np.concatenate([[0], gaps.astype(int), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    lengths = ends - starts
+    starts, lengths = runs(gaps)
     too_long = np.flatnonzero(lengths > ctx.opts.max_gap)
     if too_long.size:
         i = too_long[0]
         raise SeriesError(
             label,
             f"{ctx.source}: column {ctx.opts.value_col!r}: gap of {lengths[i]} {_UNIT[ctx.freq]}s "
-            f"from {grid[starts[i]]} to {grid[ends[i] - 1]} (at most {ctx.opts.max_gap} are filled)",
+            f"from {grid[starts[i]]} to {grid[starts[i] + lengths[i] - 1]} (at most {ctx.opts.max_gap} are filled)",
         )
+
+
+def _min_length(ctx: _Ctx) -> int:
+    """Steps a series needs to be forecast: ``min_length``, else the grain's default."""
+    return ctx.opts.min_length if ctx.opts.min_length is not None else MIN_LENGTH[ctx.freq]
 
 
 def _check_length(y: pd.Series, label: str, ctx: _Ctx) -> None:
     """SeriesError when the series is too short to forecast."""
-    need = ctx.opts.min_length if ctx.opts.min_length is not None else MIN_LENGTH[ctx.freq]
+    need = _min_length(ctx)
     if len(y) < need:
         raise SeriesError(
             label,

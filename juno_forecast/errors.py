@@ -37,3 +37,10 @@ class SeriesError(JunoError):
     def __init__(self, series: str, message: str):
         self.series = series
         super().__init__(f"{series}: {message}")
+
+
+class JunoWarning(UserWarning):
+    """Something a user must know that did not stop the run (history dropped, a cutoff moved).
+
+    The command line prints each as one ``warning: ...`` line on stderr.
+    """

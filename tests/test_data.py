@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from juno_forecast.data import Dataset, SeriesProblem, load_data, series_label
-from juno_forecast.errors import InputError
+from juno_forecast.errors import InputError, JunoWarning
 
 # ---------------------------------------------------------------- helpers
 
@@ -586,3 +586,62 @@ def test_unreadable_csv_and_parquet(tmp_path: Path) -> None:
 def test_infinite_value_is_non_numeric(tmp_path: Path) -> None:
     p = only_problem(load_data(two_zones(tmp_path, {"y": "inf"}), by=("zone",), min_length=24))
     assert p.series == "metric=trips zone=B" and "non-numeric value 'inf' at line 79" in p.message
+
+
+# ---------------------------------------------------------------- long holes of absent rows
+
+
+def test_long_hole_of_absent_rows_uses_the_history_after_it_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    days = 200
+    df = hourly("2025-01-01", days * 24, 5.0, metric="trips")
+    df = df[(df["ds"] < "2025-02-01") | (df["ds"] >= "2025-05-01")]  # three months without rows
+    path = write_csv(tmp_path, df)
+    with pytest.warns(JunoWarning) as caught:
+        ds = load_data(path)
+    y = ds.frame.set_index("ds")["y"]
+    assert y.index[0] == pd.Timestamp("2025-05-01") and (y == 5.0).all()  # no invented zeros
+    expected = (
+        f"{path}: no rows for 2136 hours from 2025-02-01 00:00:00 to 2025-04-30 23:00:00 "
+        "(more than a day in a row: a hole, not zeros); using the history from "
+        "2025-05-01 00:00:00 on (dropped 2025-01-01 00:00:00 to 2025-04-30 23:00:00)"
+    )
+    assert [n.message for n in ds.notes] == [expected]
+    assert [str(w.message) for w in caught] == [f"metric=trips: {expected}"]
+
+
+def test_long_hole_with_too_little_history_after_it_skips_the_series(tmp_path: Path) -> None:
+    a = hourly("2025-01-01", 60 * 24, 5.0, zone="A", metric="trips")
+    b = a.assign(zone="B")
+    b = b[(b["ds"] < "2025-01-10") | (b["ds"] >= "2025-02-25")]  # only 5 days after the hole
+    ds = load_data(write_csv(tmp_path, pd.concat([a, b])), by=("zone",))
+    p = only_problem(ds)
+    assert p.series == "metric=trips zone=B"
+    assert p.message.endswith(
+        "no rows for 1104 hours from 2025-01-10 00:00:00 to 2025-02-24 23:00:00 (more than a "
+        "day in a row: a hole, not zeros); the 120 hours after it are too short to forecast, "
+        "at least 336 needed (min_length)"
+    )
+    assert ds.n_series == 1
+
+
+def test_a_day_of_absent_hours_is_zeros_a_day_and_an_hour_is_a_hole(tmp_path: Path) -> None:
+    counts = hourly("2025-01-06", 20 * 24, 4.0, metric="trips")
+    day = load_data(write_csv(tmp_path, drop_hours(counts, "2025-01-10 00:00", 24)))
+    assert len(day.frame) == 20 * 24 and day.frame["y"].eq(0).sum() == 24
+    with pytest.warns(JunoWarning, match="no rows for 25 hours from 2025-01-10 00:00:00"):
+        hole = load_data(write_csv(tmp_path, drop_hours(counts, "2025-01-10 00:00", 25), "h.csv"))
+    assert hole.frame["ds"].min() == pd.Timestamp("2025-01-11 01:00")
+
+
+def test_daily_hole_longer_than_a_week_and_fill_zero_keeps_zeros(tmp_path: Path) -> None:
+    ds = pd.date_range("2025-01-01", periods=120, freq="D")
+    df = pd.DataFrame({"metric": "trips", "ds": ds, "y": 100.0})
+    df = df[(df["ds"] < "2025-01-20") | (df["ds"] > "2025-01-27")]  # 8 days absent
+    path = write_csv(tmp_path, df)
+    with pytest.warns(JunoWarning, match="no rows for 8 days from 2025-01-20 00:00:00 to "):
+        auto = load_data(path, freq="D")
+    assert auto.frame["ds"].min() == pd.Timestamp("2025-01-28") and auto.frame["y"].eq(100).all()
+    zero = load_data(path, freq="D", fill="zero")  # the user says absent rows are zeros
+    assert len(zero.frame) == 120 and zero.frame["y"].eq(0).sum() == 8
