@@ -263,6 +263,8 @@ def test_cli_show_2015_lists_holidays_ramadan_eids_events_and_blizzard():
         "window_effect",
         "zone_effects",
         "hour_effects",
+        "spread",
+        "window_spread",
     ]
     names = set(table["name"])
     assert {

@@ -33,8 +33,8 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
             HEAD + "    date: 2015-05-01\n    colour: red\n",
             5,
             "events[0].colour: expected one of the keys by_hours, by_zone, category, date, dates, "
-            "effect, end, hours, metrics, name, notes, rule, shape, source, start, window, "
-            'window_effect, years, zones, got the unknown key "colour"',
+            "effect, end, hours, metrics, name, notes, rule, shape, source, spread, start, window, "
+            'window_effect, window_spread, years, zones, got the unknown key "colour"',
         ),
         # wrong type
         (
@@ -277,7 +277,7 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
             HEAD
             + "    date: 2015-05-01\n    by_zone:\n      - {zones: [Bronx], effect: {trips: 0.1}, colour: red}\n",
             6,
-            'events[0].by_zone[0].colour: expected one of the keys effect, window_effect, zones, got the unknown key "colour"',
+            'events[0].by_zone[0].colour: expected one of the keys effect, spread, window_effect, window_spread, zones, got the unknown key "colour"',
         ),
         (
             "metric_aliases: {pickups: trips, trips: rides}\nevents: []\n",

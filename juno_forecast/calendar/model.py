@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .holidays import expand_holidays
-from .records import CATEGORIES, CalendarSpec, Event, Scope, zone_effects
+from .records import CATEGORIES, CalendarSpec, Event, Scope, fill_spread, zone_effects, zone_spreads
 from .validate import load_spec
 
 OCCURRENCE_COLUMNS = (
@@ -34,6 +34,8 @@ OCCURRENCE_COLUMNS = (
     "window_effect",
     "by_zone",
     "by_hours",
+    "spread",
+    "window_spread",
 )
 HOLIDAY_SOURCE = "holidays package: {country}{subdiv}, observed days {observed}"
 
@@ -253,6 +255,8 @@ def _row(name: str, category: str, start: dt.date, end: dt.date, scope: Scope, s
         "window_effect": dict(scope.window_effect),
         "by_zone": scope.by_zone,
         "by_hours": {h: dict(e.effect) for e in scope.by_hours for h in e.hours},
+        "spread": fill_spread(dict(scope.effect), dict(scope.spread)),
+        "window_spread": fill_spread(dict(scope.window_effect), dict(scope.window_spread)),
     }
 
 
@@ -261,10 +265,10 @@ def _for_series(
 ) -> pd.DataFrame:
     """Occurrences as one series sees them: its zone's effects, and its metric name.
 
-    With ``keys``, ``effect``/``window_effect`` become those of the series' zone
-    (``by_zone``, see :func:`.records.zone_effects`); when ``metric`` is an alias
-    of ``target``, the effects (``by_hours`` too) and ``metrics`` also list it
-    under its own name.
+    With ``keys``, ``effect``/``window_effect`` and their ``spread``/``window_spread``
+    become those of the series' zone (``by_zone``, see :func:`.records.zone_effects`);
+    when ``metric`` is an alias of ``target``, the effects and spreads (``by_hours``
+    too) and ``metrics`` also list it under its own name.
     """
     out = occ.copy()
     if keys:
@@ -272,10 +276,20 @@ def _for_series(
             zone_effects(tuple(e.items()), tuple(w.items()), bz, keys.values())
             for e, w, bz in zip(out["effect"], out["window_effect"], out["by_zone"], strict=True)
         ]
+        spreads = [
+            zone_spreads(tuple(s.items()), tuple(w.items()), bz, keys.values())
+            for s, w, bz in zip(out["spread"], out["window_spread"], out["by_zone"], strict=True)
+        ]
         out["effect"] = [dict(e) for e, _ in pairs]
         out["window_effect"] = [dict(w) for _, w in pairs]
+        out["spread"] = [
+            fill_spread(dict(e), dict(s)) for (e, _), (s, _) in zip(pairs, spreads, strict=True)
+        ]
+        out["window_spread"] = [
+            fill_spread(dict(w), dict(s)) for (_, w), (_, s) in zip(pairs, spreads, strict=True)
+        ]
     if metric is not None and target != metric:
-        for col in ("effect", "window_effect"):
+        for col in ("effect", "window_effect", "spread", "window_spread"):
             out[col] = [{**d, metric: d[target]} if target in d else d for d in out[col]]
         out["metrics"] = [(*m, metric) if target in m else m for m in out["metrics"]]
         out["by_hours"] = [

@@ -60,6 +60,27 @@ class YearBounds:
 
 
 Effect = tuple[tuple[str, float], ...]  # ((metric, relative change), ...)
+Spread = tuple[tuple[str, float], ...]  # ((metric, standard deviation of the relative change), ...)
+
+SPREAD_FLOOR = 0.05  # no prior is surer than +-5%: hours of one day vary that much
+SPREAD_SHARE = 0.4  # a curated guess is off by 40% of its size (one standard deviation)
+
+
+def default_spread(effect: float) -> float:
+    """The uncertainty of a curated effect the calendar gives no ``spread`` for.
+
+    The standard deviation of the relative change: ``max(0.05, 0.4 * |effect|)``,
+    so a -35% prior has a 80% range of -35% +- 18% (-53% to -17%). Why: a prior
+    is a guess from past years or elsewhere; its error grows with its size
+    (a -50% guess is off by more points than a -5% one), and even a small effect
+    is never known better than the hour-to-hour noise of a day (5%).
+    """
+    return round(max(SPREAD_FLOOR, SPREAD_SHARE * abs(float(effect))), 6)
+
+
+def fill_spread(effect: dict[str, float], spread: dict[str, float]) -> dict[str, float]:
+    """A spread for every metric of ``effect``: the given one, else :func:`default_spread`."""
+    return {m: float(spread.get(m, default_spread(e))) for m, e in effect.items()}
 
 
 @dataclass(frozen=True)
@@ -68,12 +89,15 @@ class ZoneEffect:
 
     ``effect`` applies on the event's days, ``window_effect`` on its window days;
     a metric they do not name (or ``None``) keeps the event's own value.
+    ``spread``/``window_spread`` override the spreads of these zones' effects.
     """
 
     zones: tuple[str, ...]
     effect: Effect | None = None
     window_effect: Effect | None = None
     line: int = 0
+    spread: Spread | None = None
+    window_spread: Spread | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,8 @@ class Scope:
     ``by_zone`` replaces both for the zones it lists (holidays empty Manhattan
     while outer-borough trips hold). :meth:`effects_for` is the one rule.
     ``by_hours`` reshapes the event's days by hour (every zone alike).
+    ``spread``/``window_spread``: the standard deviation of a metric's relative
+    change, for the metrics whose spread is not :func:`default_spread`.
     """
 
     metrics: tuple[str, ...] = ()
@@ -110,6 +136,8 @@ class Scope:
     window_effect: Effect = ()
     by_zone: tuple[ZoneEffect, ...] = ()
     by_hours: tuple[HourEffect, ...] = ()
+    spread: Spread = ()
+    window_spread: Spread = ()
 
     def effects_for(self, zone_values: Iterable[str] | None = None) -> tuple[Effect, Effect]:
         """``(effect, window_effect)`` for a series whose key values are ``zone_values``.
@@ -120,6 +148,13 @@ class Scope:
         event's own effects.
         """
         return zone_effects(self.effect, self.window_effect, self.by_zone, zone_values)
+
+    def spreads_for(self, zone_values: Iterable[str] | None = None) -> tuple[Spread, Spread]:
+        """``(spread, window_spread)`` for a series, by the rule of :meth:`effects_for`.
+
+        Only the spreads the calendar gives; :func:`fill_spread` adds the defaults.
+        """
+        return zone_spreads(self.spread, self.window_spread, self.by_zone, zone_values)
 
 
 def zone_effects(
@@ -134,6 +169,33 @@ def zone_effects(
         if values & set(entry.zones):
             return _merge(effect, entry.effect), _merge(window_effect, entry.window_effect)
     return effect, window_effect
+
+
+def zone_spreads(
+    spread: Spread,
+    window_spread: Spread,
+    by_zone: tuple[ZoneEffect, ...],
+    zone_values: Iterable[str] | None,
+) -> tuple[Spread, Spread]:
+    """The given spreads for ``zone_values``: the first ``by_zone`` entry listing one wins.
+
+    A zone entry that replaces a metric's effect without giving its spread drops
+    the event's spread for that metric (the default then follows the zone's effect).
+    """
+    values = {str(v) for v in zone_values or ()}
+    for entry in by_zone if values else ():
+        if values & set(entry.zones):
+            return (
+                _merge(_drop(spread, entry.effect), entry.spread),
+                _merge(_drop(window_spread, entry.window_effect), entry.window_spread),
+            )
+    return spread, window_spread
+
+
+def _drop(spread: Spread, effect: Effect | None) -> Spread:
+    """``spread`` without the metrics whose effect ``effect`` replaces."""
+    replaced = {m for m, _ in effect or ()}
+    return tuple((m, s) for m, s in spread if m not in replaced)
 
 
 def _merge(base: Effect, override: Effect | None) -> Effect:

@@ -45,8 +45,10 @@ SCOPE_KEYS = (
     "by_zone",
     "by_hours",
     "shape",
+    "spread",
+    "window_spread",
 )
-ZONE_EFFECT_KEYS = ("zones", "effect", "window_effect")
+ZONE_EFFECT_KEYS = ("zones", "effect", "window_effect", "spread", "window_spread")
 WHEN_KEYS = ("date", "start", "dates", "rule")
 EVENT_KEYS = ("name", "category", *WHEN_KEYS, "end", "years", *SCOPE_KEYS, "source", "notes")
 HOLIDAY_KEYS = (
@@ -250,11 +252,21 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
     by_zone = base.by_zone
     if "by_zone" in f:
         by_zone = _parse_by_zone(
-            f["by_zone"], p("by_zone"), log, metrics or (), zones or (), window
+            f["by_zone"],
+            p("by_zone"),
+            log,
+            metrics or (),
+            zones or (),
+            window,
+            (effect or (), window_effect or ()),
         )
     by_hours = base.by_hours
     if "by_hours" in f:
         by_hours = _parse_by_hours(f["by_hours"], p("by_hours"), log, metrics or (), hours or ())
+    spread = _parse_spread(f, "spread", "effect", p, log, effect or (), base.spread)
+    window_spread = _parse_spread(
+        f, "window_spread", "window_effect", p, log, window_effect or (), base.window_spread
+    )
     return Scope(
         metrics or (),
         zones or (),
@@ -265,7 +277,56 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
         window_effect or (),
         by_zone or (),
         by_hours or (),
+        spread or (),
+        window_spread or (),
     )
+
+
+def _parse_spread(
+    f: dict[str, YNode],
+    key: str,
+    effect_key: str,
+    p,
+    log: ErrorLog,
+    effect: tuple[tuple[str, float], ...],
+    base: tuple[tuple[str, float], ...] = (),
+) -> tuple[tuple[str, float], ...] | None:
+    """``spread``/``window_spread`` of a scope: given, else ``base`` minus re-given effects."""
+    if key in f:
+        return _parse_spread_map(f[key], p(key), log, tuple(m for m, _ in effect), effect_key)
+    if effect_key in f:  # a new effect without its spread: the default follows the new effect
+        given = {m for m, _ in effect}
+        return tuple((m, s) for m, s in base if m not in given)
+    return base
+
+
+def _parse_spread_map(
+    node: YNode, path: str, log: ErrorLog, metrics: tuple[str, ...], effect_key: str
+) -> tuple[tuple[str, float], ...] | None:
+    """{metric: standard deviation of the relative change}, each >= 0 and <= 10.
+
+    Each metric must have an ``effect_key`` there (a spread without an effect
+    would never apply); metrics left out get :func:`~.records.default_spread`.
+    """
+    if not node.is_map or not node.value:
+        log.wrong(node, path, "a mapping of metric: spread of the effect, e.g. {trips: 0.1}")
+        return None
+    out = []
+    for metric, val in node.value.items():
+        sub = f"{path}.{metric}"
+        v = val.value
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= MAX_EFFECT:
+            log.add(val.line, sub, f"a spread from 0 to {MAX_EFFECT:g} (e.g. 0.1)", describe(val))
+            continue
+        if metric not in metrics:
+            article = "an" if effect_key == "effect" else "a"
+            expected = (
+                f"a metric with {article} {effect_key} (" + (", ".join(metrics) or "none") + ")"
+            )
+            log.add(node.key_lines[metric], sub, expected, f'"{metric}"')
+            continue
+        out.append((str(metric), float(v)))
+    return tuple(out) if len(out) == len(node.value) else None
 
 
 def _parse_by_hours(
@@ -308,8 +369,14 @@ def _parse_by_zone(
     metrics: tuple[str, ...],
     zones: tuple[str, ...],
     window: Window | None,
+    event_effects: tuple[tuple, tuple] = ((), ()),
 ) -> tuple[ZoneEffect, ...] | None:
-    """``[{zones: [Manhattan], effect: {...}, window_effect: {...}}, ...]``; a zone once only."""
+    """``[{zones: [Manhattan], effect: {...}, window_effect: {...}}, ...]``; a zone once only.
+
+    An entry's ``spread``/``window_spread`` may name a metric whose effect is
+    the entry's or the event's (``event_effects``: the event's effect and window effect).
+    """
+    event_effect, event_weffect = event_effects
     if not node.is_list or not node.value:
         log.wrong(node, path, "a list of {zones, effect, window_effect}")
         return None
@@ -334,8 +401,22 @@ def _parse_by_zone(
         if "window_effect" in g:
             weff = _parse_effect(g["window_effect"], f"{sub}.window_effect", log, metrics)
             _need_window(g["window_effect"], f"{sub}.window_effect", log, window)
-        out.append(ZoneEffect(names, eff, weff, item.line))
+        spreads = [
+            _parse_spread_map(g[k], f"{sub}.{k}", log, tuple(m for m, _ in (e or ())), ek)
+            if k in g
+            else None
+            for k, ek, e in (
+                ("spread", "effect", _merge_effects(event_effect, eff)),
+                ("window_spread", "window_effect", _merge_effects(event_weffect, weff)),
+            )
+        ]
+        out.append(ZoneEffect(names, eff, weff, item.line, *spreads))
     return tuple(out)
+
+
+def _merge_effects(base: tuple, override: tuple | None) -> tuple:
+    """The metrics' effects of a zone: the event's, replaced by the entry's where given."""
+    return tuple({**dict(base), **dict(override or ())}.items())
 
 
 def _parse_window(node: YNode, path: str, log: ErrorLog) -> Window | None:

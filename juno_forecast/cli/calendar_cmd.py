@@ -19,7 +19,14 @@ SHOW_COLUMNS = [
     "source",
 ]
 #: after SPEC's columns: what shapes an effect (hours, the window's own prior, zones, hours)
-DETAIL_COLUMNS = ["hours", "window_effect", "zone_effects", "hour_effects"]
+DETAIL_COLUMNS = [
+    "hours",
+    "window_effect",
+    "zone_effects",
+    "hour_effects",
+    "spread",
+    "window_spread",
+]
 
 
 @click.group("calendar")
@@ -89,7 +96,8 @@ def render_occurrences(table):  # noqa: ANN001, ANN201 (pandas imported lazily)
 
     SPEC's columns come first; then the event's hours (``16-23``), its window's own prior,
     and the effects that differ by zone (``Manhattan: trips=-0.3, window trips=-0.2 |
-    ...``) or by hour (``0-3: trips=0.5 | ...``), so the analyst sees every prior applied.
+    ...``) or by hour (``0-3: trips=0.5 | ...``), so the analyst sees every prior applied;
+    last the city-wide uncertainty of the effects (``spread``, ``window_spread``).
     """
     out = table[SHOW_COLUMNS].copy()
     for col in ("start", "end", "window_start", "window_end"):
@@ -101,6 +109,8 @@ def render_occurrences(table):  # noqa: ANN001, ANN201 (pandas imported lazily)
     out["window_effect"] = table["window_effect"].map(_effect_text)
     out["zone_effects"] = table["by_zone"].map(_zone_text)
     out["hour_effects"] = table["by_hours"].map(_by_hours_text)
+    out["spread"] = table["spread"].map(_effect_text)
+    out["window_spread"] = table["window_spread"].map(_effect_text)
     return out
 
 
