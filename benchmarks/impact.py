@@ -48,8 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from juno_forecast.calendar import Calendar  # noqa: E402
 from juno_forecast.data import Dataset, load_data  # noqa: E402
-from juno_forecast.impact import run_impact  # noqa: E402
-from juno_forecast.impact_summary import impact_summary_markdown  # noqa: E402
+from juno_forecast.impact import impact_summary_markdown, run_impact  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
 DATA = ROOT.parent / "shared" / "data" / "uber_nyc_enriched.csv"

@@ -16,16 +16,9 @@ import pandas as pd
 import pytest
 
 from juno_forecast.cli import main
-from juno_forecast.impact import (
-    ImpactResult,
-    conformal_quantile,
-    cumulative_ranges,
-    impact,
-    level_ratio,
-    reference_positions,
-    run_impact,
-)
-from juno_forecast.impact_summary import impact_summary_markdown
+from juno_forecast.impact import ImpactResult, impact, impact_summary_markdown, run_impact
+from juno_forecast.impact.counterfactual import level_ratio, reference_positions
+from juno_forecast.impact.ranges import conformal_quantile, cumulative_ranges
 
 START = pd.Timestamp("2024-01-29 00:00")  # a Monday, 5 weeks into the history
 WINDOW = (pd.Timestamp("2024-02-07 09:00"), pd.Timestamp("2024-02-07 20:00"))  # 12 h, Wednesday
@@ -354,7 +347,7 @@ def test_markdown_summary_names_window_metric_and_loss_with_range(base: pd.DataF
 def test_plot_impact_draws_actual_band_window_and_cumulative_difference(base: pd.DataFrame) -> None:
     import matplotlib.pyplot as plt
 
-    from juno_forecast.impact_plot import plot_impact
+    from juno_forecast.impact import plot_impact
 
     df, _ = inject(base, *WINDOW, depth=0.4)
     res = run_impact(df, *WINDOW, model="naive", calendar="none", by=("zone",))
@@ -586,7 +579,7 @@ def test_cli_controls_judge_the_other_series_against_them(tmp_path, capsys) -> N
 def test_plot_names_the_controls_in_its_title() -> None:
     import matplotlib.pyplot as plt
 
-    from juno_forecast.impact_plot import plot_impact
+    from juno_forecast.impact import plot_impact
 
     df = shared_days(synthetic(seed=1, zones=("North", "South")), shock=0.7)
     res = run_impact(df, *WINDOW, model="naive", calendar="none", by=("zone",), controls="auto")

@@ -120,7 +120,7 @@ def impact_command(**kwargs: object) -> None:
     more columns (ranges of the difference, the peak, events in the window).
     """  # fmt: skip
     from ..impact import run_impact
-    from ..impact_summary import impact_summary_markdown
+    from ..impact.summary import impact_summary_markdown
     from ..io import atomic_write, emit_table
 
     dkw = data_kwargs(kwargs)
@@ -140,7 +140,7 @@ def impact_command(**kwargs: object) -> None:
         atomic_write(summary, lambda p: p.write_text(text, encoding="utf-8"))
         click.echo(f"summary: {summary}", err=True)
     if plots:
-        from ..impact_plot import save_impact_plots
+        from ..impact.plot import save_impact_plots
 
         written = save_impact_plots(result, Path(plots))
         click.echo(f"plots: {len(written)} PNG files in {plots}", err=True)

@@ -1,7 +1,7 @@
 """The incident debrief: :func:`impact_summary_markdown` turns an impact run into Markdown.
 
-Kept apart from :mod:`juno_forecast.impact` (the counterfactual and its ranges)
-as :mod:`juno_forecast.impact_plot` keeps the figures: this module only words
+Kept apart from the counterfactual and its ranges, as
+:mod:`juno_forecast.impact.plot` keeps the figures: this module only words
 a finished result for an operations lead to paste into a debrief.
 """
 
@@ -12,7 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .impact import ImpactResult, _fmt
+from .result import ImpactResult
+from .window import fmt_time
 
 
 def _num(x: float) -> str:
@@ -37,7 +38,7 @@ def impact_summary_markdown(result: ImpactResult | pd.DataFrame, title: str | No
     """
     res = result if isinstance(result, ImpactResult) else ImpactResult.from_frame(result)
     step = "hours" if res.freq == "h" else "days"
-    lines = [f"## {title or 'Incident impact'}: {_fmt(res.start)} to {_fmt(res.end)}", ""]
+    lines = [f"## {title or 'Incident impact'}: {fmt_time(res.start)} to {fmt_time(res.end)}", ""]
     for metric, table in res.table.groupby("metric", sort=False):
         lines += _metric_section(res, str(metric), table, step)
     lines += _events_lines(res) + _method_lines(res)
@@ -110,7 +111,9 @@ def _events_lines(res: ImpactResult) -> list[str]:
 def _method_lines(res: ImpactResult) -> list[str]:
     days = f"{res.level_days} days before" + (" and after" if res.post else "")
     hours = "the same hours of the " if res.freq == "h" else "the "
-    fitted = f"fitted on the data before {_fmt(res.start)}, levelled on {hours}{days} the window"
+    fitted = (
+        f"fitted on the data before {fmt_time(res.start)}, levelled on {hours}{days} the window"
+    )
     folds = res.table["folds"]
     n = f"{int(folds.min())}" + (f"-{int(folds.max())}" if folds.max() > folds.min() else "")
     how = (

@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from .impact import ImpactResult, _fmt
+from .result import ImpactResult
+from .window import fmt_time
 
 ACTUAL, EXPECTED, LOSS = "#222222", "#1f77b4", "#d62728"
 
@@ -117,7 +118,9 @@ def plot_impact(result: ImpactResult | pd.DataFrame, series: dict[str, str] | No
     _top(ax1, path, res, row)
     _bottom(ax2, path, res)
     fig.suptitle(_title(res, row), fontsize=10)
-    ax1.set_title(f"window {_fmt(res.start)} to {_fmt(res.end)}", fontsize=9, color="#555555")
+    ax1.set_title(
+        f"window {fmt_time(res.start)} to {fmt_time(res.end)}", fontsize=9, color="#555555"
+    )
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax2.xaxis.set_major_locator(locator)
     ax2.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -141,7 +144,7 @@ def save_impact_plots(result: ImpactResult | pd.DataFrame, directory: str | Path
     """
     import matplotlib.pyplot as plt
 
-    from .io import atomic_write
+    from ..io import atomic_write
 
     res = _result(result)
     out = Path(directory)
