@@ -18,6 +18,8 @@ symmetric ranges cover closer to their level (``benchmarks/accuracy.py``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -25,11 +27,27 @@ LEVELS = (0.8, 0.95)
 SHRINK = 20.0  # pseudo-count pulling a group's scale toward the overall scale
 
 
-def _conformal_quantile(z: np.ndarray, q: float) -> float:
-    """The split-conformal quantile at level ``q`` of scores ``z`` (finite-sample corrected)."""
+def conformal_quantile(scores: np.ndarray, level: float, interpolate: bool = True) -> float:
+    """The split-conformal quantile at ``level`` of ``scores``, finite-sample corrected.
+
+    The one conformal quantile of the package (forecast ranges here, impact's
+    ranges in ``impact/ranges.py``): about the ``ceil((n + 1) level)``-th
+    smallest of the ``n`` finite scores, so a new score falls within it with
+    probability at least ``level`` when the scores are exchangeable.
+    ``interpolate=True``: ``np.quantile`` (linear) at the corrected level,
+    capped at the largest score when ``n`` is too small for ``level``.
+    ``interpolate=False``: exactly that order statistic, infinite when ``n`` is
+    too small (fewer than ``1 / (1 - level) - 1``): no finite range is then
+    guaranteed.
+    """
+    z = np.asarray(scores, float)
+    z = z[np.isfinite(z)]
     n = len(z)
-    level = q * (n + 1) / n if q > 0.5 else (q * (n + 1) - 1) / n
-    return float(np.quantile(z, min(1.0, max(0.0, level))))
+    if not interpolate:
+        k = math.ceil((n + 1) * level)
+        return float(np.sort(z)[k - 1]) if 0 < k <= n else float("inf")
+    corrected = level * (n + 1) / n if level > 0.5 else (level * (n + 1) - 1) / n
+    return float(np.quantile(z, min(1.0, max(0.0, corrected))))
 
 
 class ConformalIntervals:
@@ -70,13 +88,24 @@ class ConformalIntervals:
         z = r / np.array([scales[g] for g in groups])
         self.quantiles_ = {}
         for level in self.levels:
-            half = _conformal_quantile(np.abs(z), level)
+            half = conformal_quantile(np.abs(z), level)
             self.quantiles_[level] = (-half, half)
         self.max_step_ = int(cv["step"].max())
         return self
 
-    def predict(self, yhat: pd.Series, step: np.ndarray) -> pd.DataFrame:
-        """Columns ``lo_80, hi_80, lo_95, hi_95`` around ``yhat`` (ordered, never below 0 for counts)."""
+    def predict(
+        self,
+        yhat: pd.Series,
+        step: np.ndarray,
+        effect: np.ndarray | None = None,
+        spread: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """Columns ``lo_80, hi_80, lo_95, hi_95`` around ``yhat`` (ordered, never below 0 for counts).
+
+        ``effect``/``spread`` (per timestamp, 0 where no event is on): the events'
+        relative effect carried by ``yhat`` and its standard deviation; the
+        range widens by that uncertainty (:func:`effect_half_widths`).
+        """
         index = pd.DatetimeIndex(yhat.index)
         groups = self._groups(index)
         scale = np.array([self.scale_.get(g, self.overall_scale_) for g in groups])
@@ -86,10 +115,78 @@ class ConformalIntervals:
         for level in self.levels:
             lo, hi = self.quantiles_[level]
             tag = int(round(level * 100))
-            out[f"lo_{tag}"] = self._finv(center + lo * scale * growth)
-            out[f"hi_{tag}"] = self._finv(center + hi * scale * growth)
+            down, up = -lo * scale * growth, hi * scale * growth
+            if spread is not None:
+                d_lo, d_hi = effect_half_widths(effect, spread, level)
+                if not self.log:  # on the original scale: the effect's share of the forecast
+                    y = np.abs(yhat.to_numpy(float))
+                    d_lo, d_hi = y * -np.expm1(-d_lo), y * np.expm1(d_hi)
+                down, up = np.hypot(down, d_lo), np.hypot(up, d_hi)
+            out[f"lo_{tag}"] = self._finv(center - down)
+            out[f"hi_{tag}"] = self._finv(center + up)
         frame = pd.DataFrame(out, index=index)
         return order_bounds(frame, yhat, nonneg=self.log)
+
+
+#: the lowest multiplier an event's range reaches (a -98% effect: never a range down to 0)
+MIN_MULTIPLIER = 0.02
+
+
+def effect_half_widths(
+    effect: np.ndarray, spread: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far below and above the forecast (log scale) the events' effect may lie at ``level``.
+
+    The effect is a relative change ``e`` with a standard deviation ``s``
+    (normal): at level ``level`` it lies within ``e +- z s``, so the forecast,
+    which carries ``1 + e``, may be off by ``log(1 + e) - log(1 + e - z s)``
+    downwards and ``log(1 + e + z s) - log(1 + e)`` upwards. These combine with
+    the model's own half-widths by root sum of squares (independent errors).
+    """
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + level / 2))
+    m = np.maximum(1.0 + np.asarray(effect, float), MIN_MULTIPLIER)
+    s = np.asarray(spread, float)
+    down = np.log(m) - np.log(np.maximum(m - z * s, MIN_MULTIPLIER))
+    up = np.log1p(z * s / m)
+    return np.maximum(down, 0.0), up
+
+
+def occurrence_effect(
+    y: np.ndarray, active: np.ndarray, days: np.ndarray, season: int
+) -> tuple[float, float] | None:
+    """An event's relative effect measured on its past occurrences, and its spread.
+
+    Each active timestamp is set against the same time a season (a week)
+    before and after, where the event is off: the log ratios, averaged per
+    day, are the occurrence days' effects. ``(effect, spread)``: their mean
+    (as a relative change) and, with 3 days or more, their standard deviation
+    (that of a next day, ``sd x sqrt(1 + 1/days)``, at least
+    :data:`~.calendar.records.SPREAD_FLOOR`); with fewer days, the calendar's
+    default rule on the measured effect. ``None`` when no day can be compared.
+    """
+    from .calendar.records import SPREAD_FLOOR, default_spread
+
+    ly = np.log1p(np.maximum(np.asarray(y, float), 0.0))
+    n = len(ly)
+    total, count = np.zeros(n), np.zeros(n)
+    for lag in (season, -season):
+        src = slice(0, n - lag) if lag > 0 else slice(-lag, n)
+        dst = slice(lag, n) if lag > 0 else slice(0, n + lag)
+        ok = ~active[src] & np.isfinite(ly[src])
+        total[dst] += np.where(ok, ly[src], 0.0)
+        count[dst] += ok
+    use = active & (count > 0) & np.isfinite(ly)
+    if not use.any():
+        return None
+    r = ly[use] - total[use] / count[use]
+    daily = pd.Series(r).groupby(np.asarray(days)[use]).mean().to_numpy()
+    effect = float(np.expm1(daily.mean()))
+    if len(daily) < 3:
+        return effect, default_spread(effect)
+    sd = float(np.std(daily, ddof=1)) * np.sqrt(1 + 1 / len(daily)) * (1 + effect)
+    return effect, max(sd, SPREAD_FLOOR)
 
 
 def order_bounds(frame: pd.DataFrame, yhat: pd.Series, nonneg: bool) -> pd.DataFrame:

@@ -18,7 +18,8 @@ import pytest
 from juno_forecast.cli import main
 from juno_forecast.impact import ImpactResult, impact, impact_summary_markdown, run_impact
 from juno_forecast.impact.counterfactual import level_ratio, reference_positions
-from juno_forecast.impact.ranges import conformal_quantile, cumulative_ranges
+from juno_forecast.impact.ranges import cumulative_ranges
+from juno_forecast.intervals import conformal_quantile
 
 START = pd.Timestamp("2024-01-29 00:00")  # a Monday, 5 weeks into the history
 WINDOW = (pd.Timestamp("2024-02-07 09:00"), pd.Timestamp("2024-02-07 20:00"))  # 12 h, Wednesday
@@ -61,9 +62,15 @@ def base() -> pd.DataFrame:
 
 def test_conformal_quantile_has_the_finite_sample_correction() -> None:
     errors = np.arange(1, 41) / 100.0  # 40 errors: 0.01 .. 0.40
-    assert conformal_quantile(errors, 0.95) == pytest.approx(0.39)  # ceil(41 * 0.95) = 39th
-    assert conformal_quantile(errors, 0.80) == pytest.approx(0.33)  # ceil(41 * 0.80) = 33rd
-    assert conformal_quantile(errors[:10], 0.95) == float("inf")  # too few for 95%
+    exact = {"interpolate": False}  # impact's ranges: the order statistic itself
+    assert conformal_quantile(errors, 0.95, **exact) == pytest.approx(0.39)  # ceil(41 * .95) = 39th
+    assert conformal_quantile(errors, 0.80, **exact) == pytest.approx(0.33)  # ceil(41 * .8) = 33rd
+    assert conformal_quantile(errors[:10], 0.95, **exact) == float("inf")  # too few for 95%
+    assert conformal_quantile([*errors, np.nan], 0.95, **exact) == pytest.approx(0.39)  # NaN: none
+    # the forecast ranges' form: linear between order statistics, capped at the largest
+    position = 39 * (0.95 * 41 / 40)  # np.quantile's position at the corrected level: 37.98
+    assert conformal_quantile(errors, 0.95) == pytest.approx((position + 1) / 100)
+    assert conformal_quantile(errors[:10], 0.95) == pytest.approx(0.10)
 
 
 def test_cumulative_ranges_scale_pseudo_window_errors_by_the_expected_total() -> None:
@@ -71,7 +78,7 @@ def test_cumulative_ranges_scale_pseudo_window_errors_by_the_expected_total() ->
     errors = np.tile(np.linspace(-0.2, 0.2, 41)[:, None], (1, 4))  # 41 windows, 4 prefixes
     r = cumulative_ranges(yhat, sigma, errors)
     assert r["method"] == "conformal(41)" and r["folds"] == 41
-    q95 = conformal_quantile(np.abs(errors[:, -1]), 0.95)
+    q95 = conformal_quantile(np.abs(errors[:, -1]), 0.95, interpolate=False)
     assert r["cum_hi_95"][-1] == pytest.approx(400 * (1 + q95))
     assert r["cum_lo_95"][-1] == pytest.approx(400 * (1 - q95))
     assert r["cum_lo_95"][-1] < r["cum_lo_80"][-1] < 400 < r["cum_hi_80"][-1] < r["cum_hi_95"][-1]

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ..intervals import conformal_quantile
+
 Z95 = 1.959963984540054
 
 
@@ -36,18 +38,6 @@ def relative_cumulative_errors(actual: np.ndarray, expected: np.ndarray) -> np.n
     ce = np.cumsum(np.asarray(expected, float), axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(ce > 0, (ca - ce) / ce, np.nan)
-
-
-def conformal_quantile(abs_errors: np.ndarray, level: float) -> float:
-    """Split-conformal quantile of ``m`` absolute errors: the ``ceil((m + 1) level)``-th smallest.
-
-    The finite-sample correction makes a new window's error fall within it with
-    probability at least ``level`` when the windows are exchangeable. Infinite
-    when ``m`` is too small for ``level`` (fewer than ``1 / (1 - level) - 1``).
-    """
-    e = np.sort(np.asarray(abs_errors, float)[np.isfinite(abs_errors)])
-    k = math.ceil((len(e) + 1) * level)
-    return float(e[k - 1]) if 0 < k <= len(e) else float("inf")
 
 
 def student_t_halfwidth(errors: np.ndarray, level: float) -> float:
@@ -138,5 +128,7 @@ def cumulative_ranges(
 def _relative_halfwidths(errs: np.ndarray, level: float, method: str) -> np.ndarray:
     """Per-prefix relative half-width from the pseudo-windows' errors (columns: prefixes)."""
     if method == "conformal":
-        return np.array([conformal_quantile(np.abs(col), level) for col in errs.T])
+        return np.array(
+            [conformal_quantile(np.abs(col), level, interpolate=False) for col in errs.T]
+        )
     return np.array([student_t_halfwidth(col, level) for col in errs.T])
