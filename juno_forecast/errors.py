@@ -17,15 +17,24 @@ class InputError(JunoError):
     """Bad input file, flag or argument (exit 2)."""
 
 
-class CalendarError(InputError):
-    """A calendar (or batch config) file with one or more errors.
+class FileErrors(InputError):
+    """A YAML file (calendar, batch config) with one or more errors, all reported at once.
 
-    ``errors`` holds every message, each ``FILE:LINE: field.path: expected ..., got ...``.
+    ``errors`` holds every message, each ``FILE:LINE: field.path: expected ..., got ...``;
+    the command line prints one line per message.
     """
 
     def __init__(self, errors: list[str]):
         self.errors = list(errors)
         super().__init__("\n".join(self.errors))
+
+
+class CalendarError(FileErrors):
+    """An events calendar file with one or more errors (see :class:`FileErrors`)."""
+
+
+class ConfigError(FileErrors):
+    """A nightly batch config file with one or more errors (see :class:`FileErrors`)."""
 
 
 class SeriesError(JunoError):

@@ -8,7 +8,7 @@ import pytest
 
 from juno_forecast.batch.config import load_config
 from juno_forecast.cli import main
-from juno_forecast.errors import CalendarError
+from juno_forecast.errors import ConfigError
 
 BAD = """\
 data:
@@ -36,7 +36,7 @@ def folder(tmp_path: Path) -> Path:
 def test_every_mistake_is_reported_with_its_line(folder: Path) -> None:
     cfg = folder / "nightly.yaml"
     cfg.write_text(BAD)
-    with pytest.raises(CalendarError) as info:
+    with pytest.raises(ConfigError) as info:
         load_config(cfg)
     errors = info.value.errors
     expected = [
@@ -71,7 +71,7 @@ def test_object_tags_are_refused_not_run(folder: Path) -> None:
     marker = folder / "pwned"
     cfg = folder / "evil.yaml"
     cfg.write_text(f'data: !!python/object/apply:os.system ["touch {marker}"]\n')
-    with pytest.raises(CalendarError) as info:
+    with pytest.raises(ConfigError) as info:
         load_config(cfg)
     assert "!!python/object/apply:os.system" in info.value.errors[0]
     assert info.value.errors[0].startswith(f"{cfg}:1: data: expected ")
@@ -104,7 +104,7 @@ def test_valid_config_resolves_paths_and_defaults(folder: Path) -> None:
 def test_dask_without_scheduler_is_an_error(folder: Path) -> None:
     cfg = folder / "nightly.yaml"
     cfg.write_text("data:\n  - path: trips.csv\nengine:\n  name: dask\n")
-    with pytest.raises(CalendarError) as info:
+    with pytest.raises(ConfigError) as info:
         load_config(cfg)
     assert info.value.errors == [
         f"{cfg}:4: engine.scheduler: expected an address for engine dask, got nothing"
@@ -114,7 +114,50 @@ def test_dask_without_scheduler_is_an_error(folder: Path) -> None:
 def test_yaml_syntax_error_names_the_line(folder: Path) -> None:
     cfg = folder / "nightly.yaml"
     cfg.write_text("data:\n  - path: trips.csv\n  horizon: [14D\n")
-    with pytest.raises(CalendarError) as info:
+    with pytest.raises(ConfigError) as info:
         load_config(cfg)
     assert info.value.errors[0].startswith(f"{cfg}:")
     assert "expected valid YAML" in info.value.errors[0]
+
+
+def test_alias_bomb_in_config_is_a_config_error(
+    folder: Path, capsys: pytest.CaptureFixture
+) -> None:
+    cfg = folder / "nightly.yaml"
+    bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    cfg.write_text("data:\n  - path: trips.csv\n" + "\n".join(bomb) + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg)
+    assert info.value.errors == [
+        f"{cfg}:7: (file): expected aliases copying at most 100000 values in all, "
+        "got 101218 by *a3 (nested aliases multiply)"
+    ]
+    with pytest.raises(SystemExit) as code:
+        main(["nightly", "--config", str(cfg), "--out", str(folder / "runs")])
+    assert code.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {info.value.errors[0]}"]
+    assert not (folder / "runs").exists()
+
+
+def test_self_referencing_alias_in_config_is_one_line(folder: Path) -> None:
+    cfg = folder / "nightly.yaml"
+    cfg.write_text("data: &d\n  - path: trips.csv\n    by: *d\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg)
+    assert info.value.errors == [
+        f"{cfg}:3: (file): expected an alias of a finished anchor, "
+        "got the alias *d inside its own anchor &d (a self-reference)"
+    ]
+
+
+def test_config_over_the_size_cap_is_refused(folder: Path) -> None:
+    from juno_forecast.calendar.yamlio import MAX_BYTES
+
+    cfg = folder / "nightly.yaml"
+    cfg.write_bytes(b"#" * (MAX_BYTES + 10))
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg)
+    assert info.value.errors == [
+        f"{cfg}:1: (file): expected at most {MAX_BYTES} bytes of YAML, got {MAX_BYTES + 10}"
+    ]

@@ -4,8 +4,10 @@ The config is read with a safe loader (YAML is composed into nodes; a tag that
 would construct an object, e.g. ``!!python/object``, is an error) and checked
 field by field. Every mistake is reported at once, each as
 ``FILE:LINE: field.path: expected ..., got ...``, in a
-:class:`~juno_forecast.errors.CalendarError` (exit 2), exactly like the
-calendar. Paths in the config are relative to the config file.
+:class:`~juno_forecast.errors.ConfigError` (exit 2), exactly like the
+calendar's :class:`~juno_forecast.errors.CalendarError`, and read by the same
+capped YAML reader (:mod:`juno_forecast.calendar.yamlio`: size, alias and depth
+caps). Paths in the config are relative to the config file.
 
 Keys (see SPEC "Nightly batch")::
 
@@ -39,8 +41,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..calendar.yamlio import YNode, read_yaml
-from ..errors import CalendarError
+from ..calendar.yamlio import YNode, file_size_problem, read_yaml
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class BatchConfig:
             scheduler=scheduler if scheduler is not None else e.scheduler,
         )
         if new.name == "dask" and not new.scheduler:
-            raise CalendarError(
+            raise ConfigError(
                 [
                     f"{self.source}: engine.scheduler: expected an address for engine dask "
                     f"(--scheduler tcp://host:8786), got nothing"
@@ -382,17 +384,17 @@ def _top(root: YNode, base: Path, errs: _Errors) -> dict[str, Any]:
 def parse_config(text: str, source: str = "<config>", base: Path | None = None) -> BatchConfig:
     """Validate config ``text``; ``source`` names it in messages, ``base`` anchors relative paths.
 
-    Raises :class:`CalendarError` listing every problem, each with its line.
+    Raises :class:`ConfigError` listing every problem, each with its line.
     """
     errs = _Errors(source)
     root, problems = read_yaml(text)
     for p in problems:
         errs.add(p.line, p.path, p.expected, p.got)
     if root is None:
-        raise CalendarError(errs.items)
+        raise ConfigError(errs.items)
     kw = _top(root, base or Path.cwd(), errs)
     if errs.items:
-        raise CalendarError(errs.items)
+        raise ConfigError(errs.items)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return BatchConfig(source=source, digest=digest, **kw)
 
@@ -400,14 +402,17 @@ def parse_config(text: str, source: str = "<config>", base: Path | None = None) 
 def load_config(path: str | Path) -> BatchConfig:
     """Read and validate the nightly config at ``path`` (paths in it are relative to it)."""
     p = Path(path)
+    too_big = file_size_problem(p)  # refused before it is read into memory
+    if too_big is not None:
+        raise ConfigError([too_big.message(str(path))])
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CalendarError(
+        raise ConfigError(
             [f"{path}:1: (file): expected an existing config file, got nothing"]
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CalendarError(
+        raise ConfigError(
             [f"{path}:1: (file): expected a readable UTF-8 text file, got {exc}"]
         ) from None
     return parse_config(text, source=str(path), base=p.resolve().parent)

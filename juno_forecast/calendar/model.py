@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import CalendarError, InputError
 from .holidays import expand_holidays
+from .names import read_zones
 from .records import CATEGORIES, CalendarSpec, Event, Scope, fill_spread, zone_effects, zone_spreads
 from .validate import load_spec
+from .weather import WeatherKnowledge, read_weather
+from .yamlio import file_size_problem
 
 OCCURRENCE_COLUMNS = (
     "name",
@@ -49,26 +52,37 @@ class Calendar:
     """Events that move ride metrics, expanded on demand to concrete occurrences.
 
     Build it with :meth:`load` (a YAML file, validated strictly) or :meth:`empty`;
-    :meth:`with_weather` adds weather events found in observations. Instances are
-    treated as immutable: methods return new calendars.
+    :meth:`with_weather` adds weather events found in observations,
+    :meth:`with_weather_forecast` those of a weather forecast of the days ahead;
+    :meth:`weather_until` is what a forecast made at a cutoff may know. Instances
+    are treated as immutable: methods return new calendars.
     """
 
     def __init__(
         self,
         spec: CalendarSpec,
         extra_events: tuple[Event, ...] = (),
-        weather_daily: pd.DataFrame | None = None,
+        weather: WeatherKnowledge | None = None,
     ):
         self.spec = spec
         self.extra_events = tuple(extra_events)
-        self.weather_daily = weather_daily
+        self.weather = weather
+        cfg = spec.weather
+        self.weather_events = (
+            tuple(weather.events(cfg.thresholds, cfg.hourly.snow_ratio)) if weather else ()
+        )
         self._cache: dict[tuple[int, int], pd.DataFrame] = {}
+        self._until: dict[pd.Timestamp, Calendar] = {}
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> Calendar:
+    def load(
+        cls, path: str | os.PathLike | None = None, zones: str | os.PathLike | None = None
+    ) -> Calendar:
         """Read and validate a calendar file; ``None`` is the shipped one, ``"none"`` is empty.
 
+        ``zones``: a file of the zone names the calendar may use (another city's;
+        default New York City's boroughs and taxi zones, see :mod:`.names`).
         Raises :class:`~juno_forecast.errors.CalendarError` listing every problem.
         """
         if path is None:
@@ -76,13 +90,17 @@ class Calendar:
         elif str(path).strip().lower() == "none":
             return cls.empty()
         p = Path(path)
+        too_big = file_size_problem(p)  # refused before it is read into memory
+        if too_big is not None:
+            raise CalendarError([too_big.message(str(path))])
+        known = (read_zones(zones), Path(zones).name) if zones is not None else None
         try:
-            text = p.read_text(encoding="utf-8")
+            data = p.read_bytes()
         except FileNotFoundError:
             raise InputError(f"{p}: calendar file not found") from None
-        except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
+        except (IsADirectoryError, PermissionError) as e:
             raise InputError(f"{p}: cannot read the calendar ({type(e).__name__})") from None
-        return cls(load_spec(text, str(path)))
+        return cls(load_spec(_utf8(data, str(path)), str(path), known))
 
     @classmethod
     def empty(cls) -> Calendar:
@@ -100,21 +118,59 @@ class Calendar:
         ``path``: a GHCN-Daily CSV or an hourly table (see :mod:`.weather`);
         ``time_col``/``columns`` override the calendar's ``weather.hourly`` mapping
         (e.g. ``columns={"PRCP": "liq_precp_1hr", "SNWD": "snow_depth_in", "TEMP": "temp_F"}``).
-        The daily observations are kept in ``weather_daily`` for models to use.
+        The daily observations are in ``weather_daily`` for models to use.
         """
-        from .weather import read_weather, weather_events
-
         daily = read_weather(path, self.spec.weather.hourly, time_col, columns)
-        found = weather_events(
-            daily, self.spec.weather.thresholds, f"observed weather {Path(path).name}"
-        )
-        return Calendar(self.spec, self.extra_events + tuple(found), daily)
+        known = (self.weather or WeatherKnowledge()).with_observed(daily, Path(path).name)
+        return Calendar(self.spec, self.extra_events, known)
+
+    def with_weather_forecast(
+        self,
+        path: str | os.PathLike,
+        time_col: str | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> Calendar:
+        """A copy with a weather forecast of the days ahead (same formats as :meth:`with_weather`).
+
+        A forecast made at a cutoff uses it for the days after the cutoff: its
+        weather events (by the same thresholds, ``source`` naming the forecast)
+        and its temperature, precipitation and snow depth as regressors.
+        """
+        daily = read_weather(path, self.spec.weather.hourly, time_col, columns)
+        known = (self.weather or WeatherKnowledge()).with_forecast(daily, Path(path).name)
+        return Calendar(self.spec, self.extra_events, known)
+
+    def weather_until(self, end: object) -> Calendar:
+        """This calendar as a forecast made with the data before ``end`` may know it.
+
+        The weather of the days observed by ``end`` (a day that ``end`` cuts is
+        not yet observed) and the forecast after; no weather at all when no
+        forecast reaches past ``end`` (see :meth:`.WeatherKnowledge.until`). The
+        events of the file, forecast storms declared there included, all stay.
+        """
+        if self.weather is None:
+            return self
+        day = pd.Timestamp(end).floor("D")
+        if day not in self._until:
+            self._until[day] = Calendar(self.spec, self.extra_events, self.weather.until(day))
+        return self._until[day]
+
+    @property
+    def weather_daily(self) -> pd.DataFrame | None:
+        """The known daily weather (observed days, then forecast ones), or None."""
+        return self.weather.daily() if self.weather is not None else None
+
+    def weather_regressors(self, index: pd.DatetimeIndex) -> pd.DataFrame:
+        """Temperature, precipitation and snow depth on ``index`` (no columns without weather)."""
+        if self.weather is None:
+            return pd.DataFrame(index=index)
+        return self.weather.regressors(index)
 
     # ------------------------------------------------------------------ reading
     @property
     def events(self) -> tuple[Event, ...]:
-        """The file's events and the weather events found in observations."""
-        return self.spec.events + self.extra_events
+        """The file's events and the weather events found in observations (and a forecast)."""
+        return self.spec.events + self.extra_events + self.weather_events
 
     @property
     def path(self) -> str:
@@ -199,16 +255,17 @@ class Calendar:
         if bad:
             raise InputError(f"metric alias {bad[0]!r}: its target must not be an alias itself")
         spec = replace(self.spec, metric_aliases=tuple(merged.items()))
-        return Calendar(spec, self.extra_events, self.weather_daily)
+        return Calendar(spec, self.extra_events, self.weather)
 
     def _rows(self, first_year: int, last_year: int) -> pd.DataFrame:
         """Every occurrence of the years (cached per year range)."""
         key = (first_year, last_year)
         if key not in self._cache:
             rows = [
-                _row(e.name, e.category, s, en, e.scope, e.source)
+                _row(e.name, e.category, s, en, scope, e.source)
                 for e in self.events
-                for s, en in e.occurrences(first_year, last_year)
+                for s0, en0 in e.occurrences(first_year, last_year)
+                for s, en, scope in e.scope.runs(s0, en0)  # sun-anchored hours: per run of days
             ]
             rows += self._holiday_rows(first_year, last_year)
             frame = pd.DataFrame(rows, columns=list(OCCURRENCE_COLUMNS))
@@ -229,8 +286,9 @@ class Calendar:
             observed="included" if src.observed else "not included",
         )
         return [
-            _row(name, "holiday", day, day, scope, source)
+            _row(name, "holiday", day, day, run, source)
             for name, day, scope, _ in expand_holidays(src, first_year, last_year)
+            for _, _, run in scope.runs(day, day)
         ]
 
     def __repr__(self) -> str:
@@ -311,13 +369,32 @@ def _day(value: object, what: str) -> pd.Timestamp:
     return ts.normalize()
 
 
+def _utf8(data: bytes, file: str) -> str:
+    """The file's text; a byte that is not UTF-8 is an error naming its line and column."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise CalendarError(
+            [
+                f"{file}:{line}: (file): expected UTF-8 text, got the byte "
+                f"0x{data[e.start]:02x} at column {column} (save the file as UTF-8)"
+            ]
+        ) from None
+
+
 def load_calendar(
-    option: str | os.PathLike | Calendar | None, weather: str | os.PathLike | None = None
+    option: str | os.PathLike | Calendar | None,
+    weather: str | os.PathLike | None = None,
+    weather_forecast: str | os.PathLike | None = None,
 ) -> Calendar:
-    """What ``--calendar``/``--weather`` mean: None = shipped, ``none`` = empty, a Calendar
-    as it is, else a path; the observed weather is applied when given."""
+    """What ``--calendar``/``--weather``/``--weather-forecast`` mean: None = shipped,
+    ``none`` = empty, a Calendar as it is, else a path; the observed weather and the
+    weather forecast are applied when given."""
     cal = option if isinstance(option, Calendar) else Calendar.load(option)
-    return cal.with_weather(weather) if weather else cal
+    cal = cal.with_weather(weather) if weather else cal
+    return cal.with_weather_forecast(weather_forecast) if weather_forecast else cal
 
 
 __all__ = ["Calendar", "load_calendar", "default_calendar_path", "OCCURRENCE_COLUMNS"]

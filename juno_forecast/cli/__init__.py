@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from ..errors import CalendarError, JunoError
+from ..errors import FileErrors, JunoError
 from . import batch_cmd, calendar_cmd, detect_cmd, forecast_cmd, impact_cmd
 
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         lines = (
             e.errors
-            if isinstance(e, CalendarError)
+            if isinstance(e, FileErrors)
             else [str(e).splitlines()[0] if str(e) else type(e).__name__]
         )
         for line in lines:
