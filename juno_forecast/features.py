@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import OCCURRENCE_COLUMNS
+from .calendar.records import default_spread
 
 PULSE, STEP = "pulse", "step"
 
@@ -34,7 +35,9 @@ class CalendarFeatures:
     curated relative effect at each timestamp, per name (the event's days get
     its ``effect``, its window days its ``window_effect``; 0 elsewhere; see
     :func:`effect_at`); ``events``: the names active at each timestamp,
-    ``;``-joined (empty string when none).
+    ``;``-joined (empty string when none); ``spreads``: the uncertainty of
+    ``effects`` (standard deviation of the relative change, the calendar's
+    ``spread``; 0 where there is no effect, see :func:`spread_at`).
     """
 
     X: pd.DataFrame
@@ -42,6 +45,7 @@ class CalendarFeatures:
     priors: dict[str, float] = field(default_factory=dict)
     events: pd.Series | None = None
     effects: pd.DataFrame | None = None
+    spreads: pd.DataFrame | None = None
 
 
 #: Share of a typical day's ride-hailing trips in each hour 0-23 (NYC, Uber pickups of all
@@ -158,6 +162,46 @@ def effect_at(
     return out
 
 
+def spread_at(
+    row: Any,
+    metric: str | None,
+    days: np.ndarray,
+    hours_of: np.ndarray,
+    active: np.ndarray,
+    hourly: bool,
+) -> np.ndarray:
+    """The uncertainty of :func:`effect_at`: the ``spread`` of one occurrence at each timestamp.
+
+    The event's days get ``spread`` (scaled by an hour's ``by_hours`` reshaping,
+    ``(1 + hour's effect) x spread``), its window days ``window_spread``; where
+    the metric has no effect (no known direction) the effect is 0 with the
+    default spread (:func:`~.calendar.records.default_spread`). In daily data an
+    hours-limited spread counts for those hours' share of the day, like the effect.
+    """
+    out = np.zeros(len(days))
+    if metric is None:
+        return out
+    on_days = days >= _day_ns(row.start)
+    if row.shape != STEP:
+        on_days &= days <= _day_ns(row.end)
+    unknown = default_spread(0.0)  # no effect for the metric: 0 +- the default spread
+    day_spread = float(_as_dict(getattr(row, "spread", None)).get(metric, unknown))
+    shape = np.zeros(24)
+    for h, eff in _as_dict(getattr(row, "by_hours", None)).items():
+        shape[int(h)] = float(_as_dict(eff).get(metric, 0.0))
+    hours = list(row.hours or ()) if row.shape != STEP else []
+    window = float(_as_dict(getattr(row, "window_spread", None)).get(metric, unknown))
+    if hourly:
+        on_day = day_spread * (1.0 + shape[hours_of])
+    else:
+        hrs = hours or list(range(24))
+        on_day = np.full(len(days), float(np.sum(HOUR_SHARE[hrs] * day_spread * (1 + shape[hrs]))))
+        window *= HOUR_SHARE[hrs].sum()
+    out[active & on_days] = on_day[active & on_days]
+    out[active & ~on_days] = window
+    return out
+
+
 def build_features(
     occurrences: pd.DataFrame, index: pd.DatetimeIndex, freq: str = "D", metric: str | None = None
 ) -> CalendarFeatures:
@@ -175,6 +219,7 @@ def build_features(
     columns: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
     effects: dict[str, np.ndarray] = {}
+    spreads: dict[str, np.ndarray] = {}
     kinds: dict[str, str] = {}
     priors: dict[str, float] = {}
     occ = occurrences.assign(shape=np.where(occurrences["shape"] == STEP, STEP, PULSE))
@@ -185,14 +230,17 @@ def build_features(
         labels[name] = labels[name] | named if name in labels else named
         eff = effect_at(row, metric, days, hours_of, active, hourly)
         effects[name] = effects[name] + eff if name in effects else eff
+        sd = spread_at(row, metric, days, hours_of, active, hourly)
+        spreads[name] = np.hypot(spreads[name], sd) if name in spreads else sd
         kinds.setdefault(name, row.shape)
         effect = _as_dict(row.effect)
         if metric is not None and metric in effect:
             priors.setdefault(name, float(effect[metric]))
     X = pd.DataFrame({k: v.astype(float) for k, v in columns.items()}, index=index)
     E = pd.DataFrame({k: np.maximum(v, MIN_EFFECT) for k, v in effects.items()}, index=index)
+    S = pd.DataFrame(spreads, index=index, columns=list(spreads))
     return CalendarFeatures(
-        X=X, kinds=kinds, priors=priors, events=_labels(labels, index), effects=E
+        X=X, kinds=kinds, priors=priors, events=_labels(labels, index), effects=E, spreads=S
     )
 
 
@@ -244,10 +292,29 @@ def calendar_features(
 
     ``since`` widens the look-up backwards (e.g. to the start of the training
     history) so a step that began before ``index`` is still seen as active.
+    A calendar with weather adds its numeric weather columns (:func:`with_weather_columns`).
     """
     index = pd.DatetimeIndex(index)
     if len(index) == 0:
         return build_features(empty_occurrences(), index, freq, metric)
     start = min(index.min(), pd.Timestamp(since)) if since is not None else index.min()
     occ = series_occurrences(calendar, start, index.max(), metric=metric, keys=keys)
-    return build_features(occ, index, freq, metric)
+    return with_weather_columns(build_features(occ, index, freq, metric), calendar)
+
+
+def with_weather_columns(feats: CalendarFeatures, calendar: Any) -> CalendarFeatures:
+    """``feats`` with the calendar's temperature, precipitation and snow depth as columns of ``X``.
+
+    Numbers, not 0/1: models that regress on their columns (ols, gbm) learn how
+    demand moves with them. They carry no prior, so no curated effect applies.
+    A calendar without weather (or a forecast made with no weather forecast,
+    see :meth:`~juno_forecast.calendar.Calendar.weather_until`) adds none.
+    """
+    make = getattr(calendar, "weather_regressors", None)
+    if make is None or calendar.weather is None:
+        return feats
+    W = make(feats.X.index)
+    if W.shape[1] == 0:
+        return feats
+    feats.X = pd.concat([feats.X, W], axis=1)
+    return feats

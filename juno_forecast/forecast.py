@@ -9,7 +9,6 @@ the end of the history.
 
 from __future__ import annotations
 
-import copy
 import re
 import warnings
 from collections.abc import Sequence
@@ -22,8 +21,8 @@ from .errors import InputError, SeriesError
 from .features import CalendarFeatures, calendar_features
 from .intervals import ConformalIntervals
 from .models import MODEL_NAMES, make_model
-from .models.auto import AutoModel, default_folds, rolling_origin
-from .models.base import FREQ_DELTA, SEASON, check_y, log_target, single_thread
+from .models.auto import default_folds, rolling_origin
+from .models.base import FREQ_DELTA, SEASON, check_y, get_tags, log_target, single_thread
 
 OUTPUT_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"]
 
@@ -79,7 +78,22 @@ def _slice_features(feats: CalendarFeatures, a: int, b: int) -> CalendarFeatures
         priors=feats.priors,
         events=None if feats.events is None else feats.events.iloc[a:b],
         effects=None if feats.effects is None else feats.effects.iloc[a:b],
+        spreads=None if feats.spreads is None else feats.spreads.iloc[a:b],
     )
+
+
+def known_calendar(calendar: Any, end: pd.Timestamp) -> Any:
+    """The calendar as a forecast made with the data before ``end`` may know it.
+
+    The one place of the no-look-ahead rule for weather: every forecast
+    (``forecast``, ``backtest``, ``detect``, ``expect``, ``impact``, the nightly
+    batch) fits through :class:`SeriesForecaster`, which asks for this at its
+    cutoff. Only the weather observed by ``end`` and a weather forecast after it
+    remain (:meth:`~juno_forecast.calendar.Calendar.weather_until`); a calendar
+    type without that method is used as it is.
+    """
+    until = getattr(type(calendar), "weather_until", None)
+    return calendar.weather_until(end) if until is not None else calendar
 
 
 class SeriesForecaster:
@@ -132,7 +146,7 @@ class SeriesForecaster:
             if len(cache) > 64:
                 cache.clear()
             cache[key] = calendar_features(
-                self.calendar,
+                getattr(self, "calendar_", self.calendar),
                 index,
                 freq=self.freq,
                 metric=self.metric,
@@ -180,9 +194,12 @@ class SeriesForecaster:
         return pd.Series(yhat.to_numpy() * factor, index=X_future.index, name="yhat")
 
     def _new_model(self) -> Any:
+        """A fresh, unfitted model: built from its name, or a ``clone`` of the model object."""
         if isinstance(self.model, str):
             return make_model(self.model, freq=self.freq, seed=self.seed)
-        return copy.deepcopy(self.model)
+        from sklearn.base import clone
+
+        return clone(self.model)
 
     def fit(self, y: pd.Series) -> SeriesForecaster:
         """Learn from the history ``y`` (regular DatetimeIndex, up to the cutoff)."""
@@ -207,6 +224,7 @@ class SeriesForecaster:
                 f" ({'two weeks' if need > 0 else ''} of history)",
             )
         self.start_, self.last_ = y.index.min(), y.index.max()
+        self.calendar_ = known_calendar(self.calendar, self.last_ + FREQ_DELTA[self.freq])
         feats = self._memo["history"] = self._features(y.index)
         self.priors_ = feats.priors
         X = feats.X
@@ -214,26 +232,15 @@ class SeriesForecaster:
         n_folds = max(1, n_folds)
         self.seen_ = _active(X)
         self.learned_ = _learned(X, self.seen_)
+        self.learned_effects_ = _learned_effects(y, X, self.learned_, self.freq)
         Xs = X[self.seen_]
-        if self.model == "auto":
-            est = AutoModel(
-                freq=self.freq,
-                seed=self.seed,
-                n_folds=n_folds,
-                fold_len=fold_len,
-                fit_predict=self._fit_predict,
-            ).fit(y, Xs)
-            cv = est.cv_
+        est = self._new_model()
+        if get_tags(est).self_backtests:  # auto: its own backtest, fitted through our folds
+            est.set_params(n_folds=n_folds, fold_len=fold_len, fit_predict=self._fit_predict)
+            cv = est.fit(y, Xs).cv_
         else:
-            cv = rolling_origin(
-                self._new_model,
-                y,
-                Xs,
-                n_folds,
-                fold_len,
-                self._fit_predict,
-            )
-            est = self._new_model().fit(y, Xs)
+            cv = rolling_origin(self._new_model, y, Xs, n_folds, fold_len, self._fit_predict)
+            est.fit(y, Xs)
         self.model_ = est
         self.cv_ = cv
         self.intervals_ = ConformalIntervals(log=log_target(y), by_hour=self.freq == "h").fit(cv)
@@ -250,10 +257,65 @@ class SeriesForecaster:
         if self.intervals_.log:
             yhat = yhat.clip(lower=0.0)
         steps = np.maximum(1, np.rint((index - self.last_) / FREQ_DELTA[self.freq]).astype(int))
-        out = self.intervals_.predict(yhat, steps)
+        effect, spread = self._event_uncertainty(feats)
+        out = self.intervals_.predict(yhat, steps, effect, spread)
         out.insert(0, "yhat", yhat.to_numpy())
         out["events"] = feats.events.to_numpy() if feats.events is not None else ""
         return out[OUTPUT_COLUMNS]
+
+    def _event_uncertainty(self, feats: CalendarFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """The events' combined relative effect and its spread at each timestamp of ``feats``.
+
+        A learned event carries the effect and spread measured on its past
+        occurrences (:func:`~juno_forecast.intervals.occurrence_effect`); any
+        other active event its calendar effect and ``spread`` (an event with no
+        effect for this metric: 0 +- the default spread). Several events
+        multiply: ``1 + e = prod(1 + e_i)``, relative spreads add in quadrature.
+        """
+        n = len(feats.X)
+        factor, rel_var = np.ones(n), np.zeros(n)
+        for name in feats.kinds:
+            on = feats.X[name].to_numpy() > 0 if name in feats.X else np.zeros(n, bool)
+            if not on.any():
+                continue
+            if name in self.learned_:
+                if name not in self.learned_effects_:
+                    continue
+                e_val, s_val = self.learned_effects_[name]
+                e, s = np.full(n, e_val), np.full(n, s_val)
+            else:
+                e = _column(feats.effects, name, n)
+                s = _column(feats.spreads, name, n)
+            m = np.maximum(1.0 + e, MIN_FACTOR)
+            factor = np.where(on, factor * m, factor)
+            rel_var = np.where(on, rel_var + (s / m) ** 2, rel_var)
+        return factor - 1.0, np.sqrt(rel_var) * factor
+
+
+def _column(frame: pd.DataFrame | None, name: str, n: int) -> np.ndarray:
+    """A column of per-timestamp effects/spreads as an array (zeros when absent)."""
+    if frame is None or name not in frame:
+        return np.zeros(n)
+    return frame[name].to_numpy(float)
+
+
+#: the lowest multiplier one event puts on a forecast when its uncertainty is combined
+MIN_FACTOR = 0.01
+
+
+def _learned_effects(
+    y: pd.Series, X: pd.DataFrame, learned: list[str], freq: str
+) -> dict[str, tuple[float, float]]:
+    """``name -> (effect, spread)`` measured on the history for each learned event column."""
+    from .intervals import occurrence_effect
+
+    days = y.index.normalize().asi8
+    out = {}
+    for name in learned:
+        got = occurrence_effect(y.to_numpy(float), X[name].to_numpy() > 0, days, SEASON[freq])
+        if got is not None:
+            out[name] = got
+    return out
 
 
 # -- many series ---------------------------------------------------------------------------
@@ -293,13 +355,12 @@ def as_dataset(data: Any, **data_kwargs: Any) -> Any:
     )
 
 
-def as_calendar(calendar: Any = None, weather: Any = None) -> Any:
-    """A Calendar from ``None`` (the shipped one), ``"none"`` (no knowledge), a path or a Calendar."""
-    from .calendar import Calendar, load_calendar
+def as_calendar(calendar: Any = None, weather: Any = None, weather_forecast: Any = None) -> Any:
+    """A Calendar from ``None`` (the shipped one), ``"none"`` (no knowledge), a path or a
+    Calendar, with the observed ``weather`` and the ``weather_forecast`` when given."""
+    from .calendar import load_calendar
 
-    if isinstance(calendar, Calendar):
-        return calendar.with_weather(weather) if weather else calendar
-    return load_calendar(calendar, weather)
+    return load_calendar(calendar, weather, weather_forecast)
 
 
 def _history(y: pd.Series, cutoff: pd.Timestamp | None) -> pd.Series:
@@ -329,12 +390,14 @@ def forecast(
     calendar: Any = None,
     weather: Any = None,
     seed: int = 0,
+    weather_forecast: Any = None,
     **data_kwargs: Any,
 ) -> pd.DataFrame:
     """Expected values with 80/95% ranges for every series of ``data``, ``horizon`` after the cutoff.
 
     Only data at or before ``cutoff`` (default: each series' last timestamp)
-    is used. Series that cannot be forecast are skipped with a warning and
+    is used, and only the ``weather`` observed by then: the days after it see
+    the ``weather_forecast`` (a file like ``weather``) or no weather. Series that cannot be forecast are skipped with a warning and
     listed in ``result.attrs["problems"]``. Columns:
     ``[*keys, metric, ds, yhat, lo_80, hi_80, lo_95, hi_95, events]``.
     """
@@ -343,7 +406,7 @@ def forecast(
             f"--model: unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}"
         )
     dataset = as_dataset(data, **data_kwargs)
-    cal = as_calendar(calendar, weather)
+    cal = as_calendar(calendar, weather, weather_forecast)
     steps = parse_duration(horizon, dataset.freq)
     cut = pd.Timestamp(cutoff) if cutoff is not None else None
     _check_cutoff(dataset, cut)
@@ -401,13 +464,15 @@ def backtest_predictions(
     calendar: Any = None,
     weather: Any = None,
     seed: int = 0,
+    weather_forecast: Any = None,
     **data_kwargs: Any,
 ) -> pd.DataFrame:
     """Rolling-origin forecasts against actuals, one row per timestamp, series, fold and model.
 
     Folds start at ``start``, ``start + step``, ... up to ``end``: each one is
     forecast from the history strictly before its start (``cutoff`` is the last
-    timestamp used) for ``horizon``. Columns: ``[*keys, metric, model, cutoff,
+    timestamp used) for ``horizon``, with the ``weather`` observed up to the
+    cutoff only and the ``weather_forecast`` after it (none: no weather). Columns: ``[*keys, metric, model, cutoff,
     ds, y, yhat, lo_80, hi_80, lo_95, hi_95, events, scale]`` where ``scale``
     is the in-sample seasonal naive MAE of the fold's history (for MASE).
     ``attrs["problems"]`` lists the series/folds that could not be forecast.
@@ -419,7 +484,7 @@ def backtest_predictions(
                 f"--model: unknown model {m!r}; expected one of {', '.join(MODEL_NAMES)}"
             )
     dataset = as_dataset(data, **data_kwargs)
-    cal = as_calendar(calendar, weather)
+    cal = as_calendar(calendar, weather, weather_forecast)
     steps = parse_duration(horizon, dataset.freq)
     origins = _origins(start, end, step, dataset.freq)
     rows, problems = [], _problems(dataset)
@@ -509,6 +574,7 @@ def backtest(
     calendar: Any = None,
     weather: Any = None,
     seed: int = 0,
+    weather_forecast: Any = None,
     **data_kwargs: Any,
 ) -> BacktestResult:
     """Rolling-origin evaluation with no look-ahead: ``BacktestResult(folds, summary)``.
@@ -518,8 +584,9 @@ def backtest(
     coverages are the share of actuals inside the 80%/95% ranges.
     """
     pred = backtest_predictions(
-        data, start, end, horizon, step, model, calendar, weather, seed, **data_kwargs
-    )
+        data, start, end, horizon, step, model, calendar, weather, seed,
+        weather_forecast=weather_forecast, **data_kwargs,
+    )  # fmt: skip
     result = summarize(pred, pred.attrs.get("keys", ()))
     result.folds.attrs["problems"] = pred.attrs.get("problems", [])
     return result

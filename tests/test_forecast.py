@@ -150,13 +150,15 @@ def test_curated_prior_applies_to_an_event_never_seen_in_history(tmp_path, hourl
 
 
 def test_sample_snowstorm_lowers_expected_trips_when_the_calendar_knows_it():
-    """The generator's 2026-01-25 snowstorm (11 in, in data/weather.csv): the calendar turns it
-    into a weather event; the model learned earlier snowstorms' effect from history."""
+    """The generator's 2026-01-25 snowstorm (11 in, in data/weather.csv) given as the weather
+    forecast: the calendar turns it into a weather event; the model learned earlier
+    snowstorms' effect from the observed history."""
     kw = dict(
         horizon="3D", cutoff="2026-01-24", model="ols", metric="trips", by=["borough"], freq="D"
     )
     sample = REPO / "data" / "sample.parquet"
-    known = forecast(sample, weather=REPO / "data" / "weather.csv", **kw)
+    weather = REPO / "data" / "weather.csv"
+    known = forecast(sample, weather=weather, weather_forecast=weather, **kw)
     blind = forecast(sample, calendar="none", **kw)
     day = pd.Timestamp("2026-01-25")
     k = known[known["ds"] == day].set_index("borough")

@@ -12,12 +12,23 @@ Two inputs are understood:
   reduced to days: PRCP and SNOW summed, SNWD the maximum, TMAX/TMIN from TEMP.
 
 Thresholds are compared in the file's own units (GHCN-Daily "standard" units:
-inches and degrees Fahrenheit).
+inches and degrees Fahrenheit). Precipitation thresholds (rain) see the rain
+only: the day's PRCP less the water of its snowfall (SNOW / ``snow_ratio``),
+and never fire on a day a snowfall threshold fires (a snow day is not also a
+heavy-rain day).
+
+:class:`WeatherKnowledge` holds the observed days and, optionally, a weather
+forecast of the days ahead. A forecast made at a cutoff sees only
+:meth:`WeatherKnowledge.until` the cutoff: the days observed before it and the
+forecast after it, or no weather at all when no forecast reaches past it (the
+weather of the history alone then cannot move a forecast, so a backtest gives
+the same numbers with or without a weather file).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -201,18 +212,24 @@ def _estimated_snowfall(
 
 
 def weather_events(
-    daily: pd.DataFrame, thresholds: tuple[Threshold, ...], label: str = "observed weather"
+    daily: pd.DataFrame,
+    thresholds: tuple[Threshold, ...],
+    label: str = "observed weather",
+    snow_ratio: float = 10.0,
 ) -> list[Event]:
     """One weather event per run of consecutive days crossing a threshold.
 
     Days next to a run join it while they cross the threshold's milder
     ``extend`` limit. ``label`` (the file name) goes into each event's source.
+    PRCP thresholds see the rain only (:func:`rain_only`): precipitation that
+    fell as snow does not make a heavy-rain day.
     """
     events = []
+    rain = rain_only(daily, thresholds, snow_ratio)
     for t in thresholds:
         if t.field not in daily or daily[t.field].isna().all():
             continue
-        values = daily[t.field].asfreq("D")
+        values = (rain if t.field == "PRCP" else daily[t.field]).asfreq("D")
         for start, end in _runs(values, t):
             peak = (
                 values.loc[start:end].max()
@@ -257,3 +274,121 @@ def _runs(values: pd.Series, t: Threshold) -> list[tuple[pd.Timestamp, pd.Timest
     if start is not None:
         runs.append((idx[start], idx[len(active) - 1]))
     return runs
+
+
+def rain_only(
+    daily: pd.DataFrame, thresholds: tuple[Threshold, ...], snow_ratio: float = 10.0
+) -> pd.Series:
+    """The day's precipitation that fell as rain, what PRCP thresholds are compared with.
+
+    PRCP less the water of the day's snowfall (SNOW / ``snow_ratio``, at least 0),
+    and missing (no rain event) on the days a SNOW threshold fires: on 5 March
+    2015 0.82 in of precipitation came as 4.2 in of snow, a snowstorm, not heavy rain.
+    """
+    prcp = daily["PRCP"] if "PRCP" in daily else pd.Series(np.nan, index=daily.index)
+    if "SNOW" not in daily:
+        return prcp
+    snow = daily["SNOW"]
+    rain = (prcp - snow.fillna(0.0) / snow_ratio).clip(lower=0.0).where(prcp.notna())
+    snow_day = np.zeros(len(daily), dtype=bool)
+    for t in thresholds:
+        if t.field == "SNOW":
+            snow_day |= snow.map(t.hits).to_numpy(dtype=bool)
+    return rain.mask(snow_day)
+
+
+#: the daily weather the models take as numbers: mean temperature, precipitation, snow depth
+REGRESSORS = {
+    "weather: temperature": lambda d: (d["TMAX"] + d["TMIN"]) / 2.0,
+    "weather: precipitation": lambda d: d["PRCP"],
+    "weather: snow depth": lambda d: d["SNWD"],
+}
+
+
+@dataclass(frozen=True)
+class WeatherKnowledge:
+    """The weather a calendar knows: observed days and a forecast of days ahead.
+
+    Both are daily frames as :func:`read_weather` returns them; ``*_label`` name
+    their files in the events' ``source``. On a day in both, the observation wins.
+    """
+
+    observed: pd.DataFrame | None = None
+    observed_label: str = ""
+    forecast: pd.DataFrame | None = None
+    forecast_label: str = ""
+
+    def with_observed(self, daily: pd.DataFrame, label: str) -> WeatherKnowledge:
+        """A copy with these observations."""
+        return replace(self, observed=daily, observed_label=label)
+
+    def with_forecast(self, daily: pd.DataFrame, label: str) -> WeatherKnowledge:
+        """A copy with this forecast of the days ahead."""
+        return replace(self, forecast=daily, forecast_label=label)
+
+    def parts(self) -> list[tuple[pd.DataFrame, str]]:
+        """``(days, label)``: the observed days, then the forecast days not observed."""
+        out = []
+        if self.observed is not None:
+            out.append((self.observed, f"observed weather {self.observed_label}"))
+        if self.forecast is not None:
+            fc = self.forecast
+            if self.observed is not None:
+                fc = fc[~fc.index.isin(self.observed.index)]
+            out.append((fc, f"weather forecast {self.forecast_label}"))
+        return [(d, label) for d, label in out if len(d)]
+
+    def daily(self) -> pd.DataFrame:
+        """Every known day, observed or forecast, in date order."""
+        parts = [d for d, _ in self.parts()]
+        if not parts:
+            return pd.DataFrame(columns=list(DAILY_FIELDS), dtype=float)
+        return pd.concat(parts).sort_index()
+
+    def events(self, thresholds: tuple[Threshold, ...], snow_ratio: float) -> list[Event]:
+        """The weather events of the known days (sources name the observation or the forecast)."""
+        return [
+            e
+            for daily, label in self.parts()
+            for e in weather_events(daily, thresholds, label, snow_ratio)
+        ]
+
+    def until(self, day: pd.Timestamp) -> WeatherKnowledge | None:
+        """What a forecast made with the data before ``day`` knows of the weather.
+
+        The days observed before ``day`` and the forecast from ``day`` on; None
+        (no weather at all) when no forecast reaches ``day``: the weather ahead
+        is unknown, and the past weather alone does not move a forecast.
+        """
+        day = pd.Timestamp(day).normalize()
+        if self.forecast is None or not (self.forecast.index >= day).any():
+            return None
+        obs = None if self.observed is None else self.observed[self.observed.index < day]
+        return WeatherKnowledge(
+            obs, self.observed_label, self.forecast[self.forecast.index >= day], self.forecast_label
+        )
+
+    def regressors(self, index: pd.DatetimeIndex) -> pd.DataFrame:
+        """:data:`REGRESSORS` on ``index`` (a day's value at each of its hours).
+
+        A day with no known value (past the forecast, a gap) gets the mean of its
+        calendar month over the known days, else of all known days: the usual
+        weather, not a made-up storm or heat wave.
+        """
+        daily = self.daily()
+        days = pd.DatetimeIndex(index).normalize()
+        out = {}
+        for name, make in REGRESSORS.items():
+            values = make(daily).astype(float).dropna()
+            if values.empty:
+                continue
+            by_month = values.groupby(values.index.month).mean()
+            filled = values.reindex(days).to_numpy()
+            usual = by_month.reindex(days.month).fillna(values.mean()).to_numpy()
+            out[name] = np.where(np.isnan(filled), usual, filled)
+        return pd.DataFrame(out, index=index)
+
+    def covers(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """Whether the weather of each timestamp's day is known (observed or forecast)."""
+        known = self.daily().dropna(how="all").index
+        return np.asarray(pd.DatetimeIndex(index).normalize().isin(known))

@@ -66,6 +66,7 @@ def show_cmd(
     category: str | None,
     calendar: str | None,
     weather: str | None,
+    weather_forecast: str | None,
     out: str | None,
     fmt: str,
 ) -> None:
@@ -74,7 +75,9 @@ def show_cmd(
     from ..io import emit_table
 
     cats = _categories(category)
-    table = load_calendar(calendar, weather).occurrences(start, end, category=cats)
+    table = load_calendar(calendar, weather, weather_forecast).occurrences(
+        start, end, category=cats
+    )
     emit_table(render_occurrences(table), out, fmt)
 
 

@@ -45,6 +45,7 @@ def forecast_command(**kw) -> None:
         kw.pop("calendar"),
         kw.pop("weather"),
         kw.pop("seed"),
+        weather_forecast=kw.pop("weather_forecast"),
         **data_kwargs(kw),
     )
     _report_problems(result.attrs.get("problems", []))
@@ -99,6 +100,7 @@ def backtest_command(**kw) -> None:
         kw.pop("calendar"),
         kw.pop("weather"),
         kw.pop("seed"),
+        weather_forecast=kw.pop("weather_forecast"),
         **data_kwargs(kw),
     )
     _report_problems(result.folds.attrs.get("problems", []))

@@ -5,7 +5,8 @@ Use them as decorators; the command receives plain keyword arguments:
 * ``data_options``: ``data`` (path), ``time_col``, ``value_col``, ``metric_col``,
   ``metric``, ``by`` (tuple of column names), ``freq``, ``agg``.
 * ``calendar_options``: ``calendar`` (path, ``none`` or None for the shipped
-  one) and ``weather`` (path or None).
+  one), ``weather`` (observed weather, path or None) and ``weather_forecast``
+  (the expected weather of the days ahead, path or None).
 * ``output_options``: ``out`` (path or None) and ``fmt``.
 
 ``data_kwargs(kwargs)`` pops the data flags into a dict for
@@ -69,12 +70,21 @@ def data_options(f: Callable) -> Callable:
 
 
 def calendar_options(f: Callable) -> Callable:
-    """``--calendar PATH|none`` and ``--weather PATH``."""
+    """``--calendar PATH|none``, ``--weather PATH`` and ``--weather-forecast PATH``."""
+    f = click.option(
+        "--weather-forecast",
+        "weather_forecast",
+        default=None,
+        type=click.Path(dir_okay=False),
+        help="Expected weather of the days ahead, same formats as --weather: a forecast at a"
+        " cutoff uses it after the cutoff (without it, no weather after the cutoff).",
+    )(f)
     f = click.option(
         "--weather",
         default=None,
         type=click.Path(dir_okay=False),
-        help="Observed weather (NOAA GHCN-Daily style or hourly CSV).",
+        help="Observed weather (NOAA GHCN-Daily style or hourly CSV); a forecast at a cutoff"
+        " sees it only up to the cutoff.",
     )(f)
     f = click.option(
         "--calendar",

@@ -1,0 +1,143 @@
+"""Weather without look-ahead, the weather-forecast path, numeric weather and events that
+do not double-fire (issue 13, items 2-4)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from juno_forecast.calendar import Calendar
+from juno_forecast.cli import main
+from juno_forecast.forecast import SeriesForecaster, backtest, backtest_predictions
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample.parquet"
+WEATHER = REPO / "data" / "weather.csv"  # the sample's weather: 11 in of snow on 2026-01-25
+STORM = pd.Timestamp("2026-01-25")
+DAILY = dict(metric="trips", by=["borough"], freq="D")
+
+
+def _forecast_file(path: Path, storm: bool) -> Path:
+    """A weather forecast of 24-27 January 2026 (the sample's own weather), with or without
+    the snowstorm of the 25th."""
+    w = pd.read_csv(WEATHER)
+    fc = w[(w["DATE"] >= "2026-01-24") & (w["DATE"] <= "2026-01-27")].copy()
+    if not storm:
+        fc.loc[fc["DATE"] == "2026-01-25", ["PRCP", "SNOW", "SNWD"]] = 0.0
+    fc.to_csv(path, index=False)
+    return path
+
+
+def _ghcn(path: Path, rows: list[tuple[str, float, float, float]]) -> Path:
+    """A GHCN-Daily file of ``(DATE, PRCP, SNOW, SNWD)`` rows (mild temperatures)."""
+    frame = pd.DataFrame(rows, columns=["DATE", "PRCP", "SNOW", "SNWD"])
+    frame.assign(TMAX=40, TMIN=30).to_csv(path, index=False)
+    return path
+
+
+# ------------------------------------------------------------------ item 2: no look-ahead
+def test_backtest_is_identical_with_and_without_a_weather_file_holding_a_storm_ahead():
+    """The storm of 2026-01-25 lies inside the fold starting on the 24th: observed weather
+    after the cutoff must not reach the forecast (it used to cut the 25th by a third)."""
+    kw = dict(horizon="3D", step="7D", model="ols", **DAILY)
+    plain = backtest_predictions(SAMPLE, "2026-01-24", "2026-01-31", **kw)
+    observed = backtest_predictions(SAMPLE, "2026-01-24", "2026-01-31", weather=WEATHER, **kw)
+    assert (plain["ds"] == STORM).any()
+    pd.testing.assert_frame_equal(plain, observed)
+    a = backtest(SAMPLE, "2026-01-24", "2026-01-31", **kw)
+    b = backtest(SAMPLE, "2026-01-24", "2026-01-31", weather=WEATHER, **kw)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    # the same file given as a (perfect) forecast does reach the storm day
+    ahead = backtest_predictions(
+        SAMPLE, "2026-01-24", "2026-01-31", weather=WEATHER, weather_forecast=WEATHER, **kw
+    )
+    storm = ahead["ds"] == STORM
+    assert (ahead.loc[storm, "yhat"] < 0.8 * plain.loc[storm, "yhat"]).all()
+
+
+def test_a_forecast_does_not_see_the_weather_of_the_day_its_cutoff_cuts(tmp_path):
+    """Hourly cutoff at 14:00 on the storm day: that day's snowfall total is not known yet."""
+    obs = _ghcn(tmp_path / "obs.csv", [("2026-01-24", 0, 0, 0), ("2026-01-25", 1.1, 11, 11)])
+    fc = _ghcn(tmp_path / "fc.csv", [("2026-01-26", 0, 0, 0)])
+    cal = Calendar.load().with_weather(obs).with_weather_forecast(fc)
+    mid = cal.weather_until(pd.Timestamp("2026-01-25 15:00"))  # data up to 14:00 used
+    assert list(mid.weather_daily.index) == [pd.Timestamp("2026-01-24"), pd.Timestamp("2026-01-26")]
+    end = cal.weather_until(pd.Timestamp("2026-01-26 00:00"))  # the 25th fully observed
+    assert pd.Timestamp("2026-01-25") in end.weather_daily.index
+    # without a forecast reaching past the cutoff, no weather at all
+    assert Calendar.load().with_weather(obs).weather_until("2026-01-26").weather is None
+
+
+# ------------------------------------------------------------------ item 3: forecast path
+def test_weather_forecast_snowstorm_lowers_expected_trips_on_that_day_only(tmp_path, capsys):
+    storm = _forecast_file(tmp_path / "storm.csv", storm=True)
+    calm = _forecast_file(tmp_path / "calm.csv", storm=False)
+    args = ["forecast", str(SAMPLE), "--metric", "trips", "--by", "borough", "--freq", "D"]
+    args += ["--cutoff", "2026-01-23", "--horizon", "4D", "--model", "ols"]
+    args += ["--weather", str(WEATHER), "--format", "csv"]
+    tables = {}
+    for name, path in (("storm", storm), ("calm", calm)):
+        with pytest.raises(SystemExit) as e:
+            main([*args, "--weather-forecast", str(path)])
+        assert e.value.code == 0
+        tables[name] = pd.read_csv(io.StringIO(capsys.readouterr().out), parse_dates=["ds"])
+    s, c = tables["storm"], tables["calm"]
+    on = s["ds"] == STORM
+    assert on.sum() == 6 and len(s) == 24  # six boroughs, four days
+    ratio = s["yhat"] / c["yhat"]
+    assert (ratio[on] < 0.8).all() and (ratio[on] > 0.3).all()
+    assert np.allclose(ratio[~on], 1.0, rtol=1e-9)
+    assert s.loc[on, "events"].str.contains("Snowstorm").all()
+    assert not c["events"].fillna("").str.contains("Snowstorm").any()
+
+
+def test_forecast_weather_events_name_the_forecast_as_their_source(tmp_path):
+    fc = _forecast_file(tmp_path / "storm.csv", storm=True)
+    occ = Calendar.load().with_weather_forecast(fc).occurrences(STORM, STORM, category="weather")
+    row = occ[occ["name"] == "Snowstorm (observed)"].iloc[0]
+    assert row["source"] == "weather forecast storm.csv (SNOW >= 4)"
+
+
+# ------------------------------------------------------------------ item 4: numeric, no double-fire
+def test_a_snow_day_fires_no_rain_event(tmp_path):
+    path = _ghcn(
+        tmp_path / "w.csv",
+        [
+            ("2025-01-05", 1.0, 6.0, 6.0),  # 1 in of water as 6 in of snow: a snowstorm only
+            ("2025-01-12", 0.6, 2.0, 2.0),  # 0.6 in, a third of it as snow: 0.4 in of rain
+            ("2025-01-19", 1.0, 0.0, 0.0),  # 1 in of rain: heavy rain
+        ],
+    )
+    occ = Calendar.load().with_weather(path).occurrences("2025-01-01", "2025-01-31", "weather")
+    by_day = occ.groupby("start")["name"].apply(set).to_dict()
+    assert by_day[pd.Timestamp("2025-01-05")] == {"Snowstorm (observed)"}
+    assert pd.Timestamp("2025-01-12") not in by_day
+    assert by_day[pd.Timestamp("2025-01-19")] == {"Heavy rain (observed)"}
+
+
+def test_real_march_2015_snowstorm_is_not_heavy_rain(shared_data):
+    cal = Calendar.load().with_weather(shared_data / "uber_nyc_enriched.csv")
+    occ = cal.occurrences("2015-03-05", "2015-03-05", category="weather")
+    names = set(occ["name"])
+    assert "Snowstorm (observed)" in names and "Heavy rain (observed)" not in names
+    rain = cal.occurrences("2015-04-20", "2015-04-20", category="weather")
+    assert "Heavy rain (observed)" in set(rain["name"])  # 0.9 in of rain, no snow
+
+
+def test_numeric_weather_reaches_the_regression_only_with_a_forecast():
+    """Temperature, precipitation and snow depth become ols regressors (observed history,
+    forecast ahead); without a forecast, no weather column at all."""
+    y = pd.read_parquet(SAMPLE)
+    y = y[(y["metric"] == "trips") & (y["borough"] == "Manhattan")]
+    y = y.set_index("ds")["y"].resample("D").sum()
+    y = y[y.index <= "2026-01-23"]
+    obs = Calendar.load().with_weather(WEATHER)
+    with_fc = SeriesForecaster("ols", obs.with_weather_forecast(WEATHER), "trips", freq="D").fit(y)
+    names = set(with_fc.model_.params_.index)
+    assert {"weather: temperature", "weather: precipitation", "weather: snow depth"} <= names
+    blind = SeriesForecaster("ols", obs, "trips", freq="D").fit(y)
+    assert not any(n.startswith("weather") for n in blind.model_.params_.index)
