@@ -15,7 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .detect import check, detect, expect
+from .detect import check, detect
+from .expect import expect
 from .forecast import SeriesForecaster, backtest, forecast
 from .impact import impact
 from .report import report

@@ -12,13 +12,13 @@ from juno_forecast.detect import (
     build_incidents,
     check,
     detect,
-    expect,
     explain,
     find_runs,
     flag_points,
     rolling_expectation,
     run_detection,
 )
+from juno_forecast.expect import expect
 
 CAL_YAML = """
 events:

@@ -54,7 +54,7 @@ def series_figure(
     result: dict[str, Any], y: pd.Series, cal: Any, incidents: pd.DataFrame, level: float
 ) -> Any:
     """One series' figure (a matplotlib Figure)."""
-    from ..detect import series_occurrences
+    from ..features import series_occurrences
     from ..plot import plot_forecast
 
     frame = _band_frame(result, level)

@@ -112,7 +112,7 @@ def detect_command(**kw) -> None:
 @output_options
 def expect_command(**kw) -> None:
     """Expected ranges for a coming period, with the calendar events in it (before a release)."""
-    from ..detect import expect
+    from ..expect import expect
     from ..io import emit_table
 
     dk = data_kwargs(kw)
@@ -147,7 +147,7 @@ def check_command(**kw) -> None:
     Exit 0 when everything is inside the range or explained, 1 when an unexplained
     deviation exists, 2 on bad input.
     """
-    from ..detect import check, format_verdicts
+    from ..detect import check
     from ..io import emit_table, to_json_records
 
     dk = data_kwargs(kw)
@@ -176,6 +176,41 @@ def check_command(**kw) -> None:
     else:
         click.echo(format_verdicts(res))
     sys.exit(res.exit_code)  # SystemExit: click's non-standalone main would swallow ctx.exit
+
+
+def format_verdicts(result) -> str:
+    """The human verdict of a :class:`~juno_forecast.detect.CheckResult`, one line per series."""
+    import pandas as pd
+
+    from ..detect import VERDICT_OK
+
+    lines = []
+    for _, r in result.verdicts.iterrows():
+        keys = " ".join(f"{k}={r[k]}" for k in r.index if k not in _VERDICT_FIELDS)
+        line = f"{r['verdict']:<22} metric={r['metric']} {keys}".rstrip()
+        if r["verdict"] != VERDICT_OK:
+            line += (
+                f"  ({r['incidents']} incident(s), {r['unexplained']} unexplained; worst "
+                f"{r['worst_deviation_pct']:+.0f}% from {pd.Timestamp(r['worst_start']):%Y-%m-%d %H:%M})"
+            )
+            if r["explained_by"]:
+                line += f"  explained by: {r['explained_by']}"
+        lines.append(line)
+    lines.extend(f"skipped: {p}" for p in result.problems)
+    return "\n".join(lines)
+
+
+_VERDICT_FIELDS = {
+    "metric",
+    "verdict",
+    "points",
+    "outside",
+    "incidents",
+    "unexplained",
+    "worst_start",
+    "worst_deviation_pct",
+    "explained_by",
+}
 
 
 def register(group: click.Group) -> None:

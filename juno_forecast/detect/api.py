@@ -1,0 +1,126 @@
+"""The public detection API: ``detect`` and ``run_detection`` over every series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError, SeriesError
+from ..inputs import check_level, check_model, parse_range, resolve_calendar, resolve_dataset
+from .expectation import DETECT_MODELS
+from .incidents import INCIDENT_COLUMNS, sort_incidents
+from .series import DetectionResult, SeriesDetection, detect_series
+
+
+def _prepare(
+    data: Any,
+    start: Any,
+    end: Any,
+    level: float,
+    model: str,
+    calendar: Any,
+    weather: Any,
+    data_kwargs: dict,
+    names: tuple[str, str] = ("--start", "--end"),
+):
+    """Validated inputs shared by detect/check/expect (cheap checks before loading data)."""
+    s, e = parse_range(start, end, names)
+    level = check_level(level)
+    model = check_model(model, DETECT_MODELS)
+    ds = resolve_dataset(data, **data_kwargs)
+    cal = resolve_calendar(calendar, weather)
+    return s, e, level, model, cal, ds
+
+
+def _concat_incidents(parts: list[pd.DataFrame], keys: tuple[str, ...]) -> pd.DataFrame:
+    cols = [*keys, *INCIDENT_COLUMNS]
+    frames = [p[cols] for p in parts if not p.empty]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return sort_incidents(pd.concat(frames, ignore_index=True))
+
+
+def run_detection(
+    data: Any,
+    start: Any,
+    end: Any,
+    level: float = 0.95,
+    model: str = "baseline",
+    calendar: Any = None,
+    weather: Any = None,
+    *,
+    refit: str = "1D",
+    min_points: int | None = None,
+    max_gap: int = 1,
+    seed: int = 0,
+    **data_kwargs: Any,
+) -> DetectionResult:
+    """Detection over every series, keeping per-series detail (for plots and reports).
+
+    Series that cannot be used are listed in ``problems`` and skipped; the others go on.
+    """
+    s, e, level, model, cal, ds = _prepare(
+        data, start, end, level, model, calendar, weather, data_kwargs
+    )
+    last = ds.frame["ds"].max() if len(ds.frame) else s
+    if s > last:
+        raise InputError(f"--start {s} is after the last timestamp of the data ({last})")
+    agg = data_kwargs.get("agg") or "sum"
+    series: dict[str, SeriesDetection] = {}
+    problems = [str(p) for p in ds.problems]
+    for metric, keys, y in ds.series():
+        try:
+            sd = detect_series(
+                y,
+                metric,
+                keys,
+                s,
+                e,
+                cal,
+                level=level,
+                model=model,
+                freq=ds.freq,
+                agg=agg,
+                refit=refit,
+                min_points=min_points,
+                max_gap=max_gap,
+                seed=seed,
+            )
+        except SeriesError as err:
+            problems.append(str(err))
+            continue
+        series[sd.label] = sd
+    if not series and problems:
+        raise InputError(f"no series could be checked: {problems[0]}")
+    incidents = _concat_incidents([sd.incidents for sd in series.values()], ds.keys)
+    return DetectionResult(incidents, series, problems, level, ds.freq)
+
+
+def detect(
+    data: Any,
+    start: Any,
+    end: Any,
+    level: float = 0.95,
+    model: str = "baseline",
+    calendar: Any = None,
+    weather: Any = None,
+    min_points: int | None = None,
+    **data_kwargs: Any,
+) -> pd.DataFrame:
+    """Flagged deviations between ``start`` and ``end``: one row per incident.
+
+    ``data`` is a path, a Dataset or a tidy DataFrame (``data_kwargs`` as for ``load_data``);
+    ``calendar`` a Calendar, a path, None (the shipped one) or ``"none"``. Each timestamp's
+    expectation comes only from data before its day. Columns: keys, ``metric, start, end,
+    peak_ds, direction, actual, expected, lo, hi`` (means over the incident),
+    ``deviation_pct, severity, explained_by, note``; unexplained first, then by severity.
+    ``min_points``: shortest run kept (default 3 hours, or 1 day) unless extreme.
+    Skipped series are listed in ``result.attrs["problems"]``.
+    """
+    res = run_detection(
+        data, start, end, level, model, calendar, weather, min_points=min_points, **data_kwargs
+    )
+    out = res.incidents
+    out.attrs["problems"] = res.problems
+    return out

@@ -1,0 +1,113 @@
+"""Incidents: runs of flagged points of one series, summarised one row each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+INCIDENT_COLUMNS = [
+    "metric",
+    "start",
+    "end",
+    "peak_ds",
+    "direction",
+    "actual",
+    "expected",
+    "lo",
+    "hi",
+    "deviation_pct",
+    "severity",
+    "explained_by",
+    "note",
+]
+
+#: a run shorter than ``min_points`` is still an incident when it is this many
+#: band half-widths beyond the band at its peak (a real one-hour outage).
+EXTREME_SCORE = 3.0
+
+
+def find_runs(flags: np.ndarray, direction: np.ndarray, max_gap: int = 1) -> list[tuple[int, int]]:
+    """(first, last) positions of runs of flagged points of one direction.
+
+    Up to ``max_gap`` unflagged points between two flagged points of the same direction
+    are bridged, so a shock that dips back inside the band for an hour stays one incident.
+    """
+    runs: list[tuple[int, int]] = []
+    cur: list[int] | None = None
+    for i in np.flatnonzero(flags):
+        if cur and direction[i] == direction[cur[1]] and i - cur[1] - 1 <= max_gap:
+            cur[1] = i
+        else:
+            if cur:
+                runs.append((cur[0], cur[1]))
+            cur = [i, i]
+    if cur:
+        runs.append((cur[0], cur[1]))
+    return runs
+
+
+def _incident_row(pts: pd.DataFrame, direction: str) -> dict[str, Any]:
+    """One incident's summary from its points (flagged and bridged)."""
+    dev = (pts["actual"] - pts["expected"]).abs()
+    peak = dev.idxmax()
+    exp_mean = pts["expected"].mean()
+    act_mean = pts["actual"].mean()
+    dev_pct = 100.0 * (act_mean - exp_mean) / exp_mean if exp_mean > 0 else np.nan
+    return {
+        "start": pts.index[0],
+        "end": pts.index[-1],
+        "peak_ds": peak,
+        "direction": direction,
+        "actual": round(float(act_mean), 2),
+        "expected": round(float(exp_mean), 2),
+        "lo": round(float(pts["lo"].mean()), 2),
+        "hi": round(float(pts["hi"].mean()), 2),
+        "deviation_pct": round(float(dev_pct), 1),
+        "severity": round(float(pts["score"].sum()), 3),
+        "_flagged": tuple(pts.index[pts["flag"].to_numpy()]),
+    }
+
+
+def build_incidents(
+    flagged: pd.DataFrame,
+    metric: str,
+    keys: dict[str, str] | None = None,
+    min_points: int = 1,
+    max_gap: int = 1,
+) -> pd.DataFrame:
+    """Incidents of one series from :func:`flag_points` output.
+
+    Runs with fewer than ``min_points`` flagged points are kept only when their peak is
+    beyond ``EXTREME_SCORE`` band half-widths. Columns: keys, then ``INCIDENT_COLUMNS``
+    (``explained_by`` and ``note`` empty until :func:`explain`), plus ``_flagged``.
+    """
+    keys = keys or {}
+    flags = flagged["flag"].to_numpy()
+    direction = flagged["direction"].to_numpy()
+    rows = []
+    for i0, i1 in find_runs(flags, direction, max_gap):
+        pts = flagged.iloc[i0 : i1 + 1]
+        if pts["flag"].sum() < min_points and pts["z"].max() < EXTREME_SCORE:
+            continue
+        rows.append({**keys, "metric": metric, **_incident_row(pts, direction[i0])})
+    cols = [*keys, *INCIDENT_COLUMNS, "_flagged"]
+    out = pd.DataFrame(rows, columns=[c for c in cols if c not in ("explained_by", "note")])
+    out["explained_by"] = ""
+    out["note"] = ""
+    return out[cols]
+
+
+def sort_incidents(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Unexplained first, then by severity (largest first)."""
+    if incidents.empty:
+        return incidents.reset_index(drop=True)
+    order = incidents.assign(_explained=incidents["explained_by"].astype(bool))
+    order = order.sort_values(["_explained", "severity"], ascending=[True, False], kind="stable")
+    return order.drop(columns="_explained").reset_index(drop=True)
+
+
+def is_filled_gap(pts: pd.DataFrame) -> bool:
+    """A lone zero hour: how the loader fills one absent hour of counts; not an incident."""
+    return len(pts) == 1 and pts["actual"].iloc[0] == 0 and pts["direction"].iloc[0] == "below"

@@ -1,0 +1,75 @@
+"""Detection on one series: expectation, flags, incidents and their explanation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..data import series_label
+from ..features import series_occurrences
+from .expectation import make_expectation, rolling_expectation
+from .explain import explain
+from .flagging import flag_points
+from .incidents import build_incidents, is_filled_gap
+
+
+@dataclass
+class SeriesDetection:
+    """What detection found for one series: the points with their band, and its incidents."""
+
+    metric: str
+    keys: dict[str, str]
+    points: pd.DataFrame  # flag_points() output on the detection range
+    incidents: pd.DataFrame
+    occurrences: pd.DataFrame
+
+    @property
+    def label(self) -> str:
+        """``metric=trips borough=Bronx``."""
+        return series_label(self.metric, self.keys)
+
+
+@dataclass
+class DetectionResult:
+    """All series of a detection run: the incidents table, per-series detail and failures."""
+
+    incidents: pd.DataFrame
+    series: dict[str, SeriesDetection]
+    problems: list[str]
+    level: float
+    freq: str
+
+
+def detect_series(
+    y: pd.Series,
+    metric: str,
+    keys: dict[str, str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    cal: Any,
+    *,
+    level: float = 0.95,
+    model: str = "baseline",
+    freq: str = "h",
+    agg: str = "sum",
+    refit: str = "1D",
+    min_points: int | None = None,
+    max_gap: int = 1,
+    seed: int = 0,
+) -> SeriesDetection:
+    """Detection on one series: rolling expectation, flags, incidents, explanation."""
+    label = series_label(metric, keys)
+    make = lambda: make_expectation(model, freq, metric, keys, seed)  # noqa: E731
+    points = rolling_expectation(y, start, end, make, refit=refit, series=label)
+    flagged = flag_points(points, level, freq, agg)
+    if min_points is None:
+        min_points = 3 if freq == "h" else 1
+    inc = build_incidents(flagged, metric, keys, min_points=min_points, max_gap=max_gap)
+    if freq == "h" and not inc.empty:
+        keep = [not is_filled_gap(flagged.loc[r["start"] : r["end"]]) for _, r in inc.iterrows()]
+        inc = inc[keep].reset_index(drop=True)
+    occ = series_occurrences(cal, start, end, metric, keys)
+    inc = explain(inc, occ, keys, freq)
+    return SeriesDetection(metric, keys, flagged, inc, occ)

@@ -1,0 +1,87 @@
+"""``expect``: the expected ranges of a coming period, with the calendar events in it.
+
+What a developer looks at before a release. It forecasts *with* the calendar (a coming
+holiday lowers the expectation); ``model="baseline"`` gives the normal-day range.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .data import series_label
+from .detect.expectation import DETECT_MODELS, make_expectation
+from .detect.explain import overlaps
+from .errors import InputError, SeriesError
+from .features import series_occurrences
+from .inputs import check_model, parse_range, resolve_calendar, resolve_dataset
+from .models.baseline import RobustBaseline
+
+
+def expect(
+    data: Any,
+    start: Any,
+    end: Any,
+    model: str = "auto",
+    calendar: Any = None,
+    weather: Any = None,
+    seed: int = 0,
+    **data_kwargs: Any,
+) -> pd.DataFrame:
+    """Expected ranges for a coming period, with the calendar events in it.
+
+    Fitted on the history before ``start`` *with* the calendar (so a coming holiday or
+    storm lowers the expectation); columns: keys, ``metric, ds, yhat, lo_80, hi_80,
+    lo_95, hi_95, events``. ``model="baseline"`` gives the normal-day range instead.
+    """
+    s, e = parse_range(start, end)
+    model = check_model(model, DETECT_MODELS)
+    ds = resolve_dataset(data, **data_kwargs)
+    cal = resolve_calendar(calendar, weather)
+    rows, problems = [], [str(p) for p in ds.problems]
+    for metric, keys, y in ds.series():
+        label = series_label(metric, keys)
+        index = pd.date_range(s, e, freq=ds.freq, name="ds")
+        index = index[index >= s]
+        try:
+            hist = y[y.index < s]
+            if model == "baseline":
+                pred = RobustBaseline(freq=ds.freq).fit(hist).predict(index)
+                pred["events"] = _events_on(cal, index, metric, keys, ds.freq)
+            else:
+                f = make_expectation(model, ds.freq, metric, keys, seed, calendar=cal)
+                pred = f.fit(hist).predict(index)
+        except SeriesError as err:
+            problems.append(str(err))
+            continue
+        except ValueError as err:
+            problems.append(f"{label}: {err}")
+            continue
+        pred = pred.reset_index(names="ds")
+        for k, v in keys.items():
+            pred.insert(0, k, v)
+        pred.insert(len(keys), "metric", metric)
+        rows.append(pred)
+    if not rows:
+        raise InputError(f"no series could be forecast: {problems[0] if problems else 'no data'}")
+    out = pd.concat(rows, ignore_index=True)
+    out.attrs["problems"] = problems
+    return out
+
+
+def _events_on(
+    cal: Any, index: pd.DatetimeIndex, metric: str, keys: dict[str, str], freq: str
+) -> list[str]:
+    """';'-joined names of the in-scope events active at each timestamp."""
+    if not len(index):
+        return []
+    occ = series_occurrences(cal, index[0], index[-1], metric, keys)
+    return [
+        ";".join(
+            n
+            for n in dict.fromkeys(occ["name"])
+            if overlaps(occ[occ["name"] == n].iloc[0], [ts], freq)
+        )
+        for ts in index
+    ]

@@ -1,0 +1,202 @@
+"""The robust normal-day baseline that detection compares actuals against (``baseline``)."""
+
+from __future__ import annotations
+
+import warnings
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..grain import per_day, season, step
+
+#: The window test (hourly data): a sustained modest shift (a 30% drop for 3 hours in a
+#: small zone, where every hour alone is inside its band) is flagged when the sum of the
+#: standardised residuals of ``k`` consecutive hours, divided by ``sqrt(k)`` and by the
+#: series' own window scale (how much its errors of neighbouring hours move together,
+#: calibrated on the weeks before), reaches ``WINDOW_THRESHOLD``.
+WINDOW_HOURS = (3, 4, 6)
+
+#: one hour adds at most this much to a window: a single blip (or a filled missing hour)
+#: cannot make a window incident by itself; that is the single-point test's job
+WINDOW_CLIP = 4.0
+
+#: window scale for models that do not calibrate one (errors of neighbouring hours
+#: assumed to move together about as much as on the real NYC series)
+WINDOW_DEFAULT_SCALE = 1.5
+
+#: weight of an hour's own multiplicative variance against the pooled one (geometric
+#: mean): 28 days x 3 hours of errors estimate it with some noise
+SLOT_WEIGHT = 0.5
+
+
+class RobustBaseline:
+    """The normal-day expectation used by detection (``model="baseline"``).
+
+    The expectation of each slot of the coming week (hour of week, or weekday for daily
+    data) is the median of that slot over the ``weeks`` (8) weeks before the last one, scaled
+    by the level of the last week (the median ratio of last week's values to that
+    profile). Medians make one storm or holiday in the history harmless; the level
+    factor follows growth. Ranges are calibrated on the series itself: one-day-ahead
+    log errors of the same procedure over the last ``calib_weeks`` weeks, standardised
+    by a count-noise term (``1/(expected+1)``, large at night, small at rush hour) plus a
+    multiplicative term fitted per hour of the day (with its neighbours), whose quantiles
+    give the 80% and 95% bands. Fitting is a
+    few numpy operations: cheap enough to refit every day.
+    """
+
+    def __init__(self, freq: str = "h", weeks: int = 8, calib_weeks: int = 4):
+        self.freq = freq
+        self.weeks = weeks
+        self.calib_weeks = calib_weeks
+
+    def _season(self) -> int:
+        return season(self.freq)
+
+    def _per_day(self) -> int:
+        return per_day(self.freq)
+
+    def _profile(self, y: np.ndarray) -> np.ndarray:
+        """Median of each slot over the last ``weeks`` whole weeks; slot 0 = the next value."""
+        s = self._season()
+        n = min(self.weeks, len(y) // s)
+        block = y[len(y) - n * s :].reshape(n, s)
+        if not np.isnan(block).any():
+            return np.median(block, axis=0)  # the usual case, and far faster than nanmedian
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(block, axis=0)
+
+    def _expect(self, y: np.ndarray) -> np.ndarray:
+        """The next week's expectation (one value per slot) from the history ``y``.
+
+        With more than ``weeks`` whole weeks: the profile of the weeks before the last one
+        times last week's level. With less: the median of all whole weeks (no level).
+        """
+        s = self._season()
+        if len(y) < (self.weeks + 1) * s:
+            return self._profile(y)
+        past = self._profile(y[:-s])
+        recent = y[-s:]
+        ok = np.isfinite(recent) & np.isfinite(past) & (past > 0)
+        lvl = (
+            float(np.clip(np.median(recent[ok] / past[ok]), 0.3, 3.0))
+            if ok.sum() >= s // 3
+            else 1.0
+        )
+        return past * lvl
+
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> RobustBaseline:
+        """Keep the history and calibrate the ranges on its last weeks (no look-ahead)."""
+        s = self._season()
+        if len(y) < 2 * s:
+            raise ValueError(f"needs at least 2 weeks of history, got {len(y)} points")
+        values = y.to_numpy(dtype=float)
+        self.history_ = values
+        self.last_ds_ = y.index[-1]
+        self.step_ = step(self.freq)
+        self.season_ = np.maximum(self._expect(values), 0.0)
+        errors = self._errors(values)
+        self.c2_, self.quantiles_ = self._calibrate(*errors)
+        self.window_scale_ = self._window_scale(*errors) if self.freq == "h" else {}
+        return self
+
+    def _errors(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Log errors, their count-noise variance and slot of the day (0 = the first value
+        after a fit's history: midnight for detection's daily refits) of one-day-ahead
+        expectations over the calibration weeks, in time order."""
+        per_day, s = self._per_day(), self._season()
+        days = min(self.calib_weeks * 7, (len(values) - 2 * s) // per_day)
+        errs, v0, slot = [], [], []
+        for d in range(days, 0, -1):
+            cut = len(values) - d * per_day
+            pred = np.maximum(self._expect(values[:cut])[:per_day], 0.0)
+            act = values[cut : cut + per_day]
+            ok = np.isfinite(act) & np.isfinite(pred)
+            errs.append(np.log1p(np.maximum(act[ok], 0)) - np.log1p(pred[ok]))
+            v0.append(1.0 / (pred[ok] + 1.0))
+            slot.append(np.flatnonzero(ok))
+        if not errs:
+            return np.array([]), np.array([]), np.array([], dtype=int)
+        return np.concatenate(errs), np.concatenate(v0), np.concatenate(slot)
+
+    def _slot_c2(self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Multiplicative variance per slot of the day (hourly: each hour with its two
+        neighbours, so 3 x 28 errors; nights in airport zones vary far more than
+        middays); slots with too few errors take the pooled value."""
+        pooled = max(_mad(e) ** 2 - float(np.median(v0)), 1e-4)
+        per_day = self._per_day()
+        c2 = np.full(per_day, pooled)
+        if per_day == 1:
+            return c2
+        for h in range(per_day):
+            dist = np.minimum((slot - h) % per_day, (h - slot) % per_day)
+            sel = dist <= 1
+            if sel.sum() >= 30:
+                own = max(_mad(e[sel]) ** 2 - float(np.median(v0[sel])), 1e-4)
+                c2[h] = own**SLOT_WEIGHT * pooled ** (1 - SLOT_WEIGHT)
+        return c2
+
+    def _calibrate(
+        self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray
+    ) -> tuple[np.ndarray, dict[float, tuple[float, float]]]:
+        """Multiplicative variance per slot of the day and standardised error quantiles per level."""
+        if len(e) < 7:
+            return np.full(self._per_day(), 0.04), {0.8: (-1.28, 1.28), 0.95: (-1.96, 1.96)}
+        c2 = self._slot_c2(e, v0, slot)
+        z = e / np.sqrt(c2[slot] + v0)
+        zmad = _mad(z)
+        z = z[np.abs(z - np.median(z)) <= 6 * max(zmad, 1e-9)]  # past incidents must not widen it
+        scale = _mad(z)
+        out = {}
+        for level in (0.8, 0.95):
+            a = (1 - level) / 2
+            normal = NormalDist().inv_cdf(1 - a) * max(scale, 1.0) * (1 + 2.5 / len(z))
+            if len(z) >= 200:
+                lo, hi = np.quantile(z, [a, 1 - a])
+                out[level] = (min(float(lo), -normal), max(float(hi), normal))
+            else:
+                out[level] = (-normal, normal)
+        return c2, out
+
+    def _window_scale(self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray) -> dict[int, float]:
+        """Per window length k: robust spread of k-hour sums of the calibration errors over
+        that of independent ones (1 when neighbouring hours' errors are unrelated, more when a
+        whole evening runs high together), so the window test keeps its false-alarm rate."""
+        if len(e) < 48:
+            return {k: WINDOW_DEFAULT_SCALE for k in WINDOW_HOURS}
+        z = e / np.sqrt(self.c2_[slot] + v0)
+        z = (z - np.median(z)) / max(_mad(z), 1e-9)
+        z = np.clip(z, -WINDOW_CLIP, WINDOW_CLIP)
+        base = max(_mad(z), 1e-9)
+        out = {}
+        for k in WINDOW_HOURS:
+            sums = np.convolve(z, np.ones(k), "valid") / np.sqrt(k)
+            out[k] = float(np.clip(_mad(sums) / base, 1.0, 3.0))
+        return out
+
+    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
+        """Expectation and 80/95% ranges for timestamps ``X`` (or its index) after the history;
+        hourly also the window scale of each window length (``wscale_3`` ...)."""
+        index = X if isinstance(X, pd.DatetimeIndex) else X.index
+        steps = np.round((index - self.last_ds_) / self.step_).astype(int)
+        if len(index) and steps.min() < 1:
+            raise ValueError("predict() needs timestamps after the fitted history")
+        yhat = self.season_[(np.asarray(steps) - 1) % self._season()]
+        cols: dict[str, Any] = {"yhat": yhat}
+        log_hat = np.log1p(yhat)
+        c2 = self.c2_[(np.asarray(steps) - 1) % len(self.c2_)]
+        sd = np.sqrt(c2 + 1.0 / (yhat + 1.0))
+        for level, tag in ((0.8, "80"), (0.95, "95")):
+            lo, hi = self.quantiles_[level]
+            cols[f"lo_{tag}"] = np.maximum(np.expm1(log_hat + lo * sd), 0.0)
+            cols[f"hi_{tag}"] = np.expm1(log_hat + hi * sd)
+        for k, scale in getattr(self, "window_scale_", {}).items():
+            cols[f"wscale_{k}"] = np.full(len(yhat), scale)
+        return pd.DataFrame(cols, index=index)
+
+
+def _mad(x: np.ndarray) -> float:
+    """Median absolute deviation scaled to a normal sd."""
+    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) else 0.0
