@@ -35,13 +35,17 @@ def synthetic(seed: int = 0, weeks: int = 6, zones: tuple[str, ...] = ("North",)
     frames = []
     for i, zone in enumerate(zones):
         lam = (300.0 + 100 * i) * np.clip(daily, 0.1, None) * weekly
-        frames.append(pd.DataFrame({"zone": zone, "metric": "trips", "ds": ds,
-                                    "y": rng.poisson(lam).astype(float)}))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {"zone": zone, "metric": "trips", "ds": ds, "y": rng.poisson(lam).astype(float)}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
-def inject(df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, depth: float,
-           zone: str | None = None) -> tuple[pd.DataFrame, float]:  # fmt: skip
+def inject(
+    df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, depth: float, zone: str | None = None
+) -> tuple[pd.DataFrame, float]:
     """Cut ``depth`` of the values in ``[start, end]`` (one zone or all); returns the lost amount."""
     out = df.copy()
     mask = (out["ds"] >= start) & (out["ds"] <= end)
@@ -164,6 +168,28 @@ def test_window_with_no_change_reports_a_range_that_includes_zero(base: pd.DataF
     assert table.attrs["share_affected"] == {"trips": 0.0}
 
 
+def test_data_columns_are_named_as_in_forecast(base: pd.DataFrame) -> None:
+    # the same data keywords as forecast(): a frame whose time and value columns are renamed
+    renamed = base.rename(columns={"ds": "ts", "y": "trips_count"})
+    kwargs = {"model": "naive", "calendar": "none", "by": ("zone",)}
+    table = impact(renamed, *WINDOW, time_col="ts", value_col="trips_count", **kwargs)
+    same = impact(base, *WINDOW, **kwargs)
+    pd.testing.assert_frame_equal(table, same)
+
+
+def test_a_bare_end_date_covers_its_whole_day(base: pd.DataFrame) -> None:
+    kwargs = {"model": "naive", "calendar": "none", "by": ("zone",)}
+    res = run_impact(base, "2024-02-07", "2024-02-07", **kwargs)
+    assert res.start == pd.Timestamp("2024-02-07 00:00") and res.end == pd.Timestamp(
+        "2024-02-07 23:00"
+    )
+    assert res.table.iloc[0]["steps"] == 24
+    hourly = synthetic(weeks=10)
+    daily = hourly.assign(ds=hourly["ds"].dt.floor("D")).groupby(["zone", "metric", "ds"]).sum()
+    day = run_impact(daily.reset_index(), "2024-03-01", "2024-03-03", freq="D", **kwargs)
+    assert day.end == pd.Timestamp("2024-03-03") and day.table.iloc[0]["steps"] == 3
+
+
 def test_share_of_zones_affected_and_paths(tmp_path) -> None:  # noqa: ANN001
     df = synthetic(seed=1, zones=("North", "South", "East", "West"))
     df, lost = inject(df, *WINDOW, depth=0.5, zone="South")
@@ -242,7 +268,8 @@ def test_refits_judge_the_pseudo_windows_out_of_sample(base: pd.DataFrame) -> No
 def test_a_zone_scoped_event_changes_only_its_zone(tmp_path) -> None:  # noqa: ANN001
     cal = tmp_path / "cal.yaml"
     cal.write_text(
-        textwrap.dedent(CALENDAR).replace("source: test", "source: test\n    zones: [South]")
+        "zones_unchecked: true\n"  # North and South are this test's own zones
+        + textwrap.dedent(CALENDAR).replace("source: test", "source: test\n    zones: [South]")
     )
     day = (pd.Timestamp("2024-02-07 00:00"), pd.Timestamp("2024-02-07 23:00"))
     df = synthetic(seed=2, zones=("North", "South"))
@@ -322,11 +349,13 @@ def test_exclude_events_leaves_the_incident_out_of_the_counterfactual(tmp_path, 
     cal.write_text(textwrap.dedent(CALENDAR))
     day = (pd.Timestamp("2024-02-07 00:00"), pd.Timestamp("2024-02-07 23:00"))
     df, _ = inject(base, *day, depth=0.4)
-    row = impact(df, *day, model="naive", calendar=str(cal), exclude_events=["harbor*"],
-                 by=("zone",)).iloc[0]  # fmt: skip
+    row = impact(
+        df, *day, model="naive", calendar=str(cal), exclude_events=["harbor*"], by=("zone",)
+    ).iloc[0]
     assert row["events"] == "" and bool(row["affected"])
-    res = run_impact(df, *day, model="naive", calendar=str(cal), exclude_events=["harbor*"],
-                     by=("zone",))  # fmt: skip
+    res = run_impact(
+        df, *day, model="naive", calendar=str(cal), exclude_events=["harbor*"], by=("zone",)
+    )
     assert res.events[["name", "excluded"]].values.tolist() == [["Harbor Festival", True]]
     assert "Left out of the expectation (the incident itself): Harbor Festival" in (
         impact_summary_markdown(res)
@@ -388,15 +417,50 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN001
 
 def test_cli_writes_table_summary_and_plots(data_file, tmp_path, capsys) -> None:  # noqa: ANN001
     out, md, plots = tmp_path / "impact.csv", tmp_path / "debrief.md", tmp_path / "plots"
-    code, _, err = run_cli(["impact", str(data_file), "--by", "zone", "--start", "2024-02-07T09:00",
-                            "--end", "2024-02-07T20:00", "--model", "naive", "--calendar", "none",
-                            "--out", str(out), "--summary", str(md), "--plots", str(plots),
-                            "--level-days", "5", "--folds", "30", "--refits", "0"], capsys)  # fmt: skip
+    code, _, err = run_cli(
+        [
+            "impact",
+            str(data_file),
+            "--by",
+            "zone",
+            "--start",
+            "2024-02-07T09:00",
+            "--end",
+            "2024-02-07T20:00",
+            "--model",
+            "naive",
+            "--calendar",
+            "none",
+            "--out",
+            str(out),
+            "--summary",
+            str(md),
+            "--plots",
+            str(plots),
+            "--level-days",
+            "5",
+            "--folds",
+            "30",
+            "--refits",
+            "0",
+        ],
+        capsys,
+    )
     assert code == 0, err
     table = pd.read_csv(out)
-    assert list(table.columns[:11]) == ["zone", "metric", "actual_total", "expected_total", "lo_95",
-                                        "hi_95", "difference", "difference_pct", "peak_ds",
-                                        "affected", "lo_80"]  # fmt: skip
+    assert list(table.columns[:11]) == [
+        "zone",
+        "metric",
+        "actual_total",
+        "expected_total",
+        "lo_95",
+        "hi_95",
+        "difference",
+        "difference_pct",
+        "peak_ds",
+        "affected",
+        "lo_80",
+    ]
     assert bool(table.loc[0, "affected"])
     assert table.loc[0, "range_method"] == f"conformal({table.loc[0, 'folds']})"
     assert table.loc[0, "folds"] <= 30
@@ -410,17 +474,48 @@ def test_cli_writes_table_summary_and_plots(data_file, tmp_path, capsys) -> None
 @pytest.mark.parametrize(
     ("start", "end", "message"),
     [
-        ("2024-02-08", "2024-02-07", "impact window: start 2024-02-08 is after end 2024-02-07 23:00"),
+        (
+            "2024-02-08",
+            "2024-02-07",
+            "--start 2024-02-08 00:00:00 is after --end 2024-02-07 23:59:59",
+        ),
         ("2024-03-01", "2024-03-02", "impact window 2024-03-01 to 2024-03-02 23:00 has no data"),
-        ("2023-06-01", "2023-06-02", "impact window 2023-06-01 to 2023-06-02 23:00 is before the history starts"),
+        (
+            "2023-06-01",
+            "2023-06-02",
+            "impact window 2023-06-01 to 2023-06-02 23:00 is before the history starts",
+        ),
         ("2023-12-31", "2024-01-02", "at or before the start of the history"),
-        ("2024-01-10", "2024-01-30", "is 504 hours long, longer than the history before it (216 hours"),
-        ("yesterday-ish", "2024-01-30", "impact --start: expected a timestamp"),
+        (
+            "2024-01-10",
+            "2024-01-30",
+            "is 504 hours long, longer than the history before it (216 hours",
+        ),
+        (
+            "yesterday-ish",
+            "2024-01-30",
+            "--start: expected a date or timestamp like 2015-02-01, got 'yesterday-ish'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_cli_bad_windows_exit_2_with_one_line(data_file, capsys, start, end, message) -> None:  # noqa: ANN001
-    code, out, err = run_cli(["impact", str(data_file), "--by", "zone", "--start", start, "--end", end,
-                              "--model", "naive", "--calendar", "none"], capsys)  # fmt: skip
+    code, out, err = run_cli(
+        [
+            "impact",
+            str(data_file),
+            "--by",
+            "zone",
+            "--start",
+            start,
+            "--end",
+            end,
+            "--model",
+            "naive",
+            "--calendar",
+            "none",
+        ],
+        capsys,
+    )
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
@@ -442,8 +537,9 @@ def test_summary_names_an_event_split_over_entries_once_with_its_whole_span(tmp_
     cal = tmp_path / "cal.yaml"
     second = textwrap.dedent(CALENDAR).split("events:\n", 1)[1].replace("2024-02-07", "2024-02-08")
     cal.write_text(textwrap.dedent(CALENDAR) + second)
-    res = run_impact(base, "2024-02-07", "2024-02-08", model="naive", calendar=str(cal),
-                     by=("zone",))  # fmt: skip
+    res = run_impact(
+        base, "2024-02-07", "2024-02-08", model="naive", calendar=str(cal), by=("zone",)
+    )
     text = impact_summary_markdown(res)
     assert "Harbor Festival (event, 2024-02-07 to 2024-02-08)" in text
     assert text.count("Harbor Festival") == 1
@@ -479,8 +575,9 @@ def test_only_steps_that_begin_in_the_window_are_its_events(tmp_path, base) -> N
 # --------------------------------------------------------------------------- controls
 
 
-def shared_days(df: pd.DataFrame, seed: int = 3, sd: float = 0.12,
-                shock: float | None = None) -> pd.DataFrame:  # fmt: skip
+def shared_days(
+    df: pd.DataFrame, seed: int = 3, sd: float = 0.12, shock: float | None = None
+) -> pd.DataFrame:
     """Multiply every zone by the same random factor per day: shocks the zones share (weather...).
 
     ``shock``: the factor of the window's day instead of a random one.
@@ -488,8 +585,9 @@ def shared_days(df: pd.DataFrame, seed: int = 3, sd: float = 0.12,
     out = df.copy()
     days = out["ds"].dt.normalize()
     unique = days.unique()
-    factor = dict(zip(unique, np.exp(np.random.default_rng(seed).normal(0, sd, len(unique))),
-                      strict=True))  # fmt: skip
+    factor = dict(
+        zip(unique, np.exp(np.random.default_rng(seed).normal(0, sd, len(unique))), strict=True)
+    )
     if shock is not None:
         factor[WINDOW[0].normalize()] = shock
     out["y"] = np.round(out["y"] * days.map(factor).to_numpy())
@@ -534,7 +632,10 @@ def test_auto_controls_judge_every_series_against_the_others() -> None:
     df = shared_days(synthetic(seed=1, zones=("North", "South", "East")))
     res = run_impact(df, *WINDOW, model="naive", calendar="none", by=("zone",), controls="auto")
     assert res.table.set_index("zone")["controls"].to_dict() == {
-        "East": "North;South", "North": "East;South", "South": "East;North"}  # fmt: skip
+        "East": "North;South",
+        "North": "East;South",
+        "South": "East;North",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -556,11 +657,27 @@ def two_metric_file(tmp_path_factory):  # noqa: ANN001, ANN201
         ("auto", "--controls: metric=trips zone=North has no control series of the same metric"),
         ("zone", "--controls: expected 'auto' or KEY=VALUE[,KEY=VALUE...], got 'zone'"),
     ],
-)  # fmt: skip
+)
 def test_cli_bad_controls_exit_2_with_one_line(two_metric_file, capsys, controls, message) -> None:  # noqa: ANN001
-    code, out, err = run_cli(["impact", str(two_metric_file), "--by", "zone", "--start",
-                              "2024-02-07T09:00", "--end", "2024-02-07T20:00", "--model", "naive",
-                              "--calendar", "none", "--controls", controls], capsys)  # fmt: skip
+    code, out, err = run_cli(
+        [
+            "impact",
+            str(two_metric_file),
+            "--by",
+            "zone",
+            "--start",
+            "2024-02-07T09:00",
+            "--end",
+            "2024-02-07T20:00",
+            "--model",
+            "naive",
+            "--calendar",
+            "none",
+            "--controls",
+            controls,
+        ],
+        capsys,
+    )
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
@@ -572,10 +689,29 @@ def test_cli_controls_judge_the_other_series_against_them(tmp_path, capsys) -> N
     df, _ = inject(df, *WINDOW, depth=0.25, zone="North")
     path, out, md = tmp_path / "two.csv", tmp_path / "out.csv", tmp_path / "debrief.md"
     df.to_csv(path, index=False)
-    code, _, err = run_cli(["impact", str(path), "--by", "zone", "--start", "2024-02-07T09:00",
-                            "--end", "2024-02-07T20:00", "--model", "naive", "--calendar", "none",
-                            "--controls", "zone=South", "--out", str(out), "--summary", str(md)],
-                           capsys)  # fmt: skip
+    code, _, err = run_cli(
+        [
+            "impact",
+            str(path),
+            "--by",
+            "zone",
+            "--start",
+            "2024-02-07T09:00",
+            "--end",
+            "2024-02-07T20:00",
+            "--model",
+            "naive",
+            "--calendar",
+            "none",
+            "--controls",
+            "zone=South",
+            "--out",
+            str(out),
+            "--summary",
+            str(md),
+        ],
+        capsys,
+    )
     assert code == 0, err
     table = pd.read_csv(out)
     assert list(table["zone"]) == ["North"] and list(table["controls"]) == ["South"]

@@ -21,8 +21,10 @@ def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported 
     lines = []
     for metric, group in table.groupby("metric", sort=False):
         k, n = int(group["affected"].sum()), len(group)
-        lines.append(f"{metric}: {k} of {n} zones affected ({100 * k / n:.0f}%) in the window "
-                     f"{group['steps'].max()} steps from {result.start}")  # fmt: skip
+        lines.append(
+            f"{metric}: {k} of {n} zones affected ({100 * k / n:.0f}%) in the window "
+            f"{group['steps'].max()} steps from {result.start}"
+        )
     lines += [f"not judged: {p}" for p in result.problems]
     return lines
 
@@ -118,7 +120,7 @@ def impact_command(**kwargs: object) -> None:
     Prints keys, metric, actual_total, expected_total, lo_95, hi_95 (the 95%
     range of expected_total), difference, difference_pct, peak_ds, affected, and
     more columns (ranges of the difference, the peak, events in the window).
-    """  # fmt: skip
+    """
     from ..impact import run_impact
     from ..impact.summary import impact_summary_markdown
     from ..io import atomic_write, emit_table
@@ -126,12 +128,23 @@ def impact_command(**kwargs: object) -> None:
     dkw = data_kwargs(kwargs)
     out, fmt = kwargs.pop("out"), kwargs.pop("fmt")
     plots, summary = kwargs.pop("plots"), kwargs.pop("summary")
-    result = run_impact(kwargs.pop("data"), kwargs.pop("start"), kwargs.pop("end"),
-                        post=kwargs.pop("post"), model=kwargs.pop("model"),
-                        calendar=kwargs.pop("calendar"), weather=kwargs.pop("weather"),
-                        exclude_events=kwargs.pop("exclude_events"), n_folds=kwargs.pop("n_folds"), anchor=kwargs.pop("anchor"),
-                        level_days=kwargs.pop("level_days"), refits=kwargs.pop("refits"),
-                        controls=kwargs.pop("controls"), seed=kwargs.pop("seed"), **dkw)  # fmt: skip
+    result = run_impact(
+        kwargs.pop("data"),
+        kwargs.pop("start"),
+        kwargs.pop("end"),
+        post=kwargs.pop("post"),
+        model=kwargs.pop("model"),
+        calendar=kwargs.pop("calendar"),
+        weather=kwargs.pop("weather"),
+        exclude_events=kwargs.pop("exclude_events"),
+        n_folds=kwargs.pop("n_folds"),
+        anchor=kwargs.pop("anchor"),
+        level_days=kwargs.pop("level_days"),
+        refits=kwargs.pop("refits"),
+        controls=kwargs.pop("controls"),
+        seed=kwargs.pop("seed"),
+        **dkw,
+    )
     emit_table(result.table, out, fmt)
     for line in _share_lines(result):
         click.echo(line, err=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,47 +10,13 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, SeriesError
+from ..inputs import check_model, resolve_dataset
 from .controls import control_name, select_controls
 from .counterfactual import FittedSeries, ForecasterFactory, ImpactSettings, fit_series
 from .events import event_steps, impact_calendar, window_events
 from .result import TABLE_COLUMNS, ImpactResult
 from .series import series_impact
 from .window import check_window, fmt_time, resolve_window
-
-
-def _check_model(model: str) -> None:
-    from ..models import MODEL_NAMES
-
-    if model not in MODEL_NAMES:
-        raise InputError(
-            f"--model: unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}"
-        )
-
-
-def _dataset(data: Any, **data_kwargs: Any) -> Any:
-    """A :class:`~juno_forecast.data.Dataset` from a path, a Dataset or a tidy DataFrame."""
-    from ..data import Dataset, load_data
-
-    kwargs = {k: v for k, v in data_kwargs.items() if v is not None}
-    if isinstance(data, Dataset):
-        return data
-    if isinstance(data, pd.DataFrame):
-        by = kwargs.get("by")
-        return Dataset.from_frame(
-            data,
-            keys=tuple(by) if by else None,
-            freq=kwargs.get("freq"),
-            agg=kwargs.get("agg", "sum"),
-        )
-    if isinstance(data, str | os.PathLike):
-        if not os.path.exists(data):
-            raise InputError(f"{data}: no such file")
-        if "by" in kwargs:
-            kwargs["by"] = tuple(kwargs["by"])
-        return load_data(data, **kwargs)
-    raise InputError(
-        f"data: expected a file path, a Dataset or a DataFrame, got {type(data).__name__}"
-    )
 
 
 def run_impact(
@@ -75,8 +40,8 @@ def run_impact(
     """Like :func:`impact`, returning the typed :class:`ImpactResult`."""
     from ..data import series_label
 
-    _check_model(model)
-    ds = _dataset(data, **data_kwargs)
+    check_model(model)
+    ds = resolve_dataset(data, **data_kwargs)
     window = resolve_window(start, end, ds.freq)
     if ds.frame.empty:
         raise InputError("impact: the data hold no series")

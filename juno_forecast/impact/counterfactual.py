@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import grain
 from ..errors import SeriesError
 from .ranges import relative_cumulative_errors
-from .window import fmt_time, step_offset
+from .window import fmt_time
 
 ForecasterFactory = Callable[[str | None], Any]
 """``make(model_name_or_None) -> unfitted forecaster`` with ``fit(y)`` / ``predict(index)``."""
@@ -70,9 +71,9 @@ def plan_window(
     days, and forward over the context after the window (and, with ``post``,
     the level days after it); it is clipped to the data.
     """
-    step = step_offset(freq)
+    step = grain.step(freq)
     window = pd.date_range(start, end, freq=step)
-    day = max(1, int(pd.Timedelta(days=1) / step))
+    day = grain.per_day(freq)
     context = int(min(max(len(window), day), 7 * day))
     back_days = math.ceil(len(window) / day) * (cfg.n_folds + 1) + cfg.level_days
     first = max(y.index.min(), start - pd.Timedelta(days=back_days))

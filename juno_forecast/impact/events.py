@@ -46,21 +46,26 @@ class ExcludingCalendar:
         """The same exclusions on the wrapped calendar with observed weather."""
         return ExcludingCalendar(self.calendar.with_weather(path), self.patterns)
 
+    def with_weather_forecast(self, path: Any) -> ExcludingCalendar:
+        """The same exclusions on the wrapped calendar with a weather forecast."""
+        return ExcludingCalendar(self.calendar.with_weather_forecast(path), self.patterns)
+
+    def weather_until(self, end: Any) -> ExcludingCalendar:
+        """The same exclusions on the weather known at a cutoff (no look-ahead)."""
+        return ExcludingCalendar(self.calendar.weather_until(end), self.patterns)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.calendar, name)
 
 
 def impact_calendar(calendar: Any, weather: Any, exclude: Iterable[str] = ()) -> Any:
-    """The calendar object: a loaded one as is, a path, ``None`` (shipped) or ``"none"``.
+    """The calendar of :func:`~juno_forecast.inputs.resolve_calendar`, without ``exclude``.
 
     An empty calendar (``"none"``) becomes ``None``, the forecaster's "no events".
     """
-    from ..calendar import Calendar, load_calendar
+    from ..inputs import resolve_calendar
 
-    if isinstance(calendar, Calendar | ExcludingCalendar):
-        cal = calendar.with_weather(weather) if weather else calendar
-    else:
-        cal = load_calendar(calendar, weather)
+    cal = resolve_calendar(calendar, weather)
     if getattr(cal, "is_empty", lambda: False)():
         return None  # no calendar knowledge: what SeriesForecaster(calendar=None) means
     return ExcludingCalendar(cal, tuple(exclude or ()))
