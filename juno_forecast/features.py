@@ -14,6 +14,7 @@ when the history holds no occurrence to learn from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,22 @@ def _masks(
     if hourly and hours:
         mask &= np.isin(hours_of, hours)
     return mask, mask
+
+
+def active_at(row: Any, index: pd.DatetimeIndex, freq: str = "h") -> np.ndarray:
+    """Whether one occurrence (a row of ``Calendar.occurrences``) is active at each timestamp.
+
+    The rule models and the detector share: its days and window (a step: from
+    its start on) and, at hourly grain, its ``hours``. Hours anchored to
+    sunrise or sunset are already clock hours in the row: ``occurrences``
+    splits such an event into runs of days with the same hours.
+    """
+    index = pd.DatetimeIndex(index)
+    get = row.get if isinstance(row, dict | pd.Series) else (lambda k: getattr(row, k))
+    fields = {k: get(k) for k in ("start", "end", "window_start", "window_end", "hours")}
+    occ = SimpleNamespace(**fields, shape=STEP if get("shape") == STEP else PULSE)
+    active, _ = _masks(occ, index.normalize().asi8, np.asarray(index.hour), freq == "h")
+    return active
 
 
 def _as_dict(value: Any) -> dict:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from juno_forecast.calendar import Calendar
@@ -15,6 +18,7 @@ from juno_forecast.calendar.rules import (
     PackageHoliday,
     Rule,
 )
+from juno_forecast.calendar.sun import sun_hours
 
 D = dt.date
 
@@ -106,7 +110,7 @@ def test_shipped_calendar_religious_and_holiday_occurrences():
     by_name = {n: g for n, g in occ.groupby("name")}
     ramadan = by_name["Ramadan"].iloc[0]
     assert near(ramadan["start"].date(), D(2015, 6, 18))
-    assert ramadan["hours"] == tuple(range(17, 24))
+    assert ramadan["hours"] == (19, 20, 21, 22)  # sunset-1 to sunset+2, sunset near 20:30
     assert near(by_name["Eid al-Fitr"].iloc[0]["start"].date(), D(2015, 7, 17))
     assert by_name["Thanksgiving Day"].iloc[0]["start"] == dt.datetime(2015, 11, 26)
     # observed days come from the holidays package: July 4, 2015 was a Saturday
@@ -212,3 +216,96 @@ def test_scoped_occurrences_with_nothing_selected_keep_their_columns(tmp_path):
         occ = cal.occurrences("2015-01-26", "2015-01-27", **scope)
         assert occ.empty
         assert list(occ.columns) == list(full.columns)
+
+
+# ----------------------------------------------------------------------------- sun-anchored hours
+
+
+def hours_on(cal: Calendar, name: str, day: str) -> tuple[int, ...]:
+    """The clock hours of the occurrence of ``name`` that holds ``day``."""
+    occ = cal.occurrences(day, day)
+    rows = occ[(occ["name"] == name) & (occ["start"] <= day) & (occ["end"] >= day)]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]["hours"]
+
+
+def test_iftar_hours_of_a_february_ramadan_are_three_hours_earlier_than_june():
+    """Sunset in New York: 17:34 EST on 18 Feb 2026, 20:24 EDT on 6 Jun 2016 (astral)."""
+    cal = Calendar.load()
+    feb, june = hours_on(cal, "Ramadan", "2026-02-18"), hours_on(cal, "Ramadan", "2016-06-06")
+    assert feb == (16, 17, 18, 19) and june == (19, 20, 21, 22)
+    assert np.mean(june) - np.mean(feb) == pytest.approx(3.0, abs=0.5)
+    # the hours hold sunset, whatever the season
+    for day in (D(2026, 2, 18), D(2016, 6, 6)):
+        sunset = sun_hours(day)[1]
+        assert int(sunset) in hours_on(cal, "Ramadan", day.isoformat())
+
+
+def test_sun_hours_follow_the_clock_change_inside_one_ramadan():
+    """Ramadan 2026 spans the spring clock change (8 March): sunset jumps from about 18:00
+    to 19:00 on the clock, so the event comes as runs of days, each with its own hours."""
+    occ = Calendar.load().occurrences("2026-02-18", "2026-03-19")
+    runs = occ[occ["name"] == "Ramadan"]
+    assert runs["start"].min() == pd.Timestamp("2026-02-18")
+    assert runs["end"].max() == pd.Timestamp("2026-03-19")
+    days = sum((r.end - r.start).days + 1 for r in runs.itertuples())
+    assert days == 30  # every day once, no gap and no overlap
+    before = hours_on(Calendar.load(), "Ramadan", "2026-03-07")
+    after = hours_on(Calendar.load(), "Ramadan", "2026-03-08")
+    assert after[0] == before[0] + 1
+
+
+def test_anchored_hours_from_yaml_mixed_fractional_wrapping_and_windows(tmp_path):
+    path = tmp_path / "cal.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+        events:
+          - name: Suhoor
+            category: religious
+            start: 2015-06-18
+            end: 2015-06-20
+            hours: {from: sunrise-2.5, to: sunrise}
+          - name: Sunset to late
+            category: event
+            date: 2015-06-18
+            hours: {from: sunset, to: 23}
+          - name: Late night
+            category: event
+            date: 2015-06-18
+            hours: {from: sunset+2, to: sunset+5}
+          - name: Evening with window
+            category: event
+            start: 2015-06-18
+            end: 2015-06-20
+            window: {before: 1, after: 2}
+            hours: {from: sunset - 1, to: sunset + 1}
+        """)
+    )
+    cal = Calendar.load(path)
+    # sunrise 05:24 EDT: 02:54 to 05:24 is the hours 2-5
+    assert hours_on(cal, "Suhoor", "2015-06-19") == (2, 3, 4, 5)
+    assert hours_on(cal, "Sunset to late", "2015-06-18") == (20, 21, 22, 23)
+    # 22:29 to 01:29 wraps past midnight onto the same day's first hours
+    assert hours_on(cal, "Late night", "2015-06-18") == (0, 1, 22, 23)
+    occ = cal.occurrences("2015-06-01", "2015-06-30")
+    ev = occ[occ["name"] == "Evening with window"]
+    assert len(ev) == 1  # the same clock hours on all three days: one run
+    row = ev.iloc[0]
+    assert row["hours"] == (19, 20, 21)
+    assert row["window_start"] == pd.Timestamp("2015-06-17")
+    assert row["window_end"] == pd.Timestamp("2015-06-22")
+
+
+def test_the_holiday_section_takes_anchored_hours_too(tmp_path):
+    path = tmp_path / "cal.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+        holidays:
+          country: US
+          overrides:
+            Independence Day: {hours: {from: sunset, to: sunset+2}}
+        """)
+    )
+    occ = Calendar.load(path).occurrences("2015-07-04", "2015-07-04")
+    row = occ[occ["name"] == "Independence Day"].iloc[0]
+    assert row["hours"] == (20, 21, 22)  # sunset 20:31: the fireworks

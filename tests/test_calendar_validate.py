@@ -147,6 +147,36 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
             5,
             'events[0].hours: expected a list of hours 0-23 or {from: H, to: H}, got "evening"',
         ),
+        # hours anchored to the sun: a misspelt anchor, an offset beyond 12 hours, a clock 24
+        (
+            HEAD + "    date: 2015-05-01\n    hours:\n      from: sundown-1\n      to: 22\n",
+            6,
+            "events[0].hours.from: expected an hour 0-23, or sunrise/sunset with an offset in "
+            'hours (sunset-1, sunrise+0.5), got "sundown-1"',
+        ),
+        (
+            HEAD + "    date: 2015-05-01\n    hours: {from: sunset, to: sunset+13}\n",
+            5,
+            "events[0].hours.to: expected an hour 0-23, or sunrise/sunset with an offset in "
+            'hours (sunset-1, sunrise+0.5), got "sunset+13"',
+        ),
+        (
+            HEAD + "    date: 2015-05-01\n    hours: {from: sunset, to: 24}\n",
+            5,
+            "events[0].hours.to: expected an hour 0-23, or sunrise/sunset with an offset in "
+            "hours (sunset-1, sunrise+0.5), got 24",
+        ),
+        (  # a list names clock hours; only {from, to} may follow the sun
+            HEAD + "    date: 2015-05-01\n    hours: [sunset, 22]\n",
+            5,
+            'events[0].hours[0]: expected an hour from 0 to 23, got "sunset"',
+        ),
+        (  # by_hours reshapes clock hours
+            HEAD + "    date: 2015-05-01\n    hours: {from: sunset-1, to: sunset+2}\n"
+            "    by_hours:\n      - {hours: {from: sunset, to: 22}, effect: {trips: -0.5}}\n",
+            7,
+            'events[0].by_hours[0].hours.from: expected an hour from 0 to 23, got "sunset"',
+        ),
         # bad window
         (
             HEAD + "    date: 2015-05-01\n    window: {before: two}\n",

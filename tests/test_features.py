@@ -12,6 +12,7 @@ from juno_forecast.calendar import Calendar
 from juno_forecast.errors import InputError
 from juno_forecast.features import (
     HOUR_SHARE,
+    active_at,
     build_features,
     calendar_features,
     empty_occurrences,
@@ -304,3 +305,74 @@ def test_by_hours_reshapes_the_day_in_every_zone(zoned):
     assert abs(expected - -0.3) < 0.02  # a reshaping, not a new level
     # the window days are not reshaped
     assert _effect(d, "Memorial Day", "2015-05-23") == pytest.approx(-0.2)
+
+
+# ----------------------------------------------------------------------- hours following the sun
+
+
+def test_ramadan_evenings_follow_sunset_in_features_and_priors():
+    """The shipped Ramadan: active from the hour holding sunset-1 to the one holding sunset+2,
+    with its drivers_online prior there only; a February day's hours are three earlier than
+    a June day's, and in daily data the evening counts for its share of the day."""
+    cal = Calendar.load()
+    feb = pd.date_range("2026-02-18", "2026-02-18 23:00", freq="h")
+    june = pd.date_range("2016-06-06", "2016-06-06 23:00", freq="h")
+    for index, hours in ((feb, [16, 17, 18, 19]), (june, [19, 20, 21, 22])):
+        f = calendar_features(cal, index, "h", metric="drivers_online", keys={"borough": "Queens"})
+        assert list(_on(f.X, "Ramadan").hour) == hours
+        eff = f.effects["Ramadan"]
+        assert np.allclose(eff[eff.index.hour.isin(hours)], -0.07)
+        assert (eff[~eff.index.hour.isin(hours)] == 0.0).all()
+        assert (f.events[f.events.index.hour.isin(hours)] == "Ramadan").all()
+    days = pd.DatetimeIndex(["2026-02-18", "2016-06-06"])
+    d = calendar_features(cal, days, "D", metric="drivers_online")
+    assert d.effects["Ramadan"].to_numpy() == pytest.approx(
+        [-0.07 * HOUR_SHARE[16:20].sum(), -0.07 * HOUR_SHARE[19:23].sum()]
+    )
+
+
+def test_a_sun_anchored_event_split_into_runs_keeps_one_column_and_one_window(tmp_path):
+    """Over the clock change the event comes as several rows; the features see one event:
+    one column, the window days before the first day and after the last only, no double
+    prior where two rows meet, and ``active_at`` (what the detector asks) agrees."""
+    path = tmp_path / "cal.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+        events:
+          - name: Evenings
+            category: religious
+            start: 2026-03-05
+            end: 2026-03-10
+            window: {before: 1, after: 1}
+            hours: {from: sunset-1, to: sunset+2}
+            effect: {drivers_online: -0.1}
+            window_effect: {drivers_online: -0.05}
+        """)
+    )
+    cal = Calendar.load(path)
+    occ = cal.occurrences("2026-03-01", "2026-03-15")
+    assert len(occ) == 2  # the clocks change on 8 March
+    index = pd.date_range("2026-03-03", "2026-03-12 23:00", freq="h")
+    f = calendar_features(cal, index, "h", metric="drivers_online")
+    assert list(f.X.columns) == ["Evenings"]
+    on_days = _on(f.X, "Evenings").normalize().unique()
+    assert list(on_days) == list(pd.date_range("2026-03-04", "2026-03-11"))
+    eff = f.effects["Evenings"]
+    assert set(np.round(eff[eff != 0].unique(), 6)) == {-0.1, -0.05}
+    assert np.allclose(eff["2026-03-05":"2026-03-10 23:00"][eff != 0], -0.1)
+    assert list(_on(f.X, "Evenings")[_on(f.X, "Evenings").normalize() == "2026-03-07"].hour) == [
+        16,
+        17,
+        18,
+        19,
+    ]
+    assert list(_on(f.X, "Evenings")[_on(f.X, "Evenings").normalize() == "2026-03-08"].hour) == [
+        17,
+        18,
+        19,
+        20,
+    ]
+    either = np.zeros(len(index), dtype=bool)
+    for _, row in occ.iterrows():
+        either |= active_at(row, index, "h")
+    assert (either == (f.X["Evenings"].to_numpy() > 0)).all()

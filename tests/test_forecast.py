@@ -366,3 +366,28 @@ def test_no_look_ahead_daily_auto_with_smoothing():
         daily.set_index("ds")["y"][:cutoff]
     )
     assert "ets" in f.model_.scores_ and abs(sum(f.model_.weights_.values()) - 1) < 1e-9
+
+
+def test_a_ramadan_week_with_no_ramadan_in_history_dips_at_iftar_not_at_midday():
+    """Drivers online in Queens (the sample), history from April 2025 (after Ramadan 2025) to
+    17 Feb 2026; the week from 18 Feb 2026 is Ramadan. The shipped calendar's prior (-7%)
+    applies from the hour holding sunset-1 to the one holding sunset+2 (16-19 in February),
+    not at midday; the sample's own drivers dip (-20%, 17-20) is met better than without it."""
+    sample = pd.read_parquet(REPO / "data" / "sample.parquet")
+    y = sample[(sample["metric"] == "drivers_online") & (sample["borough"] == "Queens")]
+    y = y.set_index("ds")["y"].astype(float)
+    hist = y["2025-04-01":"2026-02-17 23:00"]
+    idx = pd.date_range("2026-02-18", periods=7 * 24, freq="h")
+    keys = {"borough": "Queens"}
+    cal = Calendar.load()
+    assert not cal.occurrences(hist.index[0], hist.index[-1]).query("name == 'Ramadan'").size
+    with_cal = SeriesForecaster("naive", cal, "drivers_online", keys, "h").fit(hist).predict(idx)
+    without = SeriesForecaster("naive", None, "drivers_online", keys, "h").fit(hist).predict(idx)
+    ratio = (with_cal["yhat"] / without["yhat"]).groupby(idx.hour).mean()
+    iftar, midday = [16, 17, 18, 19], [11, 12, 13, 14]
+    assert ratio[iftar].max() < 0.95 and ratio[iftar].min() > 0.85
+    assert np.allclose(ratio[midday], 1.0)
+    assert (with_cal.loc[idx.hour.isin(iftar), "events"] == "Ramadan").all()
+    at = idx.hour.isin([17, 18, 19])
+    errors = [(f["yhat"] - y.reindex(idx))[at].abs().mean() for f in (with_cal, without)]
+    assert errors[0] < errors[1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .sun import HourMark, Hours, SunHours, span_hours
 from .yamlio import REFUSED, YNode
 
 REFUSED_TEXT = "<refused>"
@@ -172,3 +173,44 @@ def text_list(node: YNode, path: str, log: ErrorLog, what: str) -> tuple[str, ..
         for i, item in enumerate(node.value)
     ]
     return tuple(o for o in out if o) if all(out) else None
+
+
+HOURS_SPELLING = "a list of hours 0-23 or {from: H, to: H}"
+MARK_SPELLING = "an hour 0-23, or sunrise/sunset with an offset in hours (sunset-1, sunrise+0.5)"
+
+
+def parse_hours(node: YNode, path: str, log: ErrorLog, anchors: bool = False) -> Hours | None:
+    """An event's hours: a list of hours 0-23, or ``{from: H, to: H}`` inclusive.
+
+    ``{from: 22, to: 2}`` wraps past midnight. With ``anchors``, an end may be
+    ``sunrise``/``sunset`` with an offset in hours (``{from: sunset-1, to:
+    sunset+2}``): a :class:`~.sun.SunHours` whose clock hours move with the date.
+    Fixed hours come back as a sorted tuple of ints (see :func:`.sun.span_hours`).
+    """
+    if node.is_map:
+        f = check_keys(node, path, log, ("from", "to"), required=("from", "to"))
+        if not f or len(f) < 2:
+            return None
+        marks = {k: _hour_mark(f[k], f"{path}.{k}", log, anchors) for k in ("from", "to")}
+        start, end = marks["from"], marks["to"]
+        if start is None or end is None:
+            return None
+        if start.anchor or end.anchor:
+            return SunHours(start, end)
+        return span_hours(start.offset, end.offset)
+    if not node.is_list or not node.value:
+        log.wrong(node, path, HOURS_SPELLING)
+        return None
+    hours = [whole(h, f"{path}[{i}]", log, 0, 23, "an hour") for i, h in enumerate(node.value)]
+    return tuple(sorted(set(hours))) if None not in hours else None
+
+
+def _hour_mark(node: YNode, path: str, log: ErrorLog, anchors: bool) -> HourMark | None:
+    """One end of ``{from, to}``: an hour 0-23, or (with ``anchors``) sunrise/sunset +- hours."""
+    if not anchors:
+        h = whole(node, path, log, 0, 23, "an hour")
+        return None if h is None else HourMark(None, float(h))
+    mark = HourMark.read(node.value)
+    if mark is None:
+        log.wrong(node, path, MARK_SPELLING)
+    return mark

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .rules import Rule
+from .sun import Hours, SunHours, active_hours
 
 CATEGORIES = (
     "holiday",
@@ -130,7 +131,7 @@ class Scope:
     metrics: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
     effect: Effect = ()
-    hours: tuple[int, ...] = ()
+    hours: Hours = ()
     window: Window = field(default_factory=Window)
     shape: str = "pulse"
     window_effect: Effect = ()
@@ -148,6 +149,33 @@ class Scope:
         event's own effects.
         """
         return zone_effects(self.effect, self.window_effect, self.by_zone, zone_values)
+
+    def runs(self, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date, Scope]]:
+        """The days ``start``..``end`` as runs of days sharing the same clock hours.
+
+        Fixed hours: one run, this scope. Hours anchored to the sun
+        (:class:`~.sun.SunHours`): one run per stretch of days with the same
+        clock hours (a Ramadan in June is one run; one in February-March,
+        when sunset moves by over an hour and the clocks change, three or
+        four), each with those hours. The window days before go with the first
+        run and those after with the last, at that run's hours.
+        """
+        if not isinstance(self.hours, SunHours):
+            return [(start, end, self)]
+        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        out: list[tuple[dt.date, dt.date, Scope]] = []
+        for day in days:
+            hours = active_hours(self.hours, day)
+            if out and out[-1][2].hours == hours:
+                out[-1] = (out[-1][0], day, out[-1][2])
+            else:
+                out.append((day, day, replace(self, hours=hours, window=Window())))
+        first = out[0]
+        out[0] = (first[0], first[1], replace(first[2], window=Window(self.window.before, 0)))
+        last = out[-1]
+        after = Window(last[2].window.before, self.window.after)
+        out[-1] = (last[0], last[1], replace(last[2], window=after))
+        return out
 
     def spreads_for(self, zone_values: Iterable[str] | None = None) -> tuple[Spread, Spread]:
         """``(spread, window_spread)`` for a series, by the rule of :meth:`effects_for`.

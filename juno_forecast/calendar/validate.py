@@ -12,7 +12,18 @@ from __future__ import annotations
 import datetime as dt
 
 from ..errors import CalendarError
-from .fields import ErrorLog, a_date, boolean, check_keys, describe, number, text, text_list, whole
+from .fields import (
+    ErrorLog,
+    a_date,
+    boolean,
+    check_keys,
+    describe,
+    number,
+    parse_hours,
+    text,
+    text_list,
+    whole,
+)
 from .records import (
     CATEGORIES,
     HOURLY_MEANINGS,
@@ -32,6 +43,7 @@ from .records import (
     ZoneEffect,
 )
 from .rules import Rule, parse_rule
+from .sun import Hours
 from .yamlio import YNode, read_yaml
 
 TOP_KEYS = ("version", "metric_aliases", "holidays", "events", "weather")
@@ -232,7 +244,7 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
     base = base or Scope()
     p = (lambda k: f"{path}.{k}") if path else (lambda k: k)
     window = _parse_window(f["window"], p("window"), log) if "window" in f else base.window
-    hours = _parse_hours(f["hours"], p("hours"), log) if "hours" in f else base.hours
+    hours = _parse_hours(f["hours"], p("hours"), log, anchors=True) if "hours" in f else base.hours
     metrics = (
         text_list(f["metrics"], p("metrics"), log, "metric names")
         if "metrics" in f
@@ -262,7 +274,8 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
         )
     by_hours = base.by_hours
     if "by_hours" in f:
-        by_hours = _parse_by_hours(f["by_hours"], p("by_hours"), log, metrics or (), hours or ())
+        fixed = hours if isinstance(hours, tuple) else ()  # sun-anchored hours move: not checked
+        by_hours = _parse_by_hours(f["by_hours"], p("by_hours"), log, metrics or (), fixed)
     spread = _parse_spread(f, "spread", "effect", p, log, effect or (), base.spread)
     window_spread = _parse_spread(
         f, "window_spread", "window_effect", p, log, window_effect or (), base.window_spread
@@ -433,26 +446,12 @@ def _parse_window(node: YNode, path: str, log: ErrorLog) -> Window | None:
     return Window(vals.get("before", 0), vals.get("after", 0))
 
 
-def _parse_hours(node: YNode, path: str, log: ErrorLog) -> tuple[int, ...] | None:
-    """A list of hours 0-23, or {from: H, to: H} inclusive (may wrap past midnight)."""
-    if node.is_map:
-        f = check_keys(node, path, log, ("from", "to"), required=("from", "to"))
-        if not f or len(f) < 2:
-            return None
-        lo = whole(f["from"], f"{path}.from", log, 0, 23, "an hour")
-        hi = whole(f["to"], f"{path}.to", log, 0, 23, "an hour")
-        if lo is None or hi is None:
-            return None
-        return (
-            tuple(range(lo, hi + 1))
-            if lo <= hi
-            else tuple(sorted({*range(lo, 24), *range(0, hi + 1)}))
-        )
-    if not node.is_list or not node.value:
-        log.wrong(node, path, "a list of hours 0-23 or {from: H, to: H}")
-        return None
-    hours = [whole(h, f"{path}[{i}]", log, 0, 23, "an hour") for i, h in enumerate(node.value)]
-    return tuple(sorted(set(hours))) if None not in hours else None
+def _parse_hours(node: YNode, path: str, log: ErrorLog, anchors: bool = False) -> Hours | None:
+    """Hours 0-23 (a list or {from, to}); with ``anchors`` also sunrise/sunset +- hours.
+
+    The rule is :func:`.fields.parse_hours`; ``by_hours`` takes clock hours only.
+    """
+    return parse_hours(node, path, log, anchors)
 
 
 def _parse_effect(
