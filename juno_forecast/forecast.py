@@ -230,6 +230,14 @@ class SeriesForecaster:
         X = feats.X
         n_folds, fold_len = default_folds(self.freq, len(y), self.horizon)
         n_folds = max(1, n_folds)
+        if len(y) - fold_len < SEASON[self.freq] + 2:  # not even one calibration fold fits
+            unit = "hour" if self.freq == "h" else "day"
+            raise SeriesError(
+                self.label_,
+                f"too short for a horizon of {fold_len} {unit}s: {len(y)} {unit}s of history, "
+                f"at least {SEASON[self.freq] + 2 + fold_len} needed (over a week plus the "
+                "horizon, to calibrate the ranges)",
+            )
         self.seen_ = _active(X)
         self.learned_ = _learned(X, self.seen_)
         self.learned_effects_ = _learned_effects(y, X, self.learned_, self.freq)
@@ -262,6 +270,27 @@ class SeriesForecaster:
         out.insert(0, "yhat", yhat.to_numpy())
         out["events"] = feats.events.to_numpy() if feats.events is not None else ""
         return out[OUTPUT_COLUMNS]
+
+    def event_effects(self, index: pd.DatetimeIndex) -> pd.DataFrame:
+        """The relative effect each active event puts on the forecast at ``index`` (NaN: not on).
+
+        One column per event name: the effect learned from its past occurrences
+        (learned events), else the calendar's effect there (0: no expected effect).
+        What ``juno_event_effect`` exports, so a panel can say "expected -20%: Memorial Day".
+        """
+        index = pd.DatetimeIndex(index)
+        feats = self._features(index, since=self.start_)
+        out = {}
+        for name in feats.kinds:
+            on = feats.X[name].to_numpy() > 0 if name in feats.X else np.zeros(len(index), bool)
+            if not on.any():
+                continue
+            if name in self.learned_:
+                eff = np.full(len(index), self.learned_effects_.get(name, (0.0, 0.0))[0])
+            else:
+                eff = _column(feats.effects, name, len(index))
+            out[name] = np.where(on, eff, np.nan)
+        return pd.DataFrame(out, index=index)
 
     def _event_uncertainty(self, feats: CalendarFeatures) -> tuple[np.ndarray, np.ndarray]:
         """The events' combined relative effect and its spread at each timestamp of ``feats``.

@@ -9,6 +9,17 @@ import pytest
 from juno_forecast.forecast import SeriesForecaster
 from juno_forecast.models import MODEL_NAMES, make_model
 from juno_forecast.models.auto import AutoModel, _combine_cv, inverse_error_weights, mix_label
+from juno_forecast.models.base import ModelTags, PastTimestampsError, get_tags
+from juno_forecast.models.checks import (
+    CHECKS,
+    check_clone_is_independent,
+    check_init_stores_params,
+    check_model,
+    check_past_timestamps,
+    check_predict_has_no_side_effects,
+    sample_data,
+)
+from juno_forecast.models.naive import SeasonalNaive
 
 INTERVALS = ["lo_95", "lo_80", "yhat", "hi_80", "hi_95"]
 
@@ -39,6 +50,121 @@ def hourly_series(weeks: int = 5, seed: int = 2) -> pd.Series:
 def future(y: pd.Series, steps: int, freq: str) -> pd.DatetimeIndex:
     step = pd.Timedelta(hours=1) if freq == "h" else pd.Timedelta(days=1)
     return pd.date_range(y.index[-1] + step, periods=steps, freq=freq)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_registered_model_passes_the_model_checks(name, check):
+    """The protocol, checked on every model of the registry (daily data)."""
+    check(lambda: make_model(name, freq="D", seed=0), "D")
+
+
+@pytest.mark.parametrize("name", ["naive", "ols", "ets"])
+def test_fast_models_pass_the_model_checks_on_hourly_data(name):
+    check_model(name, freq="h")
+
+
+class _MutatingNaive(SeasonalNaive):
+    """Counts its predictions on itself: what Prophet did to ``model_.holidays``."""
+
+    def predict(self, X):
+        self.calls_ = getattr(self, "calls_", 0) + 1
+        return super().predict(X)
+
+
+class _ValidatingNaive(SeasonalNaive):
+    """Turns a parameter into something else in ``__init__`` (breaks get_params and clone)."""
+
+    def __init__(self, freq: str = "h", season: int | None = None, seed: int = 0):
+        super().__init__(freq=freq, season=season, seed=seed)
+        self.season = int(season or 7)
+
+
+_SHARED: dict[str, pd.Series] = {}
+
+
+class _SharedStateNaive(SeasonalNaive):
+    """Keeps its history in a module-level store: every copy forecasts from the last fit."""
+
+    def fit(self, y, X=None):
+        super().fit(y, X)
+        _SHARED["y"] = self.y_
+        return self
+
+    def predict(self, X):
+        self.y_ = _SHARED["y"]
+        return super().predict(X)
+
+
+class _PastBlindNaive(SeasonalNaive):
+    """Claims to predict the past but answers it with zeros."""
+
+    def predict(self, X):
+        p = super().predict(X)
+        return p.where(p.index > self.last_, 0.0)
+
+
+class _FutureOnlyNaive(SeasonalNaive):
+    """Declares it cannot predict the past, yet does not say so when asked."""
+
+    def __juno_tags__(self) -> ModelTags:
+        return ModelTags(predicts_past=False, uses_calendar=False)
+
+
+@pytest.mark.parametrize(
+    "model, check, message",
+    [
+        (_MutatingNaive, check_predict_has_no_side_effects, "predict changed the model"),
+        (_ValidatingNaive, check_init_stores_params, "changes parameter 'season'"),
+        (_SharedStateNaive, check_clone_is_independent, "changed the original's forecast"),
+        (_PastBlindNaive, check_past_timestamps, "in-sample error"),
+        (_FutureOnlyNaive, check_past_timestamps, "answered the past"),
+    ],
+)
+def test_the_model_checks_catch_a_broken_model(model, check, message):
+    with pytest.raises(AssertionError, match=message):
+        check(lambda: model(freq="D"), "D")
+
+
+def test_prophet_predict_leaves_the_fitted_holidays_alone():
+    """Future event days reach Prophet without touching the fitted model's holidays table."""
+    y, X, Xf = sample_data("D")
+    m = make_model("prophet", freq="D").fit(y, X)
+    before = m.model_.holidays.copy()
+    with_event = m.predict(Xf)
+    pd.testing.assert_frame_equal(m.model_.holidays, before)
+    no_event = m.predict(Xf.assign(Event=0.0))
+    on = Xf["Event"].to_numpy() > 0
+    assert (with_event[on] < 0.8 * no_event[on]).all(), "the future event days are used"
+
+
+def test_tags_declare_what_each_model_can_do():
+    tags = {n: get_tags(make_model(n, freq="D")) for n in MODEL_NAMES}
+    assert [n for n, t in tags.items() if t.self_backtests] == ["auto"]
+    assert not tags["naive"].uses_calendar and tags["ols"].uses_calendar
+    assert all(t.predicts_past for n, t in tags.items() if n != "baseline")
+    assert get_tags(object()) == ModelTags(), "a plain object gets the defaults"
+
+
+def test_series_forecaster_clones_a_model_object_and_reads_its_tags():
+    """A model object is cloned, never fitted itself; a self-backtesting one (auto, given as an
+    object with two candidates) supplies the backtest the ranges are calibrated on."""
+    y, _ = daily_series()
+    model = AutoModel(freq="D", candidates=("naive", "ols"))
+    f = SeriesForecaster(model, calendar=None, metric="trips", freq="D").fit(y)
+    assert not [k for k in vars(model) if k.endswith("_")], "the given object stays unfitted"
+    assert f.model_ is not model and set(f.model_.scores_) == {"naive", "ols"}
+    assert f.cv_ is f.model_.cv_ and f.model_.n_folds == 6
+    naive = SeriesForecaster(SeasonalNaive(freq="D"), calendar=None, freq="D").fit(y)
+    assert naive.cv_["fold"].nunique() == 6, "other models are backtested by the forecaster"
+
+
+def test_a_model_that_cannot_predict_the_past_says_so():
+    y, X, _ = sample_data("D")
+    with pytest.raises(PastTimestampsError, match="predicts only timestamps after"):
+        from juno_forecast.models.base import past_timestamps_error
+
+        raise past_timestamps_error(SeasonalNaive(freq="D"), y.index[-1])
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

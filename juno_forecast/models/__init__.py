@@ -21,15 +21,19 @@ their model is built.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from .base import Forecaster
+if TYPE_CHECKING:  # the base imports scikit-learn: only when a model is built
+    from .base import Forecaster
 
+#: every model by name: (module, class). Adding a model is one line here (see ARCHITECTURE.md).
 _REGISTRY: dict[str, tuple[str, str]] = {
     "naive": ("naive", "SeasonalNaive"),
     "ols": ("linear", "CalendarRegression"),
     "gbm": ("boosting", "CalendarBoosting"),
     "prophet": ("prophet", "ProphetModel"),
     "ets": ("smoothing", "SmoothingModel"),
+    "auto": ("auto", "AutoModel"),
 }
 #: what ``auto`` tries, per grain: gradient boosting is left out at daily grain, where a
 #: nightly batch of a thousand series must stay within a minute on two cores (Holt-Winters
@@ -38,19 +42,25 @@ AUTO_CANDIDATES: dict[str, tuple[str, ...]] = {
     "h": ("naive", "ols", "gbm"),
     "D": ("naive", "ols", "ets"),
 }
-MODEL_NAMES: tuple[str, ...] = (*_REGISTRY, "auto")
+MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
-def make_model(name: str, freq: str = "h", seed: int = 0) -> Forecaster:
-    """A fresh, unfitted model called ``name`` for data at grain ``freq`` (``h`` or ``D``)."""
-    if name == "auto":
-        from .auto import AutoModel
-
-        return AutoModel(freq=freq, seed=seed)
+def model_class(name: str) -> type:
+    """The class registered as ``name`` (ValueError naming the known models otherwise)."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
     module, cls = _REGISTRY[name]
-    return getattr(importlib.import_module(f".{module}", __name__), cls)(freq=freq, seed=seed)
+    return getattr(importlib.import_module(f".{module}", __name__), cls)
 
 
-__all__ = ["AUTO_CANDIDATES", "MODEL_NAMES", "Forecaster", "make_model"]
+def make_model(name: str, freq: str = "h", seed: int = 0) -> Forecaster:
+    """A fresh, unfitted model called ``name`` for data at grain ``freq`` (``h`` or ``D``).
+
+    ``seed`` is passed to models that take one (a deterministic model has none).
+    """
+    cls = model_class(name)
+    kwargs = {"seed": seed} if "seed" in cls._get_param_names() else {}
+    return cls(freq=freq, **kwargs)
+
+
+__all__ = ["AUTO_CANDIDATES", "MODEL_NAMES", "make_model", "model_class"]

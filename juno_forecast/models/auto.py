@@ -13,7 +13,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .base import FREQ_DELTA, SEASON, HistoryTooShort, check_freq, check_y
+from .base import (
+    FREQ_DELTA,
+    SEASON,
+    Forecaster,
+    HistoryTooShort,
+    ModelTags,
+    check_freq,
+    check_y,
+    get_tags,
+)
 
 FitPredict = Callable[[object, pd.Series, pd.DataFrame | None, pd.DataFrame], pd.Series]
 
@@ -112,7 +121,7 @@ def mix_label(weights: dict[str, float]) -> str:
     return " + ".join(f"{n} {w:.2f}" for n, w in weights.items())
 
 
-class AutoModel:
+class AutoModel(Forecaster):
     """Combines ``candidates`` by their errors in a rolling-origin backtest on the history.
 
     ``combine="weighted"`` (default): the forecast is the mean of the
@@ -145,6 +154,14 @@ class AutoModel:
         self.fold_len = fold_len
         self.fit_predict = fit_predict
         self.combine = combine
+
+    def __juno_tags__(self) -> ModelTags:
+        """Backtests itself (``cv_``); predicts the past when every candidate does."""
+        from . import AUTO_CANDIDATES, make_model
+
+        names = self.candidates or AUTO_CANDIDATES[self.freq]
+        past = all(get_tags(make_model(n, freq=self.freq)).predicts_past for n in names)
+        return ModelTags(predicts_past=past, self_backtests=True)
 
     def _make(self, name: str) -> Callable[[], object]:
         from . import make_model
@@ -218,7 +235,7 @@ def _combine_cv(cvs: dict[str, pd.DataFrame], weights: dict[str, float]) -> pd.D
     return out
 
 
-class MeanForecast:
+class MeanForecast(Forecaster):
     """The (weighted) mean of the point forecasts of several models (one model: that model)."""
 
     def __init__(self, models: Sequence[object], weights: Sequence[float] | None = None):

@@ -1,18 +1,25 @@
 """The one protocol every forecasting model follows, and helpers they share.
 
-A model is a scikit-learn style estimator: ``__init__`` stores parameters,
-``fit(y, X=None)`` learns from a series with a regular DatetimeIndex (and an
-optional calendar design matrix on the same index) and returns ``self``;
-``predict(X)`` returns point forecasts on ``X.index``. Fitted state ends in
-``_``. Models know nothing of files, calendars or the command line.
+A model is a scikit-learn estimator (:class:`Forecaster` builds on
+``sklearn.base.BaseEstimator``): ``__init__`` stores its parameters and
+nothing else (so ``get_params``, ``set_params`` and ``sklearn.base.clone``
+work); ``fit(y, X=None)`` learns from a series with a regular DatetimeIndex
+(and an optional calendar design matrix on the same index) and returns
+``self``; ``predict(X)`` returns point forecasts on ``X.index`` as a Series
+named ``yhat`` and changes nothing on the model. Fitted state ends in ``_``.
+What a model can do beyond that is declared by its tags
+(:class:`ModelTags`, read with :func:`get_tags`), never inferred from its
+name. Models know nothing of files, calendars or the command line;
+:mod:`.checks` verifies all of this for every registered model.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 FREQ_DELTA = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
 
@@ -21,16 +28,76 @@ class HistoryTooShort(ValueError):
     """A model cannot be fitted on so little history (``auto`` then leaves it out)."""
 
 
+class PastTimestampsError(ValueError):
+    """``predict`` was asked for timestamps inside the history by a model that cannot answer them."""
+
+
 SEASON = {"h": 168, "D": 7}  # one week, the dominant cycle of ride demand
 
 
-@runtime_checkable
-class Forecaster(Protocol):
-    """What ``make_model`` returns: fit on history, predict point values on future timestamps."""
+@dataclass(frozen=True)
+class ModelTags:
+    """What a model can do, declared by the model (like scikit-learn's ``__sklearn_tags__``).
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> Forecaster: ...
+    * ``predicts_past``: ``predict`` answers timestamps inside the fitted
+      history (in-sample values, which ``impact``'s counterfactual span
+      needs); otherwise it raises :class:`PastTimestampsError`.
+    * ``self_backtests``: ``fit`` runs its own rolling-origin backtest. Such a
+      model takes the parameters ``n_folds``, ``fold_len`` and ``fit_predict``
+      (how each fold is fitted and predicted) and keeps the backtest's
+      forecasts in ``cv_`` (columns ``fold, ds, step, y, yhat``), which the
+      ranges are calibrated on without refitting (``auto``).
+    * ``uses_calendar``: the calendar columns of ``X`` change the forecast
+      (False: they are ignored; ``naive``, ``baseline``).
+    * ``handles_gaps``: missing values in ``y`` are left out of the fit
+      (False: they are interpolated first, see :func:`check_y`).
+    * ``predicts_ranges``: the model calibrates its own 80/95% ranges and
+      has ``predict_ranges(X)`` returning ``yhat, lo_80, hi_80, lo_95,
+      hi_95`` (``baseline``); otherwise ranges come from conformal
+      calibration on a backtest.
+    """
 
-    def predict(self, X: pd.DataFrame) -> pd.Series: ...
+    predicts_past: bool = True
+    self_backtests: bool = False
+    uses_calendar: bool = True
+    handles_gaps: bool = False
+    predicts_ranges: bool = False
+
+
+class Forecaster(BaseEstimator):
+    """Base class of every model: scikit-learn parameters and clone, plus forecasting tags.
+
+    Subclasses define ``__init__`` (parameters only), ``fit(y, X=None) ->
+    self`` and ``predict(X) -> pd.Series``, and override
+    :meth:`__juno_tags__` where their capabilities differ from the defaults
+    of :class:`ModelTags`.
+    """
+
+    def __juno_tags__(self) -> ModelTags:
+        """This model's capabilities (the defaults: a calendar-aware model that predicts the past)."""
+        return ModelTags()
+
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> Forecaster:
+        """Learn from the history ``y`` (and calendar columns ``X`` on its index); return self."""
+        raise NotImplementedError
+
+    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
+        """Point forecasts on ``X.index`` (a Series named ``yhat``), without changing the model."""
+        raise NotImplementedError
+
+
+def get_tags(model: object) -> ModelTags:
+    """The tags of ``model``; an object without ``__juno_tags__`` gets the defaults."""
+    tags = getattr(model, "__juno_tags__", None)
+    return tags() if callable(tags) else ModelTags()
+
+
+def past_timestamps_error(model: object, last: pd.Timestamp) -> PastTimestampsError:
+    """The error of a model that forecasts only after its history (see ``predicts_past``)."""
+    return PastTimestampsError(
+        f"{type(model).__name__} predicts only timestamps after its fitted history "
+        f"(the last is {last}); it does not answer past timestamps (tag predicts_past=False)"
+    )
 
 
 def check_freq(freq: str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .base import (
+    Forecaster,
     RegressionFitMixin,
     fourier,
     future_frame,
@@ -23,7 +24,7 @@ from .base import (
 )
 
 
-class CalendarBoosting(RegressionFitMixin):
+class CalendarBoosting(RegressionFitMixin, Forecaster):
     """Trend (weighted least squares) + ``HistGradientBoostingRegressor`` on the detrended log."""
 
     def __init__(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .base import (
     SEASON,
+    Forecaster,
     RegressionFitMixin,
     fourier_array,
     future_frame,
@@ -27,7 +28,7 @@ from .base import (
 DAY_PARTS = {"night": (0, 6), "morning": (6, 12), "afternoon": (12, 18), "evening": (18, 24)}
 
 
-class CalendarRegression(RegressionFitMixin):
+class CalendarRegression(RegressionFitMixin, Forecaster):
     """Weighted least squares (``statsmodels.api.WLS``) on trend, weekly cycle and events."""
 
     def __init__(

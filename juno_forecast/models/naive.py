@@ -5,20 +5,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import FREQ_DELTA, SEASON, check_freq, check_y, future_frame
+from .base import (
+    FREQ_DELTA,
+    SEASON,
+    Forecaster,
+    ModelTags,
+    check_freq,
+    check_y,
+    future_frame,
+)
 
 
-class SeasonalNaive:
+class SeasonalNaive(Forecaster):
     """Forecast each timestamp with the last observed value a whole number of seasons earlier.
 
     The season is 168 hours (one week) for hourly data and 7 days for daily
-    data. Calendar columns are ignored: this is the baseline.
+    data. Calendar columns are ignored: this is the baseline. A timestamp
+    inside the history gets the value one season before it (the first season
+    of the history, which has none, gets the first value).
     """
 
     def __init__(self, freq: str = "h", season: int | None = None, seed: int = 0):
         self.freq = freq
         self.season = season
         self.seed = seed
+
+    def __juno_tags__(self) -> ModelTags:
+        """Calendar columns are ignored."""
+        return ModelTags(uses_calendar=False)
 
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> SeasonalNaive:
         """Remember the history (the last seasons are all a forecast needs)."""

@@ -11,12 +11,20 @@ sampling of uncertainty is off: ranges come from conformal calibration.
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import numpy as np
 import pandas as pd
 
-from .base import check_freq, check_y, future_frame, informative_columns, log_target
+from .base import (
+    Forecaster,
+    check_freq,
+    check_y,
+    future_frame,
+    informative_columns,
+    log_target,
+)
 
 
 def _quiet() -> None:
@@ -66,7 +74,7 @@ def _is_step(col: pd.Series) -> bool:
     return bool(v.any() and v[np.argmax(v) :].all())
 
 
-class ProphetModel:
+class ProphetModel(Forecaster):
     """``prophet.Prophet`` with the calendar as holidays (pulses) and regressors (steps)."""
 
     def __init__(
@@ -115,13 +123,20 @@ class ProphetModel:
         return self
 
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
-        """Point forecasts on ``X.index``; future event days come from ``X``'s columns."""
+        """Point forecasts on ``X.index``; future event days come from ``X``'s columns.
+
+        Prophet reads event days from its ``holidays`` table, so the days of
+        ``X`` join the training ones on a shallow copy of the fitted model:
+        the fitted model itself is left unchanged.
+        """
         X = future_frame(X)
+        model = self.model_
         if self.pulses_:
             future = holidays_frame(X.reindex(columns=self.pulses_, fill_value=0.0), self.pulses_)
             parts = [h for h in (self.train_holidays_, future) if h is not None and len(h)]
-            self.model_.holidays = pd.concat(parts, ignore_index=True) if parts else None
-        value = self.model_.predict(self._frame(X.index, X))["yhat"].to_numpy()
+            model = copy.copy(self.model_)
+            model.holidays = pd.concat(parts, ignore_index=True) if parts else None
+        value = model.predict(self._frame(X.index, X))["yhat"].to_numpy()
         if self.log_:
             value = np.expm1(value)
         return pd.Series(value, index=X.index, name="yhat")

@@ -25,6 +25,7 @@ import pandas as pd
 from .base import (
     FREQ_DELTA,
     SEASON,
+    Forecaster,
     HistoryTooShort,
     RegressionFitMixin,
     future_frame,
@@ -95,7 +96,7 @@ def _damped(steps: np.ndarray, phi: float) -> np.ndarray:
 WINDOW_WEEKS = {"h": 8, "D": 16}
 
 
-class SmoothingModel(RegressionFitMixin):
+class SmoothingModel(RegressionFitMixin, Forecaster):
     """Damped-trend Holt-Winters on log1p(y) around calendar effects estimated by least squares.
 
     ``level``, ``trend``, ``seasonal`` and ``damping`` are the smoothing
@@ -127,34 +128,18 @@ class SmoothingModel(RegressionFitMixin):
 
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> SmoothingModel:
         """Estimate event effects, remove them, and smooth what is left."""
-        from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
         y, X, target = self._begin_fit(y, X)
         season = SEASON[self.freq]
         keep = max(self.window_weeks or WINDOW_WEEKS[self.freq], 2) * season + 2
         ev = X.reindex(index=y.index, columns=self.events_, fill_value=0.0).to_numpy(float)
         ev = np.nan_to_num(ev)
-        with single_thread(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence chatter from the optimizer
+        with single_thread():
             # effects from the whole history (a holiday a year ago), smoothing on the recent part
             self.effects_ = event_effects(y.index, target, ev, self.freq)
-            clean = (target - ev @ self.effects_)[-keep:]
-            y = y.iloc[-keep:]
-            model = ExponentialSmoothing(
-                clean,
-                trend="add",
-                damped_trend=True,
-                seasonal="add",
-                seasonal_periods=season,
-                **_initial_states(clean, season),
+            self.clean_ = target - ev @ self.effects_
+            self.result_ = self._smooth(
+                self.clean_[-keep:], _initial_states(self.clean_[-keep:], season)
             )
-            weights = {
-                "smoothing_level": self.level,
-                "smoothing_trend": self.trend,
-                "smoothing_seasonal": self.seasonal,
-                "damping_trend": self.damping,
-            }
-            self.result_ = model.fit() if self.optimize else model.fit(**weights, optimized=False)
         self.fitted_ = np.asarray(self.result_.fittedvalues, dtype=float)
         self.state_ = (
             float(self.result_.level[-1]),
@@ -164,6 +149,44 @@ class SmoothingModel(RegressionFitMixin):
         )
         self.last_ = y.index.max()
         return self
+
+    def _smooth(self, clean: np.ndarray, init: dict):  # noqa: ANN202 - a statsmodels results object
+        """Holt-Winters on ``clean`` with the fixed weights (or optimized ones)."""
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence chatter from the optimizer
+            model = ExponentialSmoothing(
+                clean,
+                trend="add",
+                damped_trend=True,
+                seasonal="add",
+                seasonal_periods=SEASON[self.freq],
+                **init,
+            )
+            if self.optimize:
+                return model.fit()
+            weights = {
+                "smoothing_level": self.level,
+                "smoothing_trend": self.trend,
+                "smoothing_seasonal": self.seasonal,
+                "damping_trend": self.damping,
+            }
+            return model.fit(**weights, optimized=False)
+
+    def _fitted_before_window(self) -> np.ndarray:
+        """One-step-ahead fitted values over the whole history (for timestamps older than the
+        smoothing window): the same smoothing run from the first season of the history."""
+        season = SEASON[self.freq]
+        first = self.clean_[:season]
+        init = {
+            "initialization_method": "known",
+            "initial_level": float(first.mean()),
+            "initial_trend": 0.0,
+            "initial_seasonal": first - first.mean(),
+        }
+        with single_thread():
+            return np.asarray(self._smooth(self.clean_, init).fittedvalues, dtype=float)
 
     def _path(self, steps: np.ndarray) -> np.ndarray:
         """The Holt-Winters forecast ``steps`` (>= 1) ahead from the final states.
@@ -177,10 +200,14 @@ class SmoothingModel(RegressionFitMixin):
         return level + _damped(steps, phi) * trend + season[(steps - 1) % len(season)]
 
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
-        """Point forecasts on ``X.index``; past timestamps get the one-step-ahead fitted values."""
+        """Point forecasts on ``X.index``; past timestamps get the one-step-ahead fitted values
+        (older than the smoothing window: from a run of the smoothing over the whole history)."""
         X = future_frame(X)
         steps = np.asarray(np.rint((X.index - self.last_) / FREQ_DELTA[self.freq]), dtype=int)
-        past = self.fitted_[np.clip(len(self.fitted_) - 1 + steps, 0, len(self.fitted_) - 1)]
+        fitted = self.fitted_
+        if len(steps) and steps.min() <= -len(fitted):
+            fitted = self._fitted_before_window()
+        past = fitted[np.clip(len(fitted) - 1 + steps, 0, len(fitted) - 1)]
         value = np.where(steps > 0, self._path(np.maximum(steps, 1)), past)
         if len(self.effects_):
             ev = X.reindex(columns=self.events_, fill_value=0.0).to_numpy(float)
