@@ -112,7 +112,7 @@ def test_an_event_without_effect_has_no_spread(tmp_path: Path):
             'got "trips"',
         ),
         (
-            "    zones: [A, B]\n    by_zone:\n      - {zones: [A], spread: {trips: -2}}\n",
+            "    zones: [Bronx, Queens]\n    by_zone:\n      - {zones: [Bronx], spread: {trips: -2}}\n",
             8,
             "events[0].by_zone[0].spread.trips: expected a spread from 0 to 10 (e.g. 0.1), got -2",
         ),

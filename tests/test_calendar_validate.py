@@ -265,7 +265,8 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
         (
             "events: []\nextras: 1\n",
             2,
-            'extras: expected one of the keys events, holidays, metric_aliases, version, weather, got the unknown key "extras"',
+            "extras: expected one of the keys events, holidays, metric_aliases, metrics, version, weather, "
+            'zones_file, zones_unchecked, got the unknown key "extras"',
         ),
         # per-zone effects, window effects, metric aliases
         (
@@ -490,3 +491,118 @@ def test_no_module_import_through_yaml(tmp_path: Path):
         tmp_path, HEAD + "    date: 2015-05-01\n    notes: !!python/name:antigravity.fly\n"
     )
     assert errors and "antigravity" not in sys.modules
+
+
+# ----------------------------------------------------------------------------- names, emptiness
+
+
+@pytest.mark.parametrize(
+    ("scope", "message"),
+    [
+        (
+            "zones: [Manhatan]",
+            "events[0].zones[0]: expected a zone of New York City (its boroughs and taxi zones) "
+            "(for another city: --zones FILE or zones_file:; zones_unchecked: true skips this "
+            'check), got "Manhatan" (did you mean "Manhattan"?)',
+        ),
+        (
+            "metrics: [tripz]",
+            "events[0].metrics[0]: expected a metric the calendar knows (airport_queue_speed, "
+            "drivers_online, riders_online, trips, wait_time; list your own under the top-level "
+            'metrics:), got "tripz" (did you mean "trips"?)',
+        ),
+        ("effect: {trip: -0.3}", "events[0].effect.trip: expected a metric the calendar knows"),
+        ("zones: [LaGuardia Airprt]", 'got "LaGuardia Airprt" (did you mean "LaGuardia Airport"?)'),
+        ("by_zone: [{zones: [Bronxx], effect: {trips: 0.1}}]", '(did you mean "Bronx"?)'),
+    ],
+)
+def test_misspelt_zone_metric_and_effect_key_are_errors_with_a_hint(
+    tmp_path: Path, scope: str, message: str
+):
+    errors = errors_of(tmp_path, HEAD + f"    date: 2015-05-01\n    {scope}\n")
+    assert len(errors) == 1 and errors[0].startswith(f"{tmp_path / 'cal.yaml'}:5: "), errors
+    assert message in errors[0]
+
+
+def test_misspelt_names_in_holiday_overrides_and_thresholds_are_caught(tmp_path: Path):
+    errors = errors_of(
+        tmp_path,
+        """\
+        holidays:
+          overrides:
+            Thanksgiving Day: {effect: {trps: -0.2}}
+        weather:
+          thresholds:
+            - {name: Snow, field: SNOW, at_least: 4, zones: [Quens]}
+        """,
+    )
+    assert [e.split(": ")[1] for e in errors] == [
+        "holidays.overrides.Thanksgiving Day.effect.trps",
+        "weather.thresholds[0].zones[0]",
+    ]
+    assert '(did you mean "trips"?)' in errors[0] and '(did you mean "Queens"?)' in errors[1]
+
+
+def test_own_metrics_aliases_and_unchecked_zones_are_allowed(tmp_path: Path):
+    path = tmp_path / "own.yaml"
+    path.write_text(
+        "metrics: [orders]\nmetric_aliases: {pickups: trips}\nzones_unchecked: true\n"
+        + HEAD
+        + "    date: 2015-05-01\n    zones: [Centro]\n    effect: {orders: -0.3, pickups: 0.1}\n"
+    )
+    occ = Calendar.load(path).occurrences("2015-05-01", "2015-05-01")
+    assert occ.loc[0, "zones"] == ("Centro",) and occ.loc[0, "effect"]["orders"] == -0.3
+
+
+def test_another_citys_zones_from_a_file_flag_or_key(tmp_path: Path):
+    zones = tmp_path / "zones.txt"
+    zones.write_text("Centro\nNorte\n")
+    cal = tmp_path / "city.yaml"
+    cal.write_text(HEAD + "    date: 2015-05-01\n    zones: [Centr]\n")
+    res = run_cli("calendar", "validate", str(cal), "--zones", str(zones))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip().endswith(
+        "expected a zone of zones.txt (for another city: --zones FILE or zones_file:; "
+        'zones_unchecked: true skips this check), got "Centr" (did you mean "Centro"?)'
+    )
+    cal.write_text("zones_file: zones.txt\n" + HEAD + "    date: 2015-05-01\n    zones: [Norte]\n")
+    assert Calendar.load(cal).occurrences("2015-05-01", "2015-05-01").loc[0, "zones"] == ("Norte",)
+    res = run_cli("calendar", "validate", str(cal), "--zones", str(zones))
+    assert res.returncode == 0 and res.stdout.startswith(f"OK: {cal}: 1 events")
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n"])
+def test_an_empty_file_fails(tmp_path: Path, text: str):
+    assert errors_of(tmp_path, text) == [
+        f"{tmp_path / 'cal.yaml'}:1: (file): expected a mapping with an events list, "
+        "got an empty file"
+    ]
+
+
+def test_a_calendar_with_nothing_in_it_fails(tmp_path: Path):
+    assert errors_of(tmp_path, "version: 1\nevents: []\n") == [
+        f"{tmp_path / 'cal.yaml'}:1: (file): expected at least one event, a holidays section "
+        "or weather thresholds, got none"
+    ]
+
+
+def test_a_rule_that_never_occurs_in_its_years_fails(tmp_path: Path):
+    errors = errors_of(
+        tmp_path,
+        HEAD + "    rule: {month: 2, weekday: monday, nth: 5}\n    years: {from: 2021, to: 2023}\n",
+    )
+    assert errors == [
+        f"{tmp_path / 'cal.yaml'}:4: events[0].rule: expected a rule that occurs at least once "
+        "from 2021 to 2023, got none"
+    ]
+
+
+def test_a_non_utf8_file_names_the_line_of_the_bad_byte(tmp_path: Path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes((HEAD + "    date: 2015-05-01\n    notes: Café\n").encode("latin-1"))
+    res = run_cli("calendar", "validate", str(path))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip() == (
+        f"error: {path}:5: (file): expected UTF-8 text, got the byte 0xe9 at column 15 "
+        "(save the file as UTF-8)"
+    )

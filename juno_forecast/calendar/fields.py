@@ -46,6 +46,7 @@ class ErrorLog:
     def __init__(self, file: str):
         self.file = file
         self.messages: list[tuple[int, str]] = []
+        self.names: Any = None  # the calendar's known metric/zone names (.names.KnownNames)
 
     def add(self, line: int, path: str, expected: str, got: str) -> None:
         """Record one error; ``got`` is already formatted (see :func:`describe`).

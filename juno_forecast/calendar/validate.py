@@ -24,6 +24,7 @@ from .fields import (
     text_list,
     whole,
 )
+from .names import NAME_KEYS, check_effect_metric, check_items, known_names
 from .records import (
     CATEGORIES,
     HOURLY_MEANINGS,
@@ -46,7 +47,7 @@ from .rules import Rule, parse_rule
 from .sun import Hours
 from .yamlio import YNode, read_yaml
 
-TOP_KEYS = ("version", "metric_aliases", "holidays", "events", "weather")
+TOP_KEYS = ("version", "metric_aliases", "holidays", "events", "weather", *NAME_KEYS)
 SCOPE_KEYS = (
     "window",
     "hours",
@@ -76,22 +77,41 @@ HOLIDAY_KEYS = (
 THRESHOLD_KEYS = ("name", "field", "at_least", "at_most", "extend", *SCOPE_KEYS)
 HOURLY_KEYS = ("time_col", "time_format", "columns", "snow_ratio", "freezing")
 MAX_EFFECT = 10.0
+#: a rule without year bounds must occur at least once in these years (the shipped span)
+RULE_YEARS = (2014, 2030)
 
 
-def load_spec(text_: str, file: str) -> CalendarSpec:
-    """Parse and validate a calendar's text; raise CalendarError listing every problem."""
+def load_spec(
+    text_: str, file: str, zones: tuple[frozenset[str], str] | None = None
+) -> CalendarSpec:
+    """Parse and validate a calendar's text; raise CalendarError listing every problem.
+
+    ``zones``: (zone names, where they come from) that the calendar's zones are
+    checked against instead of New York City's (see :mod:`.names`).
+    """
     log = ErrorLog(file)
     root, problems = read_yaml(text_)
     for p in problems:
         log.add(p.line, p.path, p.expected, p.got)
-    spec = parse_root(root, log, file) if root is not None else None
+    if root is not None and root.value == {} and not problems:  # blank or only comments
+        log.add(1, "(file)", "a mapping with an events list", "an empty file")
+    spec = parse_root(root, log, file, zones) if root is not None else None
+    if spec is not None and not log and _knows_nothing(spec):
+        log.add(1, "(file)", "at least one event, a holidays section or weather thresholds", "none")
     if log or spec is None:
         raise CalendarError(log.sorted())
     return spec
 
 
-def parse_root(root: YNode, log: ErrorLog, file: str) -> CalendarSpec | None:
-    """The top-level mapping: version, holidays, events, weather."""
+def _knows_nothing(spec: CalendarSpec) -> bool:
+    """An empty calendar file (use ``--calendar none`` to turn the calendar off)."""
+    return not spec.events and spec.holidays is None and not spec.weather.thresholds
+
+
+def parse_root(
+    root: YNode, log: ErrorLog, file: str, zones: tuple[frozenset[str], str] | None = None
+) -> CalendarSpec | None:
+    """The top-level mapping: version, names, holidays, events, weather."""
     f = check_keys(root, "", log, TOP_KEYS) if root.is_map else None
     if f is None:
         if not root.is_map:
@@ -99,6 +119,8 @@ def parse_root(root: YNode, log: ErrorLog, file: str) -> CalendarSpec | None:
         return None
     if "version" in f and f["version"].value != 1:
         log.wrong(f["version"], "version", "1 (the only version so far)")
+    aliases = _parse_aliases(f["metric_aliases"], log) if "metric_aliases" in f else ()
+    log.names = known_names(f, aliases, log, file, zones)
     holidays = parse_holidays(f["holidays"], "holidays", log) if "holidays" in f else None
     events: list[Event] = []
     if "events" in f:
@@ -110,7 +132,6 @@ def parse_root(root: YNode, log: ErrorLog, file: str) -> CalendarSpec | None:
         elif node.value is not None:
             log.wrong(node, "events", "a list of events")
     weather = parse_weather(f["weather"], "weather", log) if "weather" in f else WeatherConfig()
-    aliases = _parse_aliases(f["metric_aliases"], log) if "metric_aliases" in f else ()
     return CalendarSpec(tuple(events), holidays, weather or WeatherConfig(), file, aliases)
 
 
@@ -156,9 +177,19 @@ def parse_event(node: YNode, path: str, log: ErrorLog) -> Event | None:
     scope = parse_scope(f, path, log)
     source = text(f["source"], f"{path}.source", log) if "source" in f else ""
     notes = text(f["notes"], f"{path}.notes", log) if "notes" in f else ""
+    if rule is not None and len(log.messages) == n_errors:
+        _check_occurs(f["rule"], f"{path}.rule", log, rule, years)
     if len(log.messages) > n_errors:
         return None
     return Event(name, category, spans, rule, years, scope, source or "", notes or "", node.line)
+
+
+def _check_occurs(node: YNode, path: str, log: ErrorLog, rule: Rule, years: YearBounds) -> None:
+    """A rule that never happens in its years (or in RULE_YEARS) would never apply: an error."""
+    first = years.first or RULE_YEARS[0]
+    last = min(years.last or max(first, RULE_YEARS[1]), first + 100)
+    if not any(years.allows(s.year) for s, _ in rule.spans(first, last)):
+        log.add(node.line, path, f"a rule that occurs at least once from {first} to {last}", "none")
 
 
 def _parse_when(
@@ -251,6 +282,9 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
         else base.metrics
     )
     zones = text_list(f["zones"], p("zones"), log, "zone names") if "zones" in f else base.zones
+    for key, kind in (("metrics", "metric"), ("zones", "zone")):
+        if key in f and (metrics if key == "metrics" else zones):
+            check_items(f[key], p(key), log, kind)
     effect = (
         _parse_effect(f["effect"], p("effect"), log, metrics or ())
         if "effect" in f
@@ -400,6 +434,8 @@ def _parse_by_zone(
         if g is None or "zones" not in g:
             continue
         names = text_list(g["zones"], f"{sub}.zones", log, "zone names") or ()
+        if names:
+            check_items(g["zones"], f"{sub}.zones", log, "zone")
         for z in names:
             if z in seen:
                 log.add(g["zones"].line, f"{sub}.zones", "a zone listed once in by_zone", f'"{z}"')
@@ -472,6 +508,8 @@ def _parse_effect(
                 f"a relative change above -1 and at most {MAX_EFFECT:g} (e.g. -0.3)",
                 describe(val),
             )
+            continue
+        if not check_effect_metric(str(metric), node.key_lines[metric], sub, log):
             continue
         if metrics and metric not in metrics:
             log.add(

@@ -36,14 +36,23 @@ def calendar_group() -> None:
 
 @calendar_group.command("validate")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
-def validate_cmd(path: str | None) -> None:
+@click.option(
+    "--zones",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Zone names the calendar may use (CSV with a header, or one per line); "
+    "default New York City's boroughs and taxi zones.",
+)
+def validate_cmd(path: str | None, zones: str | None) -> None:
     """Check PATH (default: the shipped calendar); print every error, or a summary.
 
-    Exit 0 when valid, 2 with one line per error (FILE:LINE: field: expected ..., got ...).
+    Metric and zone names are checked too (a misspelt one gets a "did you mean"
+    hint). Exit 0 when valid, 2 with one line per error
+    (FILE:LINE: field: expected ..., got ...).
     """
     from ..calendar import Calendar
 
-    cal = Calendar.load(path)  # CalendarError -> every error on stderr, exit 2 (cli.main)
+    cal = Calendar.load(path, zones=zones)  # CalendarError -> every error on stderr, exit 2
     counts = cal.counts()
     total = sum(counts.values())
     detail = ", ".join(f"{cat} {n}" for cat, n in counts.items())
