@@ -258,7 +258,7 @@ def render(jobs, results, wall: float, args) -> str:
         _md(table),
         "",
     ]
-    lines += targets(table) + event_table(allp)
+    lines += targets(table) + event_table(allp) + coverage_table(allp)
     return "\n".join(lines) + "\n"
 
 
@@ -341,6 +341,55 @@ def event_table(allp: pd.DataFrame) -> list[str]:
         "Per event day, all suites pooled (auto with the calendar against auto with none):",
         "",
         _md(daily),
+        "",
+    ]
+
+
+#: the Memorial Day weekend of 2015 (Friday to Monday), inside Fleet Week (May 20-26)
+MEMORIAL_WEEKEND = ("2015-05-22", "2015-05-25")
+
+
+def coverage_table(allp: pd.DataFrame) -> list[str]:
+    """Coverage of the 80%/95% ranges on event hours against ordinary hours, per model.
+
+    An event hour is a row whose ``events`` label is not empty: some calendar
+    event in the series' scope (metric, zone, hours, window days) is on. The
+    Memorial Day weekend with Fleet Week is shown on its own. Hourly and daily
+    suites are pooled separately.
+    """
+    allp = allp.assign(
+        freq=np.where(allp["suite"].str.endswith("-h"), "hourly", "daily"),
+        event=allp["events"].fillna("").astype(str) != "",
+        hit80=(allp["y"] >= allp["lo_80"]) & (allp["y"] <= allp["hi_80"]),
+        hit95=(allp["y"] >= allp["lo_95"]) & (allp["y"] <= allp["hi_95"]),
+    )
+    lo, hi = (pd.Timestamp(d) for d in MEMORIAL_WEEKEND)
+    memorial = (allp["ds"] >= lo) & (allp["ds"] < hi + pd.Timedelta(days=1))
+    rows = []
+    for (freq, model), g in allp.groupby(["freq", "model"], sort=False):
+        for label, mask in (
+            ("ordinary", ~g["event"]),
+            ("with a calendar event", g["event"]),
+            ("Memorial Day weekend with Fleet Week", memorial[g.index]),
+        ):
+            m = g[mask]
+            if len(m):
+                rows.append(
+                    {
+                        "grain": freq,
+                        "model": model,
+                        "rows": label,
+                        "n": len(m),
+                        "80% range holds (>= 0.75 on events)": m["hit80"].mean(),
+                        "95% range holds (>= 0.90 on events)": m["hit95"].mean(),
+                    }
+                )
+    if not rows:
+        return []
+    return [
+        "## Ranges on event hours (all suites of a grain pooled)",
+        "",
+        _md(pd.DataFrame(rows)),
         "",
     ]
 

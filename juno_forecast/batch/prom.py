@@ -8,8 +8,11 @@ node_exporter's textfile collector read
   and the 80/95% bands (``lo_80, hi_80, lo_95, hi_95``) of each series for each
   coming hour (``hour`` is the New York wall-clock start of the hour, ISO);
 * ``juno_event_active{metric, zone, hour, event}`` = 1 for each calendar event
-  active then (an *info*-style metric: Grafana annotations, and alert rules that
-  only fire on *unexplained* excess use ``unless on(metric, zone) juno_event_active``);
+  active then (an *info*-style metric, for Grafana annotations);
+* ``juno_event_effect{metric, zone, hour, event}``: the relative change that
+  event puts on the expected value (``-0.2``: expected -20%; ``0``: no expected
+  effect), from the forecasts' ``event_effects`` column. The bands already hold
+  the events (effect and its uncertainty), so alert rules need no muting;
 * ``juno_run_info{as_of, model}`` = 1 and ``juno_run_timestamp_seconds``.
 
 ``zone`` is the series' key values joined with ``/`` (``Bronx``). Label values
@@ -83,6 +86,7 @@ def bands_text(
         "Expected value (band=yhat) and 80/95% bands per metric, zone and coming hour.",
     )
     events: list[str] = []
+    effects: list[str] = []
     for rec in rows.to_dict("records"):
         base = {
             "metric": rec["metric"],
@@ -93,12 +97,20 @@ def bands_text(
             out.append(f"juno_expected{labels(**base, band=band)} {_number(rec[band])}")
         for name in filter(None, str(rec.get("events") or "").split(";")):
             events.append(f"juno_event_active{labels(**base, event=name.strip())} 1")
+        for name, effect in parse_effects(rec.get("event_effects")).items():
+            effects.append(f"juno_event_effect{labels(**base, event=name)} {_number(effect)}")
     out += _header(
         "juno_event_active",
         "gauge",
         "1 while a calendar event is active for a metric and zone (info metric).",
     )
     out += events
+    out += _header(
+        "juno_event_effect",
+        "gauge",
+        "Relative change an active event puts on the expected value (-0.2 = expected -20%).",
+    )
+    out += effects
     out += _header("juno_run_info", "gauge", "The nightly run these bands come from.")
     out.append(
         f"juno_run_info{labels(as_of=pd.Timestamp(as_of).strftime('%Y-%m-%d'), model=model)} 1"
@@ -107,6 +119,32 @@ def bands_text(
         out += _header("juno_run_timestamp_seconds", "gauge", "Unix time the nightly run finished.")
         out.append(f"juno_run_timestamp_seconds {run_time:.3f}")
     return "\n".join(out) + "\n"
+
+
+def effects_json(effects: pd.DataFrame) -> list[str]:
+    """Per row of ``SeriesForecaster.event_effects``: ``{"Memorial Day": -0.3}`` as JSON text.
+
+    Only the events on at that row (``{}`` when none); effects rounded to 4 decimals.
+    """
+    import json
+
+    return (
+        [
+            json.dumps({k: round(float(v), 4) for k, v in row.items() if pd.notna(v)})
+            for row in effects.to_dict("records")
+        ]
+        if len(effects.columns)
+        else ["{}"] * len(effects)
+    )
+
+
+def parse_effects(value: object) -> dict[str, float]:
+    """The event -> effect mapping of an ``event_effects`` cell (empty when missing)."""
+    import json
+
+    if not isinstance(value, str) or not value:
+        return {}
+    return {str(k): float(v) for k, v in json.loads(value).items()}
 
 
 def parse_bands(prom_text: str) -> list[Any]:

@@ -38,7 +38,7 @@ from .config import BatchConfig, load_config
 from .engine import TaskOutcome, run_tasks
 from .figures import write_report
 from .manifest import build_manifest, series_record
-from .prom import bands_text
+from .prom import bands_text, effects_json
 from .rundir import atomic_run_dir
 
 log = logging.getLogger("juno_forecast.batch")
@@ -129,6 +129,7 @@ def _forecast(task: dict[str, Any], cal: Any) -> pd.DataFrame:
     )
     pred = f.predict(index).reset_index(drop=True)
     pred.insert(0, "ds", index)
+    pred["event_effects"] = effects_json(f.event_effects(index))
     return _with_keys(pred, task)
 
 
