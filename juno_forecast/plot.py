@@ -149,7 +149,7 @@ def _mark_incidents(ax: Any, incidents: pd.DataFrame | None, actual: pd.Series) 
     if incidents is None or len(incidents) == 0:
         return
     for _, inc in incidents.iterrows():
-        unexplained = not str(inc.get("explained_by", "") or "")
+        unexplained = inc.get("explanation", "unexplained") != "explained"
         color = UNEXPLAINED_COLOR if unexplained else EXPLAINED_COLOR
         seg = actual.loc[inc["start"] : inc["end"]]
         ax.plot(seg.index, seg.to_numpy(), color=color, lw=2.4, zorder=4)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from .detect import INCIDENT_COLUMNS
+from .detect import INCIDENT_COLUMNS, not_explained
 from .io import atomic_write
 
 #: incident columns shown in the tables (metric is shown beside the keys; peak_ds is left out)
@@ -63,14 +63,13 @@ def _display(incidents: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _summary(incidents: pd.DataFrame, keys: list[str]) -> list[tuple[str, str]]:
-    explained = (
-        incidents["explained_by"].astype(str) != "" if len(incidents) else pd.Series(dtype=bool)
-    )
+    outcome = incidents["explanation"] if len(incidents) else pd.Series(dtype=str)
     labels = {_series_label(r, keys) for _, r in incidents.iterrows()}
     return [
         ("incidents", str(len(incidents))),
-        ("unexplained", str(int((~explained).sum()))),
-        ("explained by the calendar", str(int(explained.sum()))),
+        ("unexplained", str(int((outcome == "unexplained").sum()))),
+        ("partly explained by the calendar", str(int((outcome == "partly").sum()))),
+        ("explained by the calendar", str(int((outcome == "explained").sum()))),
         ("series with incidents", str(len(labels))),
     ]
 
@@ -81,8 +80,8 @@ def _key_columns(incidents: pd.DataFrame) -> list[str]:
 
 
 def _split(incidents: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    explained = incidents["explained_by"].fillna("").astype(str) != ""
-    return incidents[~explained], incidents[explained]
+    failing = not_explained(incidents)
+    return incidents[failing], incidents[~failing]
 
 
 def _html_table(df: pd.DataFrame) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..detect.incidents import not_explained
+
 MAX_FIGURES = 8
 BANDS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
 
@@ -26,8 +28,8 @@ def pick_series(records: list[dict[str, Any]], incidents: pd.DataFrame) -> list[
     ok = [r["series"] for r in records if r["status"] == "ok"]
     ranked: list[str] = []
     if len(incidents):
-        unexplained = incidents["explained_by"].fillna("").astype(str) == ""
-        for mask in (unexplained, ~unexplained):
+        failing = not_explained(incidents)
+        for mask in (failing, ~failing):
             ranked += [s for s in incidents.loc[mask, "series"] if s not in ranked]
     ranked += [s for s in sorted(ok) if s not in ranked]
     return ranked[:MAX_FIGURES]

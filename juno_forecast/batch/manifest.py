@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..detect.incidents import not_explained
 from .config import BatchConfig
 
 VERSIONED = (
@@ -82,7 +83,7 @@ def build_manifest(
     of each series, and totals."""
     inc = incidents
     n_ok = sum(r["status"] == "ok" for r in records)
-    unexplained = int((inc["explained_by"].fillna("").astype(str) == "").sum()) if len(inc) else 0
+    unexplained = int(not_explained(inc).sum()) if len(inc) else 0
     return {
         "as_of": f"{day:%Y-%m-%d}",
         "created_utc": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),

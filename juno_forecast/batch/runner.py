@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from ..detect.incidents import sort_incidents
 from ..errors import InputError, JunoError
 from .config import BatchConfig, load_config
 from .engine import TaskOutcome, run_tasks
@@ -321,15 +322,9 @@ def _collect(
             for label, r in results.items()
             if len(r["incidents"])
         ],
-        [*keys, "metric", "series", "explained_by"],
+        [*keys, "metric", "series", "explanation", "explained_by"],
     )
-    if len(inc):
-        unexplained = inc["explained_by"].fillna("").astype(str) == ""
-        inc = (
-            inc.assign(_u=~unexplained)
-            .sort_values(["_u", "severity"], ascending=[True, False], kind="stable")
-            .drop(columns="_u")
-        )
+    inc = sort_incidents(inc)
     front = [c for c in [*keys, "metric"] if c in fc.columns]
     fc = fc[front + [c for c in fc.columns if c not in front]]
     return _Collected(results, records, fc.reset_index(drop=True), inc.reset_index(drop=True))

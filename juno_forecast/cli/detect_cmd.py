@@ -143,9 +143,10 @@ def expect_command(**kw) -> None:
 def check_command(**kw) -> None:
     """Did anything move since --since that the calendar does not explain?
 
-    Prints a verdict per series (ok / explained deviation / UNEXPLAINED deviation).
-    Exit 0 when everything is inside the range or explained, 1 when an unexplained
-    deviation exists, 2 on bad input.
+    Prints a verdict per series (ok / explained deviation / PARTLY explained deviation /
+    UNEXPLAINED deviation / NOT CHECKED). Exit 0 when everything is inside the range or
+    fully explained by the calendar, 1 when a deviation is not fully explained or a
+    series could not be checked, 2 on bad input.
     """
     from ..detect import check
     from ..io import emit_table, to_json_records
@@ -179,38 +180,31 @@ def check_command(**kw) -> None:
 
 
 def format_verdicts(result) -> str:
-    """The human verdict of a :class:`~juno_forecast.detect.CheckResult`, one line per series."""
+    """The human verdict of a :class:`~juno_forecast.detect.CheckResult`, one line per series.
+
+    A failing series says which incident is worst and why (its note: which event fell
+    short and by how much); a skipped one says why it could not be checked.
+    """
     import pandas as pd
 
-    from ..detect import VERDICT_OK
+    from ..detect import VERDICT_NOT_CHECKED, VERDICT_OK
 
+    width = max(len(v) for v in result.verdicts["verdict"]) if len(result.verdicts) else 0
     lines = []
     for _, r in result.verdicts.iterrows():
-        keys = " ".join(f"{k}={r[k]}" for k in r.index if k not in _VERDICT_FIELDS)
-        line = f"{r['verdict']:<22} metric={r['metric']} {keys}".rstrip()
-        if r["verdict"] != VERDICT_OK:
+        line = f"{r['verdict']:<{width}}  {r['series']}"
+        if r["verdict"] == VERDICT_NOT_CHECKED:
+            line += f"  ({r['note']})"
+        elif r["verdict"] != VERDICT_OK:
             line += (
-                f"  ({r['incidents']} incident(s), {r['unexplained']} unexplained; worst "
-                f"{r['worst_deviation_pct']:+.0f}% from {pd.Timestamp(r['worst_start']):%Y-%m-%d %H:%M})"
+                f"  ({r['incidents']} incident(s): {r['unexplained']} unexplained, "
+                f"{r['partly']} partly; worst {r['worst_deviation_pct']:+.0f}% from "
+                f"{pd.Timestamp(r['worst_start']):%Y-%m-%d %H:%M})"
             )
-            if r["explained_by"]:
-                line += f"  explained by: {r['explained_by']}"
+            if r["note"]:
+                line += f"  {r['note']}"
         lines.append(line)
-    lines.extend(f"skipped: {p}" for p in result.problems)
     return "\n".join(lines)
-
-
-_VERDICT_FIELDS = {
-    "metric",
-    "verdict",
-    "points",
-    "outside",
-    "incidents",
-    "unexplained",
-    "worst_start",
-    "worst_deviation_pct",
-    "explained_by",
-}
 
 
 def register(group: click.Group) -> None:

@@ -44,7 +44,9 @@ from ..models.baseline import RobustBaseline
 from .api import detect, run_detection
 from .check import (
     VERDICT_EXPLAINED,
+    VERDICT_NOT_CHECKED,
     VERDICT_OK,
+    VERDICT_PARTLY,
     VERDICT_UNEXPLAINED,
     CheckResult,
     check,
@@ -52,15 +54,25 @@ from .check import (
 from .expectation import BAND_COLUMNS, DETECT_MODELS, make_expectation, rolling_expectation
 from .explain import explain, in_scope, overlaps
 from .flagging import flag_points, window_test
-from .incidents import INCIDENT_COLUMNS, build_incidents, find_runs, sort_incidents
+from .incidents import (
+    EXPLANATION_ORDER,
+    INCIDENT_COLUMNS,
+    build_incidents,
+    find_runs,
+    not_explained,
+    sort_incidents,
+)
 from .series import DetectionResult, SeriesDetection, detect_series
 
 __all__ = [
     "BAND_COLUMNS",
     "DETECT_MODELS",
+    "EXPLANATION_ORDER",
     "INCIDENT_COLUMNS",
     "VERDICT_EXPLAINED",
+    "VERDICT_NOT_CHECKED",
     "VERDICT_OK",
+    "VERDICT_PARTLY",
     "VERDICT_UNEXPLAINED",
     "CheckResult",
     "DetectionResult",
@@ -75,6 +87,7 @@ __all__ = [
     "flag_points",
     "in_scope",
     "make_expectation",
+    "not_explained",
     "overlaps",
     "rolling_expectation",
     "run_detection",

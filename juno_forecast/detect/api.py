@@ -66,6 +66,10 @@ def run_detection(
     last = ds.frame["ds"].max() if len(ds.frame) else s
     if s > last:
         raise InputError(f"--start {s} is after the last timestamp of the data ({last})")
+    if len(ds.frame) and not ds.frame["ds"].between(s, e).any():
+        raise InputError(
+            f"the range {s} to {e} has no data: the data run from {ds.frame['ds'].min()} to {last}"
+        )
     agg = data_kwargs.get("agg") or "sum"
     series: dict[str, SeriesDetection] = {}
     problems = [str(p) for p in ds.problems]

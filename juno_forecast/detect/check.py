@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import SeriesProblem
 from ..errors import InputError, SeriesError
 from ..inputs import (
     check_level,
@@ -19,18 +20,27 @@ from ..inputs import (
 )
 from .api import _concat_incidents
 from .expectation import DETECT_MODELS
+from .incidents import not_explained
 from .series import SeriesDetection, detect_series
 
 VERDICT_OK = "ok"
-
 VERDICT_EXPLAINED = "explained deviation"
-
+VERDICT_PARTLY = "PARTLY explained deviation"
 VERDICT_UNEXPLAINED = "UNEXPLAINED deviation"
+#: a series the check could not judge (dropped at loading, too short, a model failure)
+VERDICT_NOT_CHECKED = "NOT CHECKED"
+#: verdicts that fail the release check (exit 1), in the order they are listed
+FAILING = (VERDICT_UNEXPLAINED, VERDICT_PARTLY, VERDICT_NOT_CHECKED)
+VERDICT_ORDER = {v: i for i, v in enumerate((*FAILING, VERDICT_EXPLAINED, VERDICT_OK))}
 
 
 @dataclass
 class CheckResult:
-    """Per-series verdicts of a release check, the incidents behind them, and skipped series."""
+    """Per-series verdicts of a release check, the incidents behind them, and skipped series.
+
+    Every series of the data has a verdict row, the skipped ones too (``NOT CHECKED``,
+    with the reason in ``note``): a series that could not be judged never passes.
+    """
 
     verdicts: pd.DataFrame
     incidents: pd.DataFrame
@@ -38,40 +48,49 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        """1 when an unexplained deviation exists, else 0."""
-        return (
-            int((self.verdicts["verdict"] == VERDICT_UNEXPLAINED).any())
-            if len(self.verdicts)
-            else 0
-        )
+        """1 when a deviation is not fully explained or a series could not be checked."""
+        return int(self.verdicts["verdict"].isin(FAILING).any()) if len(self.verdicts) else 0
 
 
 def _verdict(inc: pd.DataFrame) -> str:
     if inc.empty:
         return VERDICT_OK
-    return VERDICT_UNEXPLAINED if (inc["explained_by"] == "").any() else VERDICT_EXPLAINED
+    outcomes = set(inc["explanation"])
+    if "unexplained" in outcomes:
+        return VERDICT_UNEXPLAINED
+    return VERDICT_PARTLY if "partly" in outcomes else VERDICT_EXPLAINED
 
 
 def _verdict_row(sd: SeriesDetection) -> dict[str, Any]:
     inc = sd.incidents
-    unexplained = inc[inc["explained_by"] == ""]
-    worst = unexplained if not unexplained.empty else inc
+    failing = inc[not_explained(inc)]
+    worst = failing if not failing.empty else inc
     worst_row = worst.sort_values("severity", ascending=False).iloc[0] if not worst.empty else None
     pts = sd.points
     return {
         **sd.keys,
         "metric": sd.metric,
+        "series": sd.label,
         "verdict": _verdict(inc),
         "points": len(pts),
         "outside": int(pts["flag"].sum()),
         "incidents": len(inc),
-        "unexplained": len(unexplained),
+        "unexplained": int((inc["explanation"] == "unexplained").sum()),
+        "partly": int((inc["explanation"] == "partly").sum()),
         "worst_start": worst_row["start"] if worst_row is not None else pd.NaT,
         "worst_deviation_pct": worst_row["deviation_pct"] if worst_row is not None else np.nan,
         "explained_by": ";".join(
             dict.fromkeys(n for s in inc["explained_by"] for n in s.split(";") if n)
         ),
+        "note": worst_row["note"] if worst_row is not None else "",
     }
+
+
+def _not_checked_row(problem: Any) -> dict[str, Any]:
+    """The verdict of a series the check skipped; the reason is its note."""
+    series = getattr(problem, "series", "") or ""
+    reason = getattr(problem, "message", None) or getattr(problem, "msg", None) or str(problem)
+    return {"series": str(series), "verdict": VERDICT_NOT_CHECKED, "note": str(reason)}
 
 
 def check(
@@ -88,8 +107,10 @@ def check(
 
     One fit per series on the history before ``since`` predicts the whole period up to
     ``until`` (default: the last timestamp of the data). Verdict per series: ``ok`` (all
-    inside the range), ``explained deviation`` (every incident overlaps a calendar event),
-    ``UNEXPLAINED deviation``. ``result.exit_code`` is what the CLI exits with.
+    inside the range), ``explained deviation`` (every incident fully explained by the
+    calendar's events, see :mod:`.explain`), ``PARTLY explained deviation``,
+    ``UNEXPLAINED deviation``, or ``NOT CHECKED`` (skipped, the reason in ``note``).
+    ``result.exit_code`` is what the CLI exits with: 1 unless every series passed.
     """
     s = parse_timestamp(since, "--since")
     ds = resolve_dataset(data, **data_kwargs)
@@ -101,7 +122,8 @@ def check(
     cal = resolve_calendar(calendar, weather)
     agg = data_kwargs.get("agg") or "sum"
     days = max(1, int(np.ceil((u.normalize() - s.normalize()) / pd.Timedelta(days=1))) + 1)
-    rows, parts, problems = [], [], [str(p) for p in ds.problems]
+    rows, parts = [], []
+    skipped: list[Any] = list(ds.problems)
     for metric, keys, y in ds.series():
         try:
             sd = detect_series(
@@ -118,13 +140,14 @@ def check(
                 refit=f"{days}D",
             )
         except SeriesError as err:
-            problems.append(str(err))
+            skipped.append(SeriesProblem(err.series, str(err).removeprefix(f"{err.series}: ")))
             continue
         rows.append(_verdict_row(sd))
         parts.append(sd.incidents)
     if not rows:
-        raise InputError(f"no series could be checked: {problems[0] if problems else 'no data'}")
-    verdicts = pd.DataFrame(rows)
-    order = verdicts["verdict"].map({VERDICT_UNEXPLAINED: 0, VERDICT_EXPLAINED: 1, VERDICT_OK: 2})
+        first = str(skipped[0]) if skipped else "no data"
+        raise InputError(f"no series could be checked: {first}")
+    verdicts = pd.DataFrame([*rows, *(_not_checked_row(p) for p in skipped)])
+    order = verdicts["verdict"].map(VERDICT_ORDER)
     verdicts = verdicts.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
-    return CheckResult(verdicts, _concat_incidents(parts, ds.keys), problems)
+    return CheckResult(verdicts, _concat_incidents(parts, ds.keys), [str(p) for p in skipped])

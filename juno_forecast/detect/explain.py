@@ -1,18 +1,70 @@
-"""Which calendar events explain an incident, and what they expected."""
+"""Which calendar events account for an incident, measured against what each expects.
+
+An event overlapping an incident explains it only when both hold:
+
+* it is *in scope*: its metrics (after aliases) and zones include the series
+  (``Calendar.occurrences(metric=..., keys=...)`` already keeps only those);
+* its expected effect, *with its uncertainty*, holds the actual. The effect is the
+  calendar's curated **prior** with its ``spread``, **updated by the event's earlier
+  occurrences** in the series' history where there are some (each earlier day's actual
+  against the same slot of the weeks before it; :func:`learned_effect`). An event
+  with neither (no effect for the metric and no history) has no known direction and
+  explains nothing.
+
+The expected effects of the events on at the incident's points multiply; their
+spreads add in quadrature, and so does the normal-day baseline's own uncertainty.
+The outcome (column ``explanation``) is:
+
+* ``explained``: the actual lies in that range;
+* ``partly``: the events move the metric the right way, but the actual lies beyond
+  (or short of) what they account for; ``note`` gives the excess in points and units;
+* ``unexplained``: no event with a known effect, or the opposite direction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-#: an incident is "larger than" an event's effect when it exceeds it by this factor
-#: and by at least this many percentage points.
-LARGER_FACTOR = 1.25
+from ..calendar.records import default_spread
+from ..features import active_at, build_features, series_occurrences
+from ..grain import season
 
-LARGER_MIN_PP = 10.0
+EXPLAINED, PARTLY, UNEXPLAINED = "explained", "partly", "unexplained"
+#: weeks before an earlier event day searched for normal days of the same slot
+LEARN_WEEKS = 8
+#: normal days (same slot, event off) a learned day is compared with
+LEARN_REFERENCES = 4
+#: the spread of the effect of an event the calendar gives none for, before its history
+#: is learned: no direction is known, changes of +-50% are plausible
+UNKNOWN_SPREAD = 0.5
+#: a calendar *step* (a new toll, a rule) explains the days from its start to this many
+#: days after it; by then the normal-day baseline has absorbed the new level
+STEP_EXPLAINS_DAYS = 7
+#: the baseline's errors over a few consecutive hours move together: the error of their
+#: sum shrinks slower than 1/sqrt(n) (the window scale seen on the real NYC series)
+BASELINE_WINDOW_SCALE = 1.5
+
+
+@dataclass(frozen=True)
+class EventExpectation:
+    """What one event expects at an incident's points: relative effect and spread per point.
+
+    ``learned_days`` counts the earlier days of the event its effect was learned from
+    (0: the calendar's prior). ``known`` is False when it has no effect for the metric
+    and nothing to learn from: it then explains nothing.
+    """
+
+    name: str
+    effect: np.ndarray
+    spread: np.ndarray
+    learned_days: int
+    known: bool
 
 
 def _as_tuple(v: Any) -> tuple:
@@ -36,51 +88,285 @@ def in_scope(occ: pd.Series, metric: str, keys: dict[str, str]) -> bool:
 
 
 def overlaps(occ: pd.Series, stamps: Iterable[pd.Timestamp], freq: str) -> bool:
-    """Whether any flagged timestamp falls on the occurrence's days/window and hours."""
-    w0 = pd.Timestamp(occ["window_start"]).normalize()
-    w1 = pd.Timestamp(occ["window_end"]).normalize()
-    hours = {int(h) for h in _as_tuple(occ.get("hours"))}
-    for ts in stamps:
-        if not w0 <= ts.normalize() <= w1:
+    """Whether the occurrence is active at any of ``stamps`` (its days/window and hours)."""
+    index = pd.DatetimeIndex(list(stamps))
+    return bool(len(index)) and bool(active_at(occ, index, freq).any())
+
+
+# ------------------------------------------------------------------ learning
+
+
+def past_day_ratios(history: pd.Series, active: np.ndarray, freq: str) -> np.ndarray:
+    """One log ratio per earlier day an event was active on in ``history``.
+
+    The day's actual total over its active points against the median of the same
+    points on up to ``LEARN_REFERENCES`` of the ``LEARN_WEEKS`` weeks before it when
+    the event was off (so a month-long event is not compared with itself).
+    """
+    y = history.to_numpy(dtype=float)
+    s = season(freq)
+    pos = np.flatnonzero(active)
+    days = history.index[pos].normalize()
+    ratios = []
+    for day in days.unique():
+        at = pos[days == day]
+        refs = []
+        for k in range(1, LEARN_WEEKS + 1):
+            back = at - k * s
+            if back.min() < 0 or active[back].any() or np.isnan(y[back]).any():
+                continue
+            refs.append(y[back].sum())
+            if len(refs) == LEARN_REFERENCES:
+                break
+        actual = y[at].sum()
+        if len(refs) >= 2 and np.isfinite(actual) and np.median(refs) > 0:
+            ratios.append(np.log((actual + 1.0) / (np.median(refs) + 1.0)))
+    return np.asarray(ratios, dtype=float)
+
+
+def learned_effect(ratios: np.ndarray, prior: float, prior_spread: float) -> tuple[float, float]:
+    """(effect, spread) for a new day, from the prior and the log ratios of earlier days.
+
+    A normal update on the log scale: the prior (the curated effect with its spread,
+    or, for an event with no known effect, 0 with ``UNKNOWN_SPREAD``) is combined with
+    the days' mean, weighted by their number and their day-to-day spread (the sample
+    standard deviation from 3 days on; before that, the prior's own spread). The
+    spread returned is that of a new day: the effect's uncertainty plus the
+    day-to-day spread.
+    """
+    m0 = np.log1p(prior)
+    s0 = prior_spread / (1.0 + prior)
+    n = len(ratios)
+    sd_day = float(np.std(ratios, ddof=1)) if n >= 3 else s0
+    sd_day = max(sd_day, default_spread(0.0))
+    precision = 1.0 / s0**2 + n / sd_day**2
+    mean = (m0 / s0**2 + float(np.sum(ratios)) / sd_day**2) / precision
+    effect = float(np.expm1(mean))
+    return effect, float(np.hypot(1.0 / np.sqrt(precision), sd_day) * (1.0 + effect))
+
+
+def event_expectations(
+    points: pd.DatetimeIndex,
+    occurrences: pd.DataFrame,
+    metric: str,
+    freq: str,
+    history: pd.Series | None = None,
+    calendar: Any = None,
+    keys: dict[str, str] | None = None,
+) -> list[EventExpectation]:
+    """What each event active at ``points`` expects there: its prior, updated by history."""
+    if occurrences is None or occurrences.empty or not len(points):
+        return []
+    feats = build_features(occurrences, points, freq, metric)
+    recent = _recent_steps(occurrences, points)
+    active = {n: feats.X[n].to_numpy() > 0 for n in feats.X.columns}
+    active.update({n: active[n] & recent[n] for n in recent if n in active})
+    names = [n for n in feats.X.columns if active[n].any()]
+    past = _history_features(history, points, names, calendar, metric, keys, freq)
+    zeros = np.zeros(len(points))
+    out = []
+    for name in names:
+        on = active[name]
+        eff = feats.effects[name].to_numpy() if name in feats.effects else zeros
+        sd = feats.spreads[name].to_numpy() if name in feats.spreads else zeros
+        known = bool(np.abs(eff[on]).max(initial=0.0) > 1e-9)
+        ratios = np.zeros(0)
+        if name not in recent and past is not None and name in past[1].columns:
+            ratios = past_day_ratios(past[0], past[1][name].to_numpy() > 0, freq)
+        if not len(ratios):
+            out.append(EventExpectation(name, eff, np.where(on, sd, 0.0), 0, known))
             continue
-        if freq != "h" or not hours or ts.hour in hours:
-            return True
-    return False
+        prior = float(eff[on].mean()) if known else 0.0
+        prior_sd = float(sd[on].mean()) if known else UNKNOWN_SPREAD
+        e, s = learned_effect(ratios, prior, prior_sd)
+        out.append(
+            EventExpectation(name, np.where(on, e, 0.0), np.where(on, s, 0.0), len(ratios), True)
+        )
+    return out
 
 
-def effect_note(name: str, effect: Any, metric: str, deviation_pct: float) -> str:
-    """A note when the incident is larger than, or opposite to, the event's curated effect."""
-    if not isinstance(effect, dict) or metric not in effect or not np.isfinite(deviation_pct):
-        return ""
-    eff = 100.0 * float(effect[metric])
-    if eff == 0:
-        return ""
-    if np.sign(eff) != np.sign(deviation_pct):
-        return f"{name}: opposite to its expected effect ({deviation_pct:+.0f}% vs {eff:+.0f}%)"
-    if abs(deviation_pct) > LARGER_FACTOR * abs(eff) and abs(deviation_pct - eff) >= LARGER_MIN_PP:
-        return f"{name}: larger than expected ({deviation_pct:+.0f}% vs {eff:+.0f}%)"
-    return ""
+def _recent_steps(occurrences: pd.DataFrame, points: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """Per step event name: the points within ``STEP_EXPLAINS_DAYS`` of one of its starts."""
+    days = points.normalize()
+    out: dict[str, np.ndarray] = {}
+    for row in occurrences[occurrences["shape"] == "step"].itertuples(index=False):
+        start = pd.Timestamp(row.start).normalize()
+        near = (days >= start) & (days <= start + pd.Timedelta(days=STEP_EXPLAINS_DAYS))
+        out[row.name] = out.get(row.name, np.zeros(len(points), dtype=bool)) | np.asarray(near)
+    return out
+
+
+def _history_features(
+    history: pd.Series | None,
+    points: pd.DatetimeIndex,
+    names: list[str],
+    calendar: Any,
+    metric: str,
+    keys: dict[str, str] | None,
+    freq: str,
+) -> tuple[pd.Series, pd.DataFrame] | None:
+    """The history before the incident's first day, and when each of ``names`` was active."""
+    if history is None or calendar is None or not names:
+        return None
+    hist = history[history.index < points.min().normalize()]
+    if len(hist) < season(freq) * 2:
+        return None
+    occ = series_occurrences(calendar, hist.index[0], hist.index[-1], metric, keys)
+    # earlier occurrences only: not the one going on (a storm's evening before its ban)
+    ended = pd.to_datetime(occ["window_end"]) < points.min().normalize() - pd.Timedelta(days=1)
+    occ = occ[occ["name"].isin(names) & ended]
+    if occ.empty:
+        return None
+    return hist, build_features(occ, hist.index, freq, metric).X
+
+
+# ------------------------------------------------------------------ judging
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The outcome for one incident, and the words that say why."""
+
+    explanation: str
+    explained_by: str
+    note: str
+
+
+def _pct(x: float) -> str:
+    return f"{100.0 * x:+.0f}%"
+
+
+def judge(
+    pts: pd.DataFrame, events: list[EventExpectation], metric: str, level: float = 0.95
+) -> Judgement:
+    """Explained, partly or unexplained: the incident's points against the events' range.
+
+    ``pts``: the incident's points (``actual``, ``expected``, ``lo``, ``hi`` at ``level``).
+    All is on the log scale of the incident's total against the normal-day baseline's.
+    """
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    base = np.maximum(pts["expected"].to_numpy(dtype=float), 0.0)
+    B, A = float(base.sum()), float(np.nansum(pts["actual"].to_numpy(dtype=float)))
+    actual_rel = A / B - 1.0 if B > 0 else np.nan
+    names = ";".join(e.name for e in events)
+    known = [e for e in events if e.known]
+    notes = [f"{e.name}: no expected effect on {metric}" for e in events if not e.known]
+    if not known or B <= 0:
+        tail = f"actual {_pct(actual_rel)}" if np.isfinite(actual_rel) else "actual unknown"
+        return Judgement(UNEXPLAINED, names, "; ".join([*notes, tail]) if notes else "")
+    weights = base / B
+    mult = np.prod([1.0 + np.maximum(e.effect, -0.99) for e in known], axis=0)
+    expected = float((weights * mult).sum()) - 1.0
+    ev_sd = float(np.sqrt(sum(float((weights * e.spread).sum()) ** 2 for e in known)))
+    lo, hi = _range(expected, ev_sd, z, _baseline_sd(pts, z))
+    r = float(np.log1p(max(actual_rel, -0.999)))
+    directed = expected + z * ev_sd < 0 or expected - z * ev_sd > 0
+    outcome, extra = _outcome(r, np.log1p(expected), lo, hi, directed)
+    if outcome == PARTLY:
+        edge = hi if r > hi else lo
+        side = "beyond" if abs(r) > abs(edge) else "short of"
+        points = abs(100.0 * (np.expm1(r) - np.expm1(edge)))
+        extra = f", {points:.0f} points {side} what the calendar accounts for "
+        extra += f"({A - B * np.exp(edge):+,.0f} {metric})"
+    notes += [_event_note(e, weights, z) for e in known]
+    if len(known) > 1:
+        notes.append(f"together {_pct(expected)} ({_pct(np.expm1(lo))} to {_pct(np.expm1(hi))})")
+    notes.append(f"actual {_pct(actual_rel)}: {outcome}{extra}")
+    return Judgement(outcome, names, "; ".join(notes))
+
+
+def _range(expected: float, spread: float, z: float, baseline_sd: float) -> tuple[float, float]:
+    """The log-ratio range of the actual under the events: their range, widened by the baseline's.
+
+    The events' range is ``expected +- z * spread`` as relative changes (the calendar's
+    meaning of ``spread``), floored at -99%; each side is then combined with the
+    normal-day baseline's own uncertainty.
+    """
+    center = np.log1p(max(expected, -0.99))
+    up = np.log1p(expected + z * spread) - center
+    down = center - np.log1p(max(expected - z * spread, -0.99))
+    b = z * baseline_sd
+    return float(center - np.hypot(down, b)), float(center + np.hypot(up, b))
+
+
+def _outcome(r: float, center: float, lo: float, hi: float, directed: bool) -> tuple[str, str]:
+    """The outcome of a log ratio ``r`` against the range ``[lo, hi]`` around ``center``.
+
+    ``directed``: the events' own range excludes zero, so a deviation the same way but
+    outside the range is partly theirs; otherwise there is no direction to share and
+    only the range itself explains.
+    """
+    if lo <= r <= hi:
+        return EXPLAINED, ""
+    if not directed:
+        return UNEXPLAINED, ", outside the range the calendar expects"
+    if np.sign(r) == np.sign(center):
+        return PARTLY, ""
+    return UNEXPLAINED, ", the opposite of what the calendar expects"
+
+
+def _baseline_sd(pts: pd.DataFrame, z: float) -> float:
+    """The normal-day expectation's own log-scale sd for the incident's total."""
+    exp = np.log1p(np.maximum(pts["expected"].to_numpy(dtype=float), 0.0))
+    hi = np.log1p(np.maximum(pts["hi"].to_numpy(dtype=float), 0.0))
+    lo = np.log1p(np.maximum(pts["lo"].to_numpy(dtype=float), 0.0))
+    per_point = float(np.median(np.maximum(hi - exp, exp - lo))) / z
+    return per_point * min(1.0, BASELINE_WINDOW_SCALE / np.sqrt(len(pts)))
+
+
+def _event_note(e: EventExpectation, weights: np.ndarray, z: float) -> str:
+    """``Christmas Day: expected -35% (-50% to -20%)``, saying where the number comes from."""
+    eff = float((weights * e.effect).sum())
+    sd = float((weights * e.spread).sum())
+    rng = f"{_pct(max(eff - z * sd, -1.0))} to {_pct(eff + z * sd)}"
+    source = f", learned from {e.learned_days} earlier day(s)" if e.learned_days else ""
+    return f"{e.name}: expected {_pct(eff)} ({rng}{source})"
 
 
 def explain(
-    incidents: pd.DataFrame, occurrences: pd.DataFrame, keys: dict[str, str], freq: str = "h"
+    incidents: pd.DataFrame,
+    occurrences: pd.DataFrame,
+    keys: dict[str, str],
+    freq: str = "h",
+    *,
+    points: pd.DataFrame | None = None,
+    history: pd.Series | None = None,
+    calendar: Any = None,
+    level: float = 0.95,
 ) -> pd.DataFrame:
-    """Fill ``explained_by`` (';'-joined overlapping event names) and ``note`` for one series."""
+    """Fill ``explanation``, ``explained_by`` and ``note`` for the incidents of one series.
+
+    ``points``: the series' flagged points (:func:`~.flagging.flag_points`), for the
+    actual and the band at each incident's timestamps; ``history`` and ``calendar``
+    let an event's effect be learned from its earlier days. Without ``points`` the
+    incident's means stand for its points.
+    """
     out = incidents.copy()
-    if out.empty or occurrences is None or occurrences.empty:
+    out["explanation"] = UNEXPLAINED
+    if out.empty:
         return out
+    if occurrences is not None and len(occurrences):
+        metric = str(out["metric"].iloc[0])
+        scoped = [in_scope(occ, metric, keys) for _, occ in occurrences.iterrows()]
+        occurrences = occurrences[scoped]
     for i, inc in out.iterrows():
-        names, notes = [], []
-        for _, occ in occurrences.iterrows():
-            if occ["name"] in names or not in_scope(occ, inc["metric"], keys):
-                continue
-            if overlaps(occ, inc["_flagged"], freq):
-                names.append(occ["name"])
-                note = effect_note(
-                    occ["name"], occ.get("effect"), inc["metric"], inc["deviation_pct"]
-                )
-                if note:
-                    notes.append(note)
-        out.at[i, "explained_by"] = ";".join(names)
-        out.at[i, "note"] = "; ".join(notes)
+        stamps = pd.DatetimeIndex(inc["_flagged"])
+        pts = _incident_points(inc, stamps, points)
+        events = event_expectations(
+            stamps, occurrences, inc["metric"], freq, history, calendar, keys
+        )
+        j = judge(pts, events, inc["metric"], level)
+        out.at[i, "explanation"] = j.explanation
+        out.at[i, "explained_by"] = j.explained_by
+        out.at[i, "note"] = j.note
     return out
+
+
+def _incident_points(
+    inc: pd.Series, stamps: pd.DatetimeIndex, points: pd.DataFrame | None
+) -> pd.DataFrame:
+    if points is not None and len(stamps):
+        return points.loc[stamps, ["actual", "expected", "lo", "hi"]]
+    n = max(len(stamps), 1)
+    row = {c: [float(inc[c])] * n for c in ("actual", "expected", "lo", "hi")}
+    return pd.DataFrame(row, index=stamps if len(stamps) else None)

@@ -19,6 +19,7 @@ INCIDENT_COLUMNS = [
     "hi",
     "deviation_pct",
     "severity",
+    "explanation",
     "explained_by",
     "note",
 ]
@@ -81,7 +82,8 @@ def build_incidents(
 
     Runs with fewer than ``min_points`` flagged points are kept only when their peak is
     beyond ``EXTREME_SCORE`` band half-widths. Columns: keys, then ``INCIDENT_COLUMNS``
-    (``explained_by`` and ``note`` empty until :func:`explain`), plus ``_flagged``.
+    (``explanation`` "unexplained", ``explained_by`` and ``note`` empty until
+    :func:`~.explain.explain`), plus ``_flagged``.
     """
     keys = keys or {}
     flags = flagged["flag"].to_numpy()
@@ -93,19 +95,33 @@ def build_incidents(
             continue
         rows.append({**keys, "metric": metric, **_incident_row(pts, direction[i0])})
     cols = [*keys, *INCIDENT_COLUMNS, "_flagged"]
-    out = pd.DataFrame(rows, columns=[c for c in cols if c not in ("explained_by", "note")])
+    text = ("explanation", "explained_by", "note")
+    out = pd.DataFrame(rows, columns=[c for c in cols if c not in text])
+    out["explanation"] = "unexplained"
     out["explained_by"] = ""
     out["note"] = ""
     return out[cols]
 
 
+#: the order incidents are listed in: what someone must look at first
+EXPLANATION_ORDER = {"unexplained": 0, "partly": 1, "explained": 2}
+
+
+def not_explained(incidents: pd.DataFrame) -> pd.Series:
+    """True for the incidents the calendar does not fully explain (unexplained or partly)."""
+    if "explanation" not in incidents:
+        return pd.Series(True, index=incidents.index)
+    return incidents["explanation"].fillna("unexplained").astype(str) != "explained"
+
+
 def sort_incidents(incidents: pd.DataFrame) -> pd.DataFrame:
-    """Unexplained first, then by severity (largest first)."""
+    """Unexplained first, then partly, then explained; each by severity (largest first)."""
     if incidents.empty:
         return incidents.reset_index(drop=True)
-    order = incidents.assign(_explained=incidents["explained_by"].astype(bool))
-    order = order.sort_values(["_explained", "severity"], ascending=[True, False], kind="stable")
-    return order.drop(columns="_explained").reset_index(drop=True)
+    rank = incidents["explanation"].map(EXPLANATION_ORDER).fillna(0)
+    order = incidents.assign(_rank=rank)
+    order = order.sort_values(["_rank", "severity"], ascending=[True, False], kind="stable")
+    return order.drop(columns="_rank").reset_index(drop=True)
 
 
 def is_filled_gap(pts: pd.DataFrame) -> bool:
