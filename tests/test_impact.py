@@ -499,27 +499,36 @@ def test_cli_writes_table_summary_and_plots(data_file, tmp_path, capsys) -> None
     ],
 )
 def test_cli_bad_windows_exit_2_with_one_line(data_file, capsys, start, end, message) -> None:  # noqa: ANN001
-    code, out, err = run_cli(
-        [
-            "impact",
-            str(data_file),
-            "--by",
-            "zone",
-            "--start",
-            start,
-            "--end",
-            end,
-            "--model",
-            "naive",
-            "--calendar",
-            "none",
-        ],
-        capsys,
-    )
+    window = ["--start", start, "--end", end]
+    argv = [
+        "impact",
+        str(data_file),
+        "--by",
+        "zone",
+        *window,
+        "--model",
+        "naive",
+        "--calendar",
+        "none",
+    ]
+    code, out, err = run_cli(argv, capsys)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert "Traceback" not in err and out == ""
+
+
+def test_cli_refuses_a_weather_forecast_for_a_past_window(data_file, tmp_path, capsys) -> None:  # noqa: ANN001
+    weather = tmp_path / "weather.csv"
+    weather.write_text("date,prcp\n2024-02-07,0\n")
+    window = ["--start", "2024-02-07T09:00", "--end", "2024-02-07T20:00"]
+    argv = ["impact", str(data_file), "--by", "zone", *window, "--weather-forecast", str(weather)]
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.strip() == (
+        "error: --weather-forecast: impact judges a past window against the observed weather "
+        "(--weather); a weather forecast does not apply"
+    )
 
 
 def test_the_returned_table_prints_and_keeps_its_paths(base: pd.DataFrame) -> None:

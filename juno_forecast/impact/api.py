@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ def run_impact(
     seed: int = 0,
     **data_kwargs: Any,
 ) -> ImpactResult:
-    """Like :func:`impact`, returning the typed :class:`ImpactResult`."""
+    """Like :func:`impact` (whose docstring documents the arguments), typed: an :class:`ImpactResult`."""
     from ..data import series_label
 
     check_model(model)
@@ -75,37 +76,21 @@ def run_impact(
     return _assemble(ds.keys, judged_rows, problems, run)
 
 
-def impact(
-    data: Any,
-    start: Any,
-    end: Any,
-    post: bool = False,
-    model: str = "auto",
-    calendar: Any = None,
-    weather: Any = None,
-    *,
-    exclude_events: Iterable[str] = (),
-    n_folds: int = 42,
-    anchor: float = 1.0,
-    level_days: int = 7,
-    refits: int = 0,
-    controls: Any = None,
-    seed: int = 0,
-    **data_kwargs: Any,
-) -> pd.DataFrame:
+def impact(data: Any, start: Any, end: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
     """What the window ``[start, end]`` cost, per series, against a counterfactual with ranges.
 
-    ``data``: a path (CSV/Parquet), a ``Dataset`` or a tidy DataFrame; ``data_kwargs``
-    are :func:`~juno_forecast.data.load_data`'s (``time_col, value_col, metric_col,
-    metric, by, freq, agg``). ``calendar``: path, ``None`` (shipped), ``"none"`` or a
+    ``data``: a path (CSV/Parquet), a ``Dataset`` or a tidy DataFrame; the other
+    keywords are :func:`~juno_forecast.data.load_data`'s (``time_col, value_col,
+    metric_col, metric, by, freq, agg``), as for ``forecast``. ``calendar``: path, ``None`` (shipped), ``"none"`` or a
     ``Calendar``; ``weather``: observed weather file. ``end`` is inclusive; a date
     alone means its whole day. ``post=True`` also levels the counterfactual on the
     data after the window. ``exclude_events``: calendar event names (shell-style
     patterns) left out of the counterfactual, e.g. the storm being investigated.
     ``n_folds``: pseudo-windows (the window moved back by whole days, never
     overlapping one another) whose errors size the ranges. ``anchor``: weight
-    (0-1) of the local level (0 turns it off); ``level_days``: days before (and with ``post`` after) the window
-    whose same hours of the day give that level. ``refits``: 0 judges the
+    (0-1) of the local level (0 turns it off); ``level_days``: days before (and
+    with ``post`` after) the window whose same hours of the day give that
+    level. ``refits``: 0 judges the
     pseudo-windows with the forecaster fitted up to the window (inside its
     training data); ``n`` splits them into ``n`` blocks judged out of sample by
     forecasters fitted before each block (``n`` more fits). ``controls``: None
@@ -125,28 +110,17 @@ def impact(
     days the range was also judged on, 0 when none), ``level`` (the local level
     applied), ``controls`` (the control series), ``control_factor`` (``R ** w``,
     1 without controls) and ``control_weight`` (``w``, NaN without controls).
-    ``attrs`` holds ``paths`` (per timestamp), ``share_affected`` (per metric), ``events``, ``problems``, ``start``, ``end``;
-    :func:`run_impact` returns the same as an :class:`ImpactResult`.
+    ``attrs`` holds ``paths`` (per timestamp), ``share_affected`` (per metric),
+    ``events``, ``problems``, ``start``, ``end``; :func:`run_impact` returns the
+    same as an :class:`ImpactResult`.
     """
-    result = run_impact(
-        data,
-        start,
-        end,
-        post,
-        model,
-        calendar,
-        weather,
-        exclude_events=exclude_events,
-        n_folds=n_folds,
-        anchor=anchor,
-        level_days=level_days,
-        refits=refits,
-        controls=controls,
-        seed=seed,
-        **data_kwargs,
-    )
-    return result.as_frame()
+    return run_impact(data, start, end, *args, **kwargs).as_frame()
 
+
+# impact() takes run_impact's arguments: one signature, shown by help() and notebooks
+impact.__signature__ = inspect.signature(run_impact).replace(
+    return_annotation="pd.DataFrame"
+)
 
 Judged = tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]
 """One series judged: its table row, its per-timestamp path and the events in its window."""
@@ -169,7 +143,7 @@ class _Run:
         def make(name: str | None) -> Any:
             return SeriesForecaster(
                 model=name or self.cfg.model,
-                calendar=self.cal,
+                calendar=self.cal if self.cal is not None else "none",
                 metric=metric,
                 keys=dict(keys),
                 freq=self.freq,
@@ -204,9 +178,7 @@ class _Run:
             start, end = self.window
             on_events = event_steps(self.cal, fit.plan.span, metric, keys)
             make = self.factory(metric, keys)
-            row, path = series_impact(
-                fit.y, start, end, make, self.freq, self.cfg, controls, fit, on_events
-            )
+            row, path = series_impact(fit, make, self.cfg, controls, on_events)
             ident = {**keys, "metric": metric}
             events = window_events(self.cal, start, end, metric, keys).assign(**ident)
             return {**ident, **row, "controls": control_names}, path.assign(**ident), events

@@ -149,72 +149,35 @@ def masked_actuals(y: pd.Series, plan: Plan) -> np.ndarray:
     return masked
 
 
-def pseudo_windows(
+def earlier_windows(
     actual: np.ndarray,
     forecasts: list[tuple[int, np.ndarray]],
-    pos: int,
-    steps: int,
     plan: Plan,
     cfg: ImpactSettings,
     first_pos: int = 0,
+    event_steps: np.ndarray | None = None,
 ) -> list[tuple[int, np.ndarray]]:
-    """Earlier windows of the same length and hours: ``(position, levelled expectation)`` pairs.
+    """Earlier copies of the window: ``(position, levelled expectation)`` pairs, nearest first.
 
-    Pseudo-window ``k`` is the window moved ``k`` days back (same length, same
-    hours of the day), for the first ``n_folds`` values of ``k`` that end before
-    the window and do not overlap one another (a window over a day: copies its
-    length in whole days apart, 2 days up to 48 hours...); each is levelled
-    exactly like the window (its own days around
-    it, the incident window masked out of ``actual``). ``forecasts`` are
-    ``(cutoff position, forecast on the span)`` pairs: a window uses the forecast
-    with the latest cutoff at or before its start (none: skipped). Windows
-    starting before ``first_pos`` (the history's first week plus the level days)
-    or with missing values are skipped.
+    Copy ``k`` is the window moved ``k`` days back (same length, same hours of
+    the day), for the first ``n_folds`` values of ``k`` that end before the
+    window and do not overlap one another: after a copy is taken the next
+    starts a whole window length further back (a window over a day: copies its
+    length in whole days apart), since overlapping copies would share most of
+    their error and count it twice. Each is levelled exactly like the window
+    (its own days around it, the incident window masked out of ``actual``).
+    ``forecasts`` are ``(cutoff position, forecast on the span)`` pairs: a copy
+    uses the forecast with the latest cutoff at or before its start (none:
+    skipped). Copies starting before ``first_pos`` (the history's first week
+    plus the level days) or with missing values are skipped.
+
+    Without ``event_steps`` these are the *pseudo-windows*. With it (steps of
+    the span on a day of a calendar event in the expectation) only the copies
+    touching such a step count: a window with events carries their curated or
+    learned effects, whose error the pseudo-windows, mostly ordinary days, do
+    not show.
     """
-    return _copies(actual, forecasts, pos, steps, plan, cfg, first_pos, keep=None)
-
-
-def event_windows(
-    actual: np.ndarray,
-    forecasts: list[tuple[int, np.ndarray]],
-    pos: int,
-    steps: int,
-    plan: Plan,
-    cfg: ImpactSettings,
-    event_steps: np.ndarray,
-    first_pos: int = 0,
-) -> list[tuple[int, np.ndarray]]:
-    """Earlier copies of the window touching a calendar event: ``(position, expectation)`` pairs.
-
-    Like :func:`pseudo_windows` (same length and hours, whole days back, never
-    overlapping one another, up to ``n_folds``), but only the copies with a step
-    in ``event_steps`` (steps of the span on a day of a calendar event in the
-    expectation). A window with such events carries their curated or learned
-    effects, whose error the pseudo-windows, mostly ordinary days, do not show.
-    """
-
-    def touches_event(p: int) -> bool:
-        return bool(event_steps[p : p + steps].any())
-
-    return _copies(actual, forecasts, pos, steps, plan, cfg, first_pos, keep=touches_event)
-
-
-def _copies(
-    actual: np.ndarray,
-    forecasts: list[tuple[int, np.ndarray]],
-    pos: int,
-    steps: int,
-    plan: Plan,
-    cfg: ImpactSettings,
-    first_pos: int,
-    keep: Callable[[int], bool] | None,
-) -> list[tuple[int, np.ndarray]]:
-    """The window's copies whole days back that ``keep`` accepts (None: all), each levelled.
-
-    The nearest day first; after a copy is taken the next starts a whole
-    window length further back, so no two overlap (they would share most of
-    their error and count it twice).
-    """
+    pos, steps = plan.pos, len(plan.window)
     out = []
     gap = k = math.ceil(steps / plan.day)
     while len(out) < cfg.n_folds:
@@ -222,7 +185,7 @@ def _copies(
         if p < first_pos:
             break
         k += 1
-        if keep is not None and not keep(p):
+        if event_steps is not None and not event_steps[p : p + steps].any():
             continue
         usable = [f for cut, f in forecasts if cut <= p]
         a = actual[p : p + steps]
@@ -239,8 +202,8 @@ def window_errors(
 ) -> np.ndarray | None:
     """Relative cumulative errors of the same procedure on earlier windows, one row each.
 
-    ``windows`` are ``(position, expectation)`` pairs (:func:`pseudo_windows`,
-    :func:`event_windows`); None when there is none.
+    ``windows`` are ``(position, expectation)`` pairs (:func:`earlier_windows`);
+    None when there is none.
     """
     rows = [relative_cumulative_errors(actual[p : p + steps], e) for p, e in windows]
     return np.vstack(rows) if rows else None

@@ -67,7 +67,7 @@ def impact_calendar(calendar: Any, weather: Any, exclude: Iterable[str] = ()) ->
 
     cal = resolve_calendar(calendar, weather)
     if getattr(cal, "is_empty", lambda: False)():
-        return None  # no calendar knowledge: what SeriesForecaster(calendar=None) means
+        return None  # no calendar knowledge (SeriesForecaster gets "none")
     return ExcludingCalendar(cal, tuple(exclude or ()))
 
 

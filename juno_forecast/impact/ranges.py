@@ -83,9 +83,10 @@ def cumulative_ranges(
     at prefixes where no window has a positive expected total to compare with).
     ``nonneg``: counts, whose expected total is never below zero.
     ``event_errors``: the same errors on earlier copies of the window that had
-    calendar events too (:func:`event_windows`); with at least :data:`MIN_FOLDS`
-    of them, each half-width is the larger of the two (an event's expected
-    effect is uncertain, and ordinary days do not show it).
+    calendar events too (``counterfactual.earlier_windows`` with ``event_steps``);
+    with at least :data:`MIN_FOLDS` of them, each half-width is the larger of
+    the two (an event's expected effect is uncertain, and ordinary days do not
+    show it).
     Returns ``cum_expected``, ``cum_lo_XX`` / ``cum_hi_XX`` per level, ``method``,
     ``folds`` and ``event_folds``.
     """

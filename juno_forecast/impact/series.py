@@ -15,11 +15,9 @@ from .counterfactual import (
     Plan,
     calibration_forecasts,
     chosen_model,
-    event_windows,
-    fit_series,
+    earlier_windows,
     levelled,
     masked_actuals,
-    pseudo_windows,
     rescale_band,
     window_errors,
 )
@@ -27,32 +25,28 @@ from .ranges import MIN_FOLDS, band_sigma, cumulative_ranges
 
 
 def series_impact(
-    y: pd.Series,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
+    fit: FittedSeries,
     make: ForecasterFactory,
-    freq: str = "h",
     cfg: ImpactSettings | None = None,
     controls: list[FittedSeries] | None = None,
-    fitted: FittedSeries | None = None,
     event_steps: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Impact of the window ``[start, end]`` on one series ``y`` (regular grid).
+    """Impact of the window on one series, from its forecaster fitted before the window.
 
-    ``make(model_name)`` builds an unfitted forecaster (``None``: the requested
-    model); it is fitted once, on the data before ``start`` (or ``fitted`` is
-    that fit, from :func:`fit_series`). ``controls``: fitted series of the same
-    metric, unaffected by the incident, whose deviation from their own forecasts
-    inside the window also scales the counterfactual (:func:`controlled_windows`).
-    ``event_steps``: steps of the span on a day of a calendar event in the
-    expectation; when the window has one, the ranges are at least as wide as
-    the errors on earlier copies of the window that had one too
-    (:func:`event_windows`, :func:`cumulative_ranges`).
+    ``fit``: the series, its plan and the forecaster fitted on the data before
+    the window (:func:`fit_series`). ``make(model_name)`` builds an unfitted
+    forecaster for ``refits`` (``None``: the requested model). ``controls``:
+    fitted series of the same metric, unaffected by the incident, whose
+    deviation from their own forecasts inside the window also scales the
+    counterfactual (:func:`controlled_windows`). ``event_steps``: steps of the
+    span on a day of a calendar event in the expectation; when the window has
+    one, the ranges are at least as wide as the errors on earlier copies of the
+    window that had one too (:func:`earlier_windows`, :func:`cumulative_ranges`).
     Returns the table row (without keys/metric) and the per-timestamp path.
     Raises ``ValueError`` or :class:`SeriesError` when the series cannot be judged.
     """
     cfg = cfg or ImpactSettings()
-    fit = fitted or fit_series(y, start, end, make, freq, cfg)
+    y = fit.y
     plan, pred = fit.plan, fit.pred
     yhat = pred["yhat"].to_numpy(float)
     masked = masked_actuals(y, plan)
@@ -62,12 +56,10 @@ def series_impact(
     first_pos = max(0, int((warm - plan.span[0]) / plan.step))
     chosen = chosen_model(fit.main, cfg.model)
     forecasts = calibration_forecasts(y, plan, make, chosen, yhat, cfg)
-    windows = pseudo_windows(masked, forecasts, pos, n_w, plan, cfg, first_pos)
+    windows = earlier_windows(masked, forecasts, plan, cfg, first_pos)
     on_events = event_steps is not None and bool(event_steps[pos : pos + n_w].any())
     ev_windows = (
-        event_windows(masked, forecasts, pos, n_w, plan, cfg, event_steps, first_pos)
-        if on_events
-        else []
+        earlier_windows(masked, forecasts, plan, cfg, first_pos, event_steps) if on_events else []
     )
     factor, weight = 1.0, float("nan")
     if controls:
