@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from juno_forecast.calendar import Calendar
 from juno_forecast.cli import main
 from juno_forecast.detect import (
     RobustBaseline,
@@ -129,62 +130,43 @@ def test_severity_grows_with_size_and_duration():
     assert set(inc["direction"]) == {"below"}
 
 
-def test_explanation_respects_hours_zone_and_notes_larger_effect():
+SCOPE_YAML = """
+events:
+  - name: Storm
+    category: weather
+    date: 2015-03-02
+    effect: {trips: -0.3}
+  - name: Evening only
+    category: event
+    date: 2015-03-02
+    hours: [19, 20]
+    effect: {trips: -0.5}
+  - name: Manhattan only
+    category: event
+    date: 2015-03-02
+    zones: [Manhattan]
+    effect: {trips: -0.8}
+  - name: Drivers only
+    category: event
+    date: 2015-03-02
+    metrics: [drivers_online]
+    effect: {drivers_online: -0.8}
+"""
+
+
+def test_explanation_respects_hours_zone_and_metric_and_says_what_fell_short(tmp_path):
     pts = _band_points(yhat=100.0, rel=0.2, wscale=None)  # 95%: 80-120, 80%: 90-110
     pts.iloc[8:12, 0] = 20.0  # 08:00-11:00 on 2 March, -80%
-    inc = build_incidents(flag_points(pts, 0.95, "h"), "trips", {"zone": "Bronx"}, min_points=3)
-    day = pd.Timestamp("2015-03-02")
-    occ = pd.DataFrame(
-        [
-            {
-                "name": "Storm",
-                "start": day,
-                "end": day,
-                "window_start": day,
-                "window_end": day,
-                "hours": (),
-                "metrics": (),
-                "zones": (),
-                "effect": {"trips": -0.3},
-            },
-            {
-                "name": "Evening only",
-                "start": day,
-                "end": day,
-                "window_start": day,
-                "window_end": day,
-                "hours": (19, 20),
-                "metrics": (),
-                "zones": (),
-                "effect": {},
-            },
-            {
-                "name": "Manhattan only",
-                "start": day,
-                "end": day,
-                "window_start": day,
-                "window_end": day,
-                "hours": (),
-                "metrics": (),
-                "zones": ("Manhattan",),
-                "effect": {},
-            },
-            {
-                "name": "Drivers only",
-                "start": day,
-                "end": day,
-                "window_start": day,
-                "window_end": day,
-                "hours": (),
-                "metrics": ("drivers_online",),
-                "zones": (),
-                "effect": {},
-            },
-        ]
-    )
-    out = explain(inc, occ, {"zone": "Bronx"}, "h")
-    assert out["explained_by"].tolist() == ["Storm"]
-    assert "larger than expected (-80% vs -30%)" in out["note"].iloc[0]
+    flagged = flag_points(pts, 0.95, "h")
+    inc = build_incidents(flagged, "trips", {"zone": "Bronx"}, min_points=3)
+    path = tmp_path / "cal.yaml"
+    path.write_text(SCOPE_YAML)
+    occ = Calendar.load(path).occurrences("2015-03-02", "2015-03-02")
+    out = explain(inc, occ, {"zone": "Bronx"}, "h", points=flagged)
+    row = out.iloc[0]
+    assert row["explained_by"] == "Storm"  # not the evening, Manhattan or drivers events
+    assert row["explanation"] == "partly"
+    assert row["note"].startswith("Storm: expected -30% (-54% to -6%); actual -80%: partly")
 
 
 # ------------------------------------------------------------------- end to end
@@ -230,6 +212,7 @@ def test_shock_on_event_date_is_explained_and_check_exits_0(tmp_path, calendar_f
         (inc["zone"] == "Manhattan") & (inc["start"].dt.date == pd.Timestamp("2015-11-04").date())
     ]
     assert len(hit) == 1 and hit.iloc[0]["explained_by"] == "Test parade"
+    assert hit.iloc[0]["explanation"] == "explained"  # -60% against the parade's -40% +- 16%
     res = check(df, "2015-11-04", "2015-11-04 23:00", calendar=calendar_file, by=["zone"])
     verdict = res.verdicts.set_index("zone")["verdict"]
     assert verdict["Manhattan"] == "explained deviation"
@@ -270,6 +253,9 @@ def test_event_hours_limit_explanation(calendar_file):
     df = shock(hourly_frame(), "Bronx", "2015-11-05 18:00", 4, 0.3)
     inc = detect(df, "2015-11-05", "2015-11-05", calendar=calendar_file, by=["zone"])
     assert len(inc) == 1 and inc.iloc[0]["explained_by"] == "Evening concert"
+    # overlap alone explains nothing: the concert has no known effect on trips
+    assert inc.iloc[0]["explanation"] == "unexplained"
+    assert inc.iloc[0]["note"].startswith("Evening concert: no expected effect on trips; actual -")
 
 
 def test_no_look_ahead():
@@ -399,10 +385,12 @@ def test_real_blizzard_flagged_without_calendar_and_explained_with_it(shared_dat
     for inc in (off, on):
         man = inc[(inc["borough"] == "Manhattan") & (inc["direction"] == "below")]
         assert len(man) >= 1 and man["deviation_pct"].min() < -50
-    assert (off["explained_by"] == "").all()
+    assert (off["explained_by"] == "").all() and (off["explanation"] == "unexplained").all()
     man_on = on[(on["borough"] == "Manhattan") & (on["direction"] == "below")]
     assert man_on["explained_by"].str.contains("Blizzard of January 2015").all()
-    assert "larger than expected" in man_on.iloc[0]["note"]
+    # the curated -50%/-95%/-50% of the storm's evening, ban and day after hold the -71%
+    assert (man_on["explanation"] == "explained").all()
+    assert "Blizzard of January 2015 (travel ban): expected -5" in man_on.iloc[0]["note"]
 
 
 # ------------------------------------------------------------------- window test, nights, DST
@@ -487,7 +475,7 @@ def test_baseline_night_ranges_follow_noisier_nights():
     model = RobustBaseline("h").fit(y)
     assert model.c2_[2] > 10 * model.c2_[13]  # 2 am vs 1 pm: the variance of that hour
     nxt = pd.date_range(ds[-1] + pd.Timedelta(hours=1), periods=24, freq="h")
-    pred = model.predict(nxt)
+    pred = model.predict_ranges(nxt)
     width = (pred["hi_95"] - pred["lo_95"]) / pred["yhat"]
     assert width.iloc[2] > 2.5 * width.iloc[13]
 
@@ -519,7 +507,10 @@ def test_real_rainy_day_explained_by_observed_weather(shared_data):
     row = bk(rainy).iloc[0]
     assert row["explained_by"] == "Heavy rain (observed)"
     assert row["deviation_pct"] > 20  # rain raises demand, here more than its +10% prior
-    assert "Heavy rain (observed): larger than expected" in row["note"]
+    # the prior, updated by the one earlier heavy-rain day, with its spread holds it
+    assert row["explanation"] == "explained"
+    assert "Heavy rain (observed): expected +" in row["note"]
+    assert bk(plain).iloc[0]["explanation"] == "unexplained"
 
 
 def test_weeks_after_christmas_are_judged_by_normal_weeks():
