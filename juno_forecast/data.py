@@ -89,6 +89,19 @@ MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None
 #: default minimum number of steps to forecast: two weeks of hours, eight weeks of days
 MIN_LENGTH = {"h": 14 * 24, "D": 8 * 7}
 DEFAULT_MAX_GAP = 3
+#: the data arguments every entry point passes on to load_data (``data_kwargs``)
+DATA_ARGS = (
+    "time_col",
+    "value_col",
+    "metric_col",
+    "metric",
+    "by",
+    "freq",
+    "agg",
+    "fill",
+    "min_length",
+    "max_gap",
+)
 _UNIT = UNIT
 _OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
 
@@ -223,7 +236,7 @@ def as_dataset(data: Dataset | pd.DataFrame | str | Path, **data_kwargs: object)
     its keys). Arguments that are ``None`` are left at their defaults, so the
     CLI's unset flags can be passed through.
     """
-    kwargs = {k: v for k, v in data_kwargs.items() if v is not None}
+    kwargs = _data_args({k: v for k, v in data_kwargs.items() if v is not None})
     if isinstance(data, Dataset):
         return data
     if isinstance(data, pd.DataFrame):
@@ -236,12 +249,29 @@ def as_dataset(data: Dataset | pd.DataFrame | str | Path, **data_kwargs: object)
     )
 
 
+def _data_args(kwargs: dict[str, object]) -> dict[str, object]:
+    """:func:`load_data`'s arguments; ``keys`` is accepted for ``by``, anything else is an error."""
+    if "keys" in kwargs:
+        if "by" in kwargs and kwargs["by"]:
+            raise InputError("keys and by name the same key columns: give only one of them")
+        kwargs["by"] = kwargs.pop("keys")
+    unknown = sorted(set(kwargs) - set(DATA_ARGS))
+    if unknown:
+        raise InputError(
+            f"{unknown[0]}: not a data argument; expected {', '.join(DATA_ARGS)} "
+            "(keys is accepted for by)"
+        )
+    return kwargs
+
+
 def _as_keys(by: Sequence[str] | str | None) -> tuple[str, ...]:
     """``by`` as a tuple of column names; a string may be comma-separated."""
     if by is None:
         return ()
     if isinstance(by, str):
         return tuple(b.strip() for b in by.split(",") if b.strip())
+    if not isinstance(by, Sequence) or not all(isinstance(b, str) for b in by):
+        raise InputError(f"--by: expected column names, e.g. ('zone',) or 'zone', got {by!r}")
     return tuple(by)
 
 
@@ -282,6 +312,9 @@ class _Options:
             raise InputError(f"--by names a column twice: {', '.join(keys)}")
         if metric is not None and not str(metric).strip():
             raise InputError("--metric must not be empty")
+        for name, value in (("min_length", min_length), ("max_gap", max_gap)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InputError(f"{name}: expected a whole number of steps, got {value!r}")
         return cls(
             time_col, value_col, metric_col, metric, keys, freq, agg, fill, min_length, int(max_gap)
         )
@@ -328,6 +361,7 @@ def _build(
     raw = _select_metric(raw, opts, source)
     work = pd.DataFrame(index=raw.index)
     for k in opts.keys:
+        _check_key(raw[k], k, source, row_word, first_row)
         work[k] = _as_text(raw[k])
     work["metric"] = opts.metric if opts.metric is not None else _as_text(raw[opts.metric_col])
     work["_row"] = raw.index.to_numpy()
@@ -340,6 +374,18 @@ def _build(
     freq = _resolve_freq(work["ds"], opts.freq, source, opts.time_col)
     ctx = _Ctx(source, opts, freq, row_word, first_row, tz_aware)
     return _regularize_all(work, ctx)
+
+
+def _check_key(col: pd.Series, name: str, source: str, row_word: str, first_row: int) -> None:
+    """A missing key value names no series: an error (pandas' defaults read the text NA so)."""
+    missing = col.isna().to_numpy()
+    if missing.any():
+        row = int(col.index[np.flatnonzero(missing)[0]]) + first_row
+        raise InputError(
+            f"{source}: column {name!r}: missing key value at {row_word} {row} (a key is text; "
+            "pandas' read_csv turns a borough called NA into a missing value unless "
+            "keep_default_na=False)"
+        )
 
 
 def _select_metric(raw: pd.DataFrame, opts: _Options, source: str) -> pd.DataFrame:

@@ -53,3 +53,25 @@ class JunoWarning(UserWarning):
 
     The command line prints each as one ``warning: ...`` line on stderr.
     """
+
+
+class SkippedWarning(JunoWarning):
+    """A series was skipped (it is also listed in ``result.attrs["problems"]``).
+
+    The command line prints skipped series itself, as ``skipped: ...`` lines.
+    """
+
+
+class NoSeriesError(InputError):
+    """Every series was skipped, so there is no result at all (exit 2).
+
+    ``errors`` holds the headline and one ``skipped: ...`` line per series.
+    """
+
+    def __init__(self, what: str, problems: list[str]):
+        self.problems = list(problems)
+        self.errors = [
+            f"{what}: no series could be used ({len(self.problems)} skipped)",
+            *(f"skipped: {p}" for p in self.problems),
+        ]
+        super().__init__("\n".join(self.errors))

@@ -9,6 +9,8 @@ the end of the history.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import warnings
 from collections.abc import Sequence
@@ -17,8 +19,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, SeriesError
+from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
 from .features import CalendarFeatures, calendar_features
+from .inputs import parse_timestamp
 from .intervals import ConformalIntervals
 from .models import MODEL_NAMES, make_model
 from .models.auto import default_folds, rolling_origin
@@ -96,12 +99,34 @@ def known_calendar(calendar: Any, end: pd.Timestamp) -> Any:
     return calendar.weather_until(end) if until is not None else calendar
 
 
+def series_calendar(calendar: Any) -> Any:
+    """What ``calendar`` means to a forecaster, as to :func:`forecast`: None the shipped
+    calendar (loaded once), ``"none"`` no events (None to the features), a path loaded."""
+    if calendar is None:
+        return _shipped_calendar()
+    if isinstance(calendar, str) and calendar.strip().lower() == "none":
+        return None
+    if isinstance(calendar, str | os.PathLike):
+        from .inputs import resolve_calendar
+
+        return resolve_calendar(calendar)
+    return calendar
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_calendar() -> Any:
+    from .calendar import Calendar
+
+    return Calendar.load(None)
+
+
 class SeriesForecaster:
     """Forecast one series: calendar features + model + priors + calibrated ranges.
 
     ``model`` is a name in ``MODEL_NAMES`` or an unfitted model object following
-    the protocol (copied for every fit); ``calendar`` a Calendar or None (no
-    events); ``metric`` and ``keys`` scope the calendar (an event limited to
+    the protocol (copied for every fit); ``calendar`` a Calendar, a path, None
+    (the shipped calendar, as everywhere) or ``"none"`` (no events); ``metric``
+    and ``keys`` scope the calendar (an event limited to
     ``zones: [Manhattan]`` applies when a key value is ``Manhattan``).
     ``horizon`` (steps) sets the length of each calibration fold; default one
     week. ``fit(y)`` uses only ``y`` (the history up to the cutoff).
@@ -224,7 +249,9 @@ class SeriesForecaster:
                 f" ({'two weeks' if need > 0 else ''} of history)",
             )
         self.start_, self.last_ = y.index.min(), y.index.max()
-        self.calendar_ = known_calendar(self.calendar, self.last_ + FREQ_DELTA[self.freq])
+        self.calendar_ = known_calendar(
+            series_calendar(self.calendar), self.last_ + FREQ_DELTA[self.freq]
+        )
         feats = self._memo["history"] = self._features(y.index)
         self.priors_ = feats.priors
         X = feats.X
@@ -355,6 +382,10 @@ _UNIT_HOURS = {"h": 1, "d": 24, "w": 168}
 def parse_duration(value: str | int, freq: str, what: str = "--horizon") -> int:
     """Steps at grain ``freq`` in a duration such as ``14D``, ``48h`` or ``2W`` (InputError if bad)."""
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        if value <= 0:
+            raise InputError(
+                f"{what}: expected a positive number of steps or a duration like 14D, got {value}"
+            )
         hours = int(value) * (1 if freq == "h" else 24)
     else:
         m = _DURATION.match(str(value))
@@ -371,23 +402,25 @@ def parse_duration(value: str | int, freq: str, what: str = "--horizon") -> int:
 
 def as_dataset(data: Any, **data_kwargs: Any) -> Any:
     """A :class:`~juno_forecast.data.Dataset` from a path, a Dataset or a tidy DataFrame."""
-    from .data import Dataset, load_data
+    from .inputs import resolve_dataset
 
-    if isinstance(data, Dataset):
-        return data
-    if isinstance(data, pd.DataFrame):
-        kw = dict(data_kwargs)
-        by = kw.pop("by", None)
-        return Dataset.from_frame(data, keys=tuple(by) if by else None, **kw)
-    return load_data(
-        data, **{k: v for k, v in data_kwargs.items() if v is not None or k == "metric"}
-    )
+    return resolve_dataset(data, **data_kwargs)
 
 
 def as_calendar(calendar: Any = None, weather: Any = None, weather_forecast: Any = None) -> Any:
     """A Calendar from ``None`` (the shipped one), ``"none"`` (no knowledge), a path or a
     Calendar, with the observed ``weather`` and the ``weather_forecast`` when given."""
     from .calendar import load_calendar
+
+    if not (calendar is None or isinstance(calendar, str | os.PathLike)) and not hasattr(
+        calendar, "occurrences"
+    ):
+        raise InputError(
+            f"calendar: expected a path, 'none' or a Calendar, got {type(calendar).__name__}"
+        )
+    for name, value in (("weather", weather), ("weather_forecast", weather_forecast)):
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise InputError(f"{name}: expected a file path, got {type(value).__name__}")
 
     return load_calendar(calendar, weather, weather_forecast)
 
@@ -401,10 +434,33 @@ def _future_index(last: pd.Timestamp, steps: int, freq: str) -> pd.DatetimeIndex
 
 
 def _check_cutoff(dataset: Any, cutoff: pd.Timestamp | None) -> None:
-    if cutoff is not None and len(dataset.frame) and cutoff < dataset.frame["ds"].min():
+    """A cutoff outside the data is an error: nothing would start at it (exit 2)."""
+    if cutoff is None or not len(dataset.frame):
+        return
+    first, last = dataset.frame["ds"].min(), dataset.frame["ds"].max()
+    if cutoff < first:
+        raise InputError(f"--cutoff {cutoff} is before the data, which starts at {first}")
+    if cutoff > last:
         raise InputError(
-            f"--cutoff {cutoff} is before the data, which starts at {dataset.frame['ds'].min()}"
+            f"--cutoff {cutoff} is after the data, which ends at {last}: the forecast would "
+            "start there, not at the cutoff (leave --cutoff out to forecast from the end)"
         )
+
+
+def _warn_short_of_cutoff(label: str, hist: pd.Series, cutoff: pd.Timestamp | None) -> None:
+    """A series whose data end before the cutoff is forecast from its own end: say so."""
+    if cutoff is not None and len(hist) and hist.index.max() < cutoff:
+        warnings.warn(
+            f"{label}: its data end at {hist.index.max()}, before --cutoff {cutoff}; "
+            "its forecast starts after its last timestamp",
+            JunoWarning,
+            stacklevel=3,
+        )
+
+
+def _check_seed(seed: Any) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise InputError(f"--seed: expected a whole number, got {seed!r}")
 
 
 def _problems(dataset: Any) -> list[str]:
@@ -434,24 +490,28 @@ def forecast(
         raise InputError(
             f"--model: unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}"
         )
+    _check_seed(seed)
     dataset = as_dataset(data, **data_kwargs)
     cal = as_calendar(calendar, weather, weather_forecast)
     steps = parse_duration(horizon, dataset.freq)
-    cut = pd.Timestamp(cutoff) if cutoff is not None else None
+    cut = parse_timestamp(cutoff, "--cutoff") if cutoff is not None else None
     _check_cutoff(dataset, cut)
     frames, problems = [], _problems(dataset)
     for metric, keys, y in dataset.series():
         try:
             hist = _history(y, cut)
+            _warn_short_of_cutoff(str(y.name), hist, cut)
             f = SeriesForecaster(model, cal, metric, keys, dataset.freq, seed, horizon=steps).fit(
                 hist
             )
             out = f.predict(_future_index(hist.index.max(), steps, dataset.freq))
         except SeriesError as e:
             problems.append(str(e))
-            warnings.warn(str(e), stacklevel=2)
+            warnings.warn(str(e), SkippedWarning, stacklevel=2)
             continue
         frames.append(_with_keys(out.rename_axis("ds").reset_index(), dataset.keys, keys, metric))
+    if not frames and problems:
+        raise NoSeriesError("forecast", problems)
     cols = [*dataset.keys, "metric", "ds", *OUTPUT_COLUMNS]
     result = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
     result.attrs["problems"] = problems
@@ -476,7 +536,7 @@ class BacktestResult(NamedTuple):
 
 
 def _origins(start: Any, end: Any, step: str, freq: str) -> pd.DatetimeIndex:
-    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    lo, hi = parse_timestamp(start, "--start"), parse_timestamp(end, "--end")
     if hi < lo:
         raise InputError(f"--end {hi} is before --start {lo}")
     every = parse_duration(step, freq, "--step") * FREQ_DELTA[freq]
@@ -512,6 +572,12 @@ def backtest_predictions(
             raise InputError(
                 f"--model: unknown model {m!r}; expected one of {', '.join(MODEL_NAMES)}"
             )
+        if not isinstance(m, str) and not (hasattr(m, "fit") and hasattr(m, "predict")):
+            raise InputError(
+                f"--model: expected a model name or an object with fit and predict, "
+                f"got {type(m).__name__}"
+            )
+    _check_seed(seed)
     dataset = as_dataset(data, **data_kwargs)
     cal = as_calendar(calendar, weather, weather_forecast)
     steps = parse_duration(horizon, dataset.freq)
@@ -523,7 +589,7 @@ def backtest_predictions(
             actual = y[(y.index >= origin)].iloc[:steps]
             if actual.empty or hist.empty:
                 continue
-            scale = seasonal_naive_mae(hist, dataset.freq)
+            scale = mase_scale(hist, dataset.freq)
             for m in models:
                 try:
                     f = SeriesForecaster(
@@ -539,6 +605,8 @@ def backtest_predictions(
                 out["y"] = actual.to_numpy()
                 out["scale"] = scale
                 rows.append(_with_keys(out, dataset.keys, keys, metric))
+    if not rows and problems:
+        raise NoSeriesError("backtest", problems)
     cols = [*dataset.keys, "metric", "model", "cutoff", "ds", "y", *OUTPUT_COLUMNS, "scale"]
     result = pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
     result.attrs["problems"] = problems
@@ -558,6 +626,25 @@ def seasonal_naive_mae(y: pd.Series, freq: str) -> float:
     if len(v) <= season:
         return float("nan")
     return float(np.mean(np.abs(v[season:] - v[:-season])))
+
+
+#: a MASE scale is at least this share of the history's mean level (constant series)
+MASE_SCALE_FLOOR = 0.01
+
+
+def mase_scale(y: pd.Series, freq: str) -> float:
+    """The MASE denominator: the seasonal naive MAE, floored so a constant history scores.
+
+    A history the seasonal naive forecast never misses (a constant series) would
+    divide by zero and make MASE NaN; its scale is :data:`MASE_SCALE_FLOOR` of its
+    mean absolute level instead (an error of 1% of the level scores 1), or one unit
+    of the metric when that level is 0 too.
+    """
+    mae = seasonal_naive_mae(y, freq)
+    if np.isnan(mae):
+        return mae
+    level = float(np.mean(np.abs(y.to_numpy(dtype=float))))
+    return max(mae, MASE_SCALE_FLOOR * level) if level > 0 else max(mae, 1.0)
 
 
 def score(pred: pd.DataFrame) -> pd.DataFrame:

@@ -280,7 +280,7 @@ def test_real_memorial_day_2015_pickups_forecast_per_borough(shared_data):
         y = series[zone][:"2015-05-20"]
         keys = {"borough": zone}
         on = SeriesForecaster("naive", shipped, "pickups", keys, freq="D").fit(y).predict(future)
-        off = SeriesForecaster("naive", None, "pickups", keys, freq="D").fit(y).predict(future)
+        off = SeriesForecaster("naive", "none", "pickups", keys, freq="D").fit(y).predict(future)
         assert np.sign(on.loc[day, "yhat"] - off.loc[day, "yhat"]) == sign, zone
         actual = series[zone][day]
         assert abs(on.loc[day, "yhat"] - actual) < abs(off.loc[day, "yhat"] - actual), zone

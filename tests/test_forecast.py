@@ -11,7 +11,7 @@ import pytest
 
 from juno_forecast.calendar import Calendar
 from juno_forecast.cli import main
-from juno_forecast.errors import InputError
+from juno_forecast.errors import InputError, JunoWarning, NoSeriesError
 from juno_forecast.forecast import SeriesForecaster, backtest, forecast, parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,7 +141,7 @@ def test_curated_prior_applies_to_an_event_never_seen_in_history(tmp_path, hourl
     y = hourly[hourly["zone"] == "A"].set_index("ds")["y"]
     idx = pd.date_range("2024-02-19", periods=72, freq="h")
     with_cal = SeriesForecaster("naive", cal, "trips", {"zone": "A"}, "h").fit(y).predict(idx)
-    without = SeriesForecaster("naive", None, "trips", {"zone": "A"}, "h").fit(y).predict(idx)
+    without = SeriesForecaster("naive", "none", "trips", {"zone": "A"}, "h").fit(y).predict(idx)
     storm = with_cal.index.normalize() == pd.Timestamp("2024-02-20")
     ratio = with_cal["yhat"] / without["yhat"]
     assert np.allclose(ratio[storm], 0.5) and np.allclose(ratio[~storm], 1.0)
@@ -300,7 +300,7 @@ def test_an_event_under_way_at_the_cutoff_uses_its_prior_not_two_days_of_noise(t
     f = SeriesForecaster("ols", cal, "trips", {"zone": "A"}, "h").fit(y)
     assert "Week of works" in f.seen_ and "Week of works" not in f.learned_
     with_cal = f.predict(idx)
-    without = SeriesForecaster("ols", None, "trips", {"zone": "A"}, "h").fit(y).predict(idx)
+    without = SeriesForecaster("ols", "none", "trips", {"zone": "A"}, "h").fit(y).predict(idx)
     ratio = (with_cal["yhat"] / without["yhat"]).groupby(idx.normalize()).mean()
     # the model fitted without the event column sees the +50% days as a level rise; with it,
     # those days are explained away, so the ratio is below 0.7 (the prior) rather than above 1
@@ -362,7 +362,7 @@ def test_no_look_ahead_daily_auto_with_smoothing():
     spoiled = daily.assign(y=np.where(daily["ds"] > cutoff, 1e7, daily["y"]))
     again = forecast(spoiled, horizon="7D", cutoff=cutoff, model="auto", calendar="none")
     pd.testing.assert_frame_equal(before, again)
-    f = SeriesForecaster("auto", None, "trips", {"zone": "A"}, "D").fit(
+    f = SeriesForecaster("auto", "none", "trips", {"zone": "A"}, "D").fit(
         daily.set_index("ds")["y"][:cutoff]
     )
     assert "ets" in f.model_.scores_ and abs(sum(f.model_.weights_.values()) - 1) < 1e-9
@@ -382,7 +382,7 @@ def test_a_ramadan_week_with_no_ramadan_in_history_dips_at_iftar_not_at_midday()
     cal = Calendar.load()
     assert not cal.occurrences(hist.index[0], hist.index[-1]).query("name == 'Ramadan'").size
     with_cal = SeriesForecaster("naive", cal, "drivers_online", keys, "h").fit(hist).predict(idx)
-    without = SeriesForecaster("naive", None, "drivers_online", keys, "h").fit(hist).predict(idx)
+    without = SeriesForecaster("naive", "none", "drivers_online", keys, "h").fit(hist).predict(idx)
     ratio = (with_cal["yhat"] / without["yhat"]).groupby(idx.hour).mean()
     iftar, midday = [16, 17, 18, 19], [11, 12, 13, 14]
     assert ratio[iftar].max() < 0.95 and ratio[iftar].min() > 0.85
@@ -391,3 +391,92 @@ def test_a_ramadan_week_with_no_ramadan_in_history_dips_at_iftar_not_at_midday()
     at = idx.hour.isin([17, 18, 19])
     errors = [(f["yhat"] - y.reindex(idx))[at].abs().mean() for f in (with_cal, without)]
     assert errors[0] < errors[1]
+
+
+# -- silent or misleading results (issue 14) ----------------------------------------------
+
+
+def test_a_cutoff_after_the_data_is_an_input_error(hourly):
+    with pytest.raises(InputError) as err:
+        forecast(hourly, cutoff="2030-01-01", model="naive", calendar="none")
+    assert str(err.value) == (
+        "--cutoff 2030-01-01 00:00:00 is after the data, which ends at 2024-02-18 23:00:00: the "
+        "forecast would start there, not at the cutoff (leave --cutoff out to forecast from the end)"
+    )
+
+
+def test_a_series_ending_before_the_cutoff_is_forecast_from_its_end_with_a_warning():
+    a = tidy_hourly("2024-01-01", "2024-02-18 23:00", zones=("A",))
+    b = tidy_hourly("2024-01-01", "2024-02-16 23:00", zones=("B",))
+    df = pd.concat([a, b], ignore_index=True)
+    with pytest.warns(JunoWarning) as caught:
+        out = forecast(df, horizon="1D", cutoff="2024-02-18 23:00", model="naive", calendar="none")
+    assert [str(w.message) for w in caught if w.category is JunoWarning] == [
+        "metric=trips zone=B: its data end at 2024-02-16 23:00:00, before --cutoff "
+        "2024-02-18 23:00:00; its forecast starts after its last timestamp"
+    ]
+    assert out.groupby("zone")["ds"].min().to_dict() == {
+        "A": pd.Timestamp("2024-02-19 00:00"),
+        "B": pd.Timestamp("2024-02-17 00:00"),
+    }
+
+
+def test_every_series_skipped_is_an_error_listing_each_reason(hourly):
+    with pytest.raises(NoSeriesError) as err:
+        forecast(hourly, cutoff="2024-01-03", model="naive", calendar="none")
+    assert err.value.errors == [
+        "forecast: no series could be used (2 skipped)",
+        "skipped: metric=trips zone=A: too short to forecast: 49 points, need at least 338 "
+        "(two weeks of history)",
+        "skipped: metric=trips zone=B: too short to forecast: 49 points, need at least 338 "
+        "(two weeks of history)",
+    ]
+
+
+def test_a_constant_series_has_a_finite_backtest_mase():
+    idx = pd.date_range("2024-01-01", periods=90, freq="D")
+    flat = pd.DataFrame({"metric": "trips", "ds": idx, "y": 50.0})
+    summary = backtest(flat, "2024-03-01", "2024-03-15", model="naive", calendar="none").summary
+    assert summary.loc[0, "mase"] == 0.0  # the seasonal naive is exact: no error, not NaN
+    off = flat.assign(y=np.where(idx >= "2024-03-01", 50.5, 50.0))
+    one = backtest(off, "2024-03-01", "2024-03-01", model="naive", calendar="none").summary
+    assert one.loc[0, "mase"] == pytest.approx(1.0)  # 1% of the level off: the floor's unit
+
+
+def test_calendar_none_means_the_shipped_calendar_for_the_forecaster_too():
+    idx = pd.date_range("2024-05-01", "2024-07-01", freq="D")
+    y = pd.Series(100.0 + (idx.dayofweek == 5) * 10, index=idx)
+    july = pd.date_range("2024-07-02", "2024-07-06", freq="D")
+    shipped = SeriesForecaster("naive", None, "trips", freq="D").fit(y).predict(july)
+    off = SeriesForecaster("naive", "none", "trips", freq="D").fit(y).predict(july)
+    api = forecast(y.rename("y").rename_axis("ds").reset_index().assign(metric="trips"),
+                   horizon="5D", model="naive")  # fmt: skip
+    assert "Independence Day" in shipped.loc["2024-07-04", "events"]
+    assert list(api["events"]) == list(shipped["events"]) and set(off["events"]) == {""}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"horizon": -3}, "--horizon: expected a positive number of steps or a duration"),
+        ({"seed": "x"}, "--seed: expected a whole number, got 'x'"),
+        ({"calendar": 5}, "calendar: expected a path, 'none' or a Calendar, got int"),
+        ({"weather": 5}, "weather: expected a file path, got int"),
+        ({"by": 5}, "--by: expected column names, e.g. ('zone',) or 'zone', got 5"),
+        ({"min_length": "a"}, "min_length: expected a whole number of steps, got 'a'"),
+        ({"bogus": 1}, "bogus: not a data argument; expected time_col, value_col"),
+        ({"cutoff": [1]}, "--cutoff: expected a date or timestamp like 2015-02-01, got [1]"),
+    ],
+)
+def test_wrong_argument_types_name_the_argument(hourly, kwargs, message):
+    kw = {"model": "naive", "calendar": "none", **kwargs}
+    with pytest.raises(InputError) as err:
+        forecast(hourly, **kw)
+    assert str(err.value).startswith(message)
+
+
+def test_backtest_names_a_bad_start_and_a_model_that_is_no_model(hourly):
+    with pytest.raises(InputError, match="--start: expected a date or timestamp"):
+        backtest(hourly, "x", "2024-02-10", model="naive", calendar="none")
+    with pytest.raises(InputError, match="--model: expected a model name or an object with fit"):
+        backtest(hourly, "2024-02-01", "2024-02-10", model=[3], calendar="none")

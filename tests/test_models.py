@@ -59,7 +59,7 @@ def test_every_registered_model_passes_the_model_checks(name, check):
     check(lambda: make_model(name, freq="D", seed=0), "D")
 
 
-@pytest.mark.parametrize("name", ["naive", "ols", "ets"])
+@pytest.mark.parametrize("name", ["naive", "ols", "ets", "baseline"])
 def test_fast_models_pass_the_model_checks_on_hourly_data(name):
     check_model(name, freq="h")
 
@@ -143,6 +143,8 @@ def test_tags_declare_what_each_model_can_do():
     assert [n for n, t in tags.items() if t.self_backtests] == ["auto"]
     assert not tags["naive"].uses_calendar and tags["ols"].uses_calendar
     assert all(t.predicts_past for n, t in tags.items() if n != "baseline")
+    assert [n for n, t in tags.items() if t.predicts_ranges] == ["baseline"]
+    assert tags["baseline"].handles_gaps and not tags["baseline"].uses_calendar
     assert get_tags(object()) == ModelTags(), "a plain object gets the defaults"
 
 
@@ -151,11 +153,11 @@ def test_series_forecaster_clones_a_model_object_and_reads_its_tags():
     object with two candidates) supplies the backtest the ranges are calibrated on."""
     y, _ = daily_series()
     model = AutoModel(freq="D", candidates=("naive", "ols"))
-    f = SeriesForecaster(model, calendar=None, metric="trips", freq="D").fit(y)
+    f = SeriesForecaster(model, calendar="none", metric="trips", freq="D").fit(y)
     assert not [k for k in vars(model) if k.endswith("_")], "the given object stays unfitted"
     assert f.model_ is not model and set(f.model_.scores_) == {"naive", "ols"}
     assert f.cv_ is f.model_.cv_ and f.model_.n_folds == 6
-    naive = SeriesForecaster(SeasonalNaive(freq="D"), calendar=None, freq="D").fit(y)
+    naive = SeriesForecaster(SeasonalNaive(freq="D"), calendar="none", freq="D").fit(y)
     assert naive.cv_["fold"].nunique() == 6, "other models are backtested by the forecaster"
 
 
@@ -187,12 +189,12 @@ def test_conformance_through_series_forecaster(name):
     y, _ = daily_series()
     idx = future(y, 14, "D")
     a = (
-        SeriesForecaster(name, calendar=None, metric="trips", keys={"zone": "A"}, freq="D", seed=3)
+        SeriesForecaster(name, calendar="none", metric="trips", keys={"zone": "A"}, freq="D", seed=3)
         .fit(y)
         .predict(idx)
     )
     b = (
-        SeriesForecaster(name, calendar=None, metric="trips", keys={"zone": "A"}, freq="D", seed=3)
+        SeriesForecaster(name, calendar="none", metric="trips", keys={"zone": "A"}, freq="D", seed=3)
         .fit(y)
         .predict(idx)
     )
@@ -214,7 +216,7 @@ def test_conformance_hourly(name):
     y = hourly_series()
     idx = future(y, 48, "h")
     out = (
-        SeriesForecaster(name, calendar=None, metric="trips", freq="h", seed=0).fit(y).predict(idx)
+        SeriesForecaster(name, calendar="none", metric="trips", freq="h", seed=0).fit(y).predict(idx)
     )
     values = out[INTERVALS].to_numpy()
     assert out.index.equals(idx) and np.isfinite(values).all()
@@ -333,7 +335,7 @@ def test_smoothing_on_less_than_two_weeks_starts_from_the_first_week():
         make_model("ets", freq="D").fit(y.iloc[:5])
     # auto with a 14-day fold on 20 days: ets cannot fit 6 days, auto goes on without it
     y20 = pd.Series(1000 * np.tile(week, 3)[:20], index=pd.date_range("2015-01-01", periods=20))
-    f = SeriesForecaster("auto", None, "trips", {}, "D", horizon=14).fit(y20)
+    f = SeriesForecaster("auto", "none", "trips", {}, "D", horizon=14).fit(y20)
     assert "ets" not in f.model_.scores_ and set(f.model_.scores_) == {"naive", "ols"}
     assert np.isfinite(f.predict(pd.date_range("2015-01-21", periods=14))["yhat"]).all()
 

@@ -3,16 +3,19 @@
 Each command group lives in its own module here and registers itself on the
 main group through ``register(group)``; shared flags are in :mod:`.options`.
 Any :class:`~juno_forecast.errors.JunoError` becomes one line on stderr and
-exit 2 (``--debug`` shows the traceback instead).
+exit 2 (``--debug`` shows the traceback instead); warnings become one
+``warning: ...`` line each, library chatter silenced (see :func:`_show_warning`).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 
 import click
 
-from ..errors import FileErrors, JunoError
+from ..errors import FileErrors, JunoError, JunoWarning, NoSeriesError, SkippedWarning
 from . import batch_cmd, calendar_cmd, detect_cmd, forecast_cmd, impact_cmd
 
 
@@ -30,10 +33,44 @@ for _module in (calendar_cmd, forecast_cmd, detect_cmd, impact_cmd, batch_cmd):
     _module.register(cli)
 
 
+#: libraries whose warnings are developer chatter to a command-line user (shown with --debug)
+NOISY_MODULES = ("statsmodels", "prophet", "cmdstanpy", "sklearn", "pandas", "numpy", "holidays")
+_shown: set[str] = set()
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001, ARG001
+    """Warnings as one ``warning: ...`` line each (once), library chatter silenced.
+
+    The package's own :class:`~juno_forecast.errors.JunoWarning` (history dropped
+    before a hole, a series ending before the cutoff) is always shown; a skipped
+    series is printed by the command itself (``skipped: ...``). Deprecation,
+    future and numeric warnings, and any warning raised inside a library of
+    :data:`NOISY_MODULES`, are not for the user of a command. ``--debug`` keeps
+    Python's own display.
+    """
+    if issubclass(category, SkippedWarning):
+        return
+    noisy = issubclass(category, DeprecationWarning | FutureWarning | RuntimeWarning) or any(
+        f"{os.sep}{m}{os.sep}" in str(filename) for m in NOISY_MODULES
+    )
+    text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+    if (issubclass(category, JunoWarning) or not noisy) and text not in _shown:
+        _shown.add(text)
+        click.echo(f"warning: {text}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: run the CLI, turn user errors into exit 2."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    with warnings.catch_warnings():  # restores the display after a call from Python (tests)
+        if not debug:
+            warnings.showwarning = _show_warning
+        _run(args, debug)
+
+
+def _run(args: list[str], debug: bool) -> None:
+    """Run the command; exit with its code, 2 for a user error, 130 when aborted."""
     try:
         # standalone_mode=False returns ctx.exit(n)'s code instead of exiting.
         rc = cli.main(args=args, prog_name="juno-forecast", standalone_mode=False)
@@ -50,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         lines = (
             e.errors
-            if isinstance(e, FileErrors)
+            if isinstance(e, FileErrors | NoSeriesError)
             else [str(e).splitlines()[0] if str(e) else type(e).__name__]
         )
         for line in lines:

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, JunoError, SeriesError
-from ..models.baseline import RobustBaseline
+from ..models import make_model
+from ..models.base import get_tags
 
 BAND_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
 
@@ -16,23 +17,35 @@ DETECT_MODELS = ("baseline",)
 
 
 def make_expectation(
-    model: str, freq: str, metric: str, keys: dict[str, str], seed: int = 0, calendar: Any = None
+    model: str,
+    freq: str,
+    metric: str,
+    keys: dict[str, str],
+    seed: int = 0,
+    calendar: Any = "none",
 ) -> Any:
-    """A fresh, unfitted expectation model: the robust baseline, or a SeriesForecaster."""
-    if model == "baseline":
-        return RobustBaseline(freq=freq)
+    """A fresh, unfitted expectation model: a model that calibrates its own ranges (tag
+    ``predicts_ranges``: the robust ``baseline``) as it is, any other in a SeriesForecaster."""
+    own = make_model(model, freq=freq, seed=seed)
+    if get_tags(own).predicts_ranges:
+        return own
     from ..forecast import SeriesForecaster
 
-    # calendar=None: SeriesForecaster's "no events" (detection's normal-day expectation)
+    # calendar="none": no events (detection's normal-day expectation)
     return SeriesForecaster(
         model=model, calendar=calendar, metric=metric, keys=keys, freq=freq, seed=seed
     )
 
 
 def _predict_frame(model: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
-    pred = model.predict(index)
-    extra = [c for c in pred.columns if str(c).startswith("wscale_")]
-    return pred.reindex(index)[BAND_COLUMNS + extra]
+    """The band columns on ``index``, and ``wscale_<k>`` for each window length ``k`` of a
+    model that calibrates the window test (its fitted ``window_scale_``, see
+    :class:`~juno_forecast.models.baseline.RobustBaseline`)."""
+    ranges = getattr(model, "predict_ranges", None) if get_tags(model).predicts_ranges else None
+    pred = (ranges or model.predict)(index).reindex(index)[BAND_COLUMNS]
+    for k, scale in getattr(model, "window_scale_", {}).items():
+        pred[f"wscale_{k}"] = scale
+    return pred
 
 
 def day_blocks(

@@ -118,9 +118,7 @@ def impact(data: Any, start: Any, end: Any, *args: Any, **kwargs: Any) -> pd.Dat
 
 
 # impact() takes run_impact's arguments: one signature, shown by help() and notebooks
-impact.__signature__ = inspect.signature(run_impact).replace(
-    return_annotation="pd.DataFrame"
-)
+impact.__signature__ = inspect.signature(run_impact).replace(return_annotation="pd.DataFrame")
 
 Judged = tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]
 """One series judged: its table row, its per-timestamp path and the events in its window."""

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..features import series_occurrences
+
 
 class ExcludingCalendar:
     """A calendar that leaves out some events (the incident itself, e.g. ``Blizzard*``).
@@ -85,7 +87,7 @@ def window_events(
     if cal is None:
         return pd.DataFrame(columns=[*cols, "excluded"])
     inner = cal.calendar if isinstance(cal, ExcludingCalendar) else cal
-    occ = inner.occurrences(start.normalize(), end.normalize(), metric=metric, keys=keys)
+    occ = series_occurrences(inner, start, end, metric, keys)
     if not occ.empty and "shape" in occ:
         occ = occ[~((occ["shape"] == "step") & (occ["start"] < start.normalize()))]
     if occ.empty:
@@ -109,7 +111,7 @@ def event_steps(
     if cal is None:
         return None
     # an ExcludingCalendar's occurrences leave out the excluded events already
-    occ = cal.occurrences(span[0].normalize(), span[-1].normalize(), metric=metric, keys=keys)
+    occ = series_occurrences(cal, span[0], span[-1], metric, keys)
     if not occ.empty and "shape" in occ:
         occ = occ[occ["shape"] != "step"]
     days = [pd.date_range(r.start, r.end, freq="D") for r in occ.itertuples()]
