@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .compat import epoch_ns
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
 from .features import CalendarFeatures, calendar_features
 from .inputs import parse_timestamp
@@ -365,7 +366,7 @@ def _learned_effects(
     """``name -> (effect, spread)`` measured on the history for each learned event column."""
     from .intervals import occurrence_effect
 
-    days = y.index.normalize().asi8
+    days = epoch_ns(y.index.normalize())
     out = {}
     for name in learned:
         got = occurrence_effect(y.to_numpy(float), X[name].to_numpy() > 0, days, SEASON[freq])

@@ -106,8 +106,17 @@ def _labels_in(df: pd.DataFrame, keys: list[str]) -> list[str]:
     return list(dict.fromkeys(_series_label(r, keys) for _, r in df.iterrows()))
 
 
-def render_html(incidents: pd.DataFrame, pngs: dict[str, bytes], title: str) -> str:
-    """The report as one HTML document (figures inline as data URIs)."""
+def render_html(
+    incidents: pd.DataFrame,
+    pngs: dict[str, bytes],
+    title: str,
+    status: pd.DataFrame | None = None,
+) -> str:
+    """The report as one HTML document (figures inline as data URIs).
+
+    ``status``: series whose run was not ordinary (columns ``series, status, note``:
+    went silent, short history, failed), shown right after the summary.
+    """
     keys = _key_columns(incidents)
     unexplained, explained = _split(incidents)
     rows = "".join(
@@ -121,6 +130,7 @@ def render_html(incidents: pd.DataFrame, pngs: dict[str, bytes], title: str) -> 
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f'<table class="summary">{rows}</table>',
+        *_html_status(status),
         f'<h2 class="unexplained">Unexplained incidents ({len(unexplained)})</h2>',
         _html_table(_display(unexplained, keys)),
         _html_figures(_labels_in(unexplained, keys), pngs),
@@ -137,6 +147,16 @@ def render_html(incidents: pd.DataFrame, pngs: dict[str, bytes], title: str) -> 
     return "\n".join(parts)
 
 
+def _html_status(status: pd.DataFrame | None) -> list[str]:
+    """The "Series to look at" section (nothing when every series ran as usual)."""
+    if status is None or status.empty:
+        return []
+    return [
+        f'<h2 class="unexplained">Series to look at ({len(status)})</h2>',
+        _html_table(status),
+    ]
+
+
 def _md_table(df: pd.DataFrame) -> str:
     if df.empty:
         return "None.\n"
@@ -145,12 +165,19 @@ def _md_table(df: pd.DataFrame) -> str:
     return head + "".join("| " + " | ".join(r) + " |\n" for r in cells.itertuples(index=False))
 
 
-def render_markdown(incidents: pd.DataFrame, files: dict[str, str], title: str) -> str:
+def render_markdown(
+    incidents: pd.DataFrame,
+    files: dict[str, str],
+    title: str,
+    status: pd.DataFrame | None = None,
+) -> str:
     """The report as Markdown; ``files`` maps a series label to its PNG file name."""
     keys = _key_columns(incidents)
     unexplained, explained = _split(incidents)
     lines = [f"# {title}", "", "| | |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in _summary(incidents, keys)]
+    if status is not None and not status.empty:
+        lines += ["", f"## Series to look at ({len(status)})", "", _md_table(status)]
     lines += [
         "",
         f"## Unexplained incidents ({len(unexplained)})",
@@ -180,13 +207,16 @@ def report(
     figures: dict[str, Any] | None,
     out_dir: str | Path,
     title: str = "Flagged deviations",
+    status: pd.DataFrame | None = None,
 ) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.md`` (plus figure PNGs for the Markdown) in ``out_dir``.
 
     ``incidents``: a ``detect`` table (keys, metric, start, end, ..., explained_by, note).
     ``figures``: matplotlib Figures keyed by series label (``metric=trips borough=Bronx``,
     as ``series_label`` spells it) so each is shown next to its incidents; figures under
-    other keys go to an "Other figures" section. Returns ``(html_path, md_path)``.
+    other keys go to an "Other figures" section. ``status`` (``series, status, note``)
+    lists series that did not run as usual (the nightly batch's stale, short and
+    failed ones). Returns ``(html_path, md_path)``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -198,9 +228,9 @@ def report(
         atomic_write(out / name, lambda p, d=data: p.write_bytes(d))
         files[label] = name
     html_path = atomic_write(
-        out / "report.html", lambda p: p.write_text(render_html(incidents, pngs, title))
+        out / "report.html", lambda p: p.write_text(render_html(incidents, pngs, title, status))
     )
     md_path = atomic_write(
-        out / "report.md", lambda p: p.write_text(render_markdown(incidents, files, title))
+        out / "report.md", lambda p: p.write_text(render_markdown(incidents, files, title, status))
     )
     return html_path, md_path

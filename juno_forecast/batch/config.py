@@ -22,6 +22,8 @@ Keys (see SPEC "Nightly batch")::
     horizon: 14D               # how far ahead to forecast
     model: auto
     history: 90D               # optional: fit on only the last 90 days before the as-of
+    stale_after: 2D            # optional: a series with no data for longer is "stale"
+                               # (default 2D for daily sources, 6h for hourly ones)
     calendar: events_calendar.yaml   # optional; default the shipped one; none = off
     weather: weather.csv             # optional
     detect: {lookback: 1D, level: 0.95}
@@ -91,6 +93,7 @@ class BatchConfig:
     horizon: str = "14D"
     model: str = "auto"
     history: str | None = None
+    stale_after: str | None = None
     calendar: str | None = None
     weather: str | None = None
     detect: DetectConfig = field(default_factory=DetectConfig)
@@ -347,6 +350,7 @@ _TOP_KEYS = {
     "horizon",
     "model",
     "history",
+    "stale_after",
     "calendar",
     "weather",
     "detect",
@@ -367,6 +371,7 @@ def _top(root: YNode, base: Path, errs: _Errors) -> dict[str, Any]:
         "data": lambda n, p: _data(n, p, base, errs),
         "horizon": lambda n, p: _duration(n, p, errs),
         "history": lambda n, p: _duration(n, p, errs),
+        "stale_after": lambda n, p: _duration(n, p, errs),
         "model": lambda n, p: _model(n, p, errs),
         "calendar": lambda n, p: _calendar(n, p, base, errs),
         "weather": lambda n, p: _file(n, p, base, errs),

@@ -25,7 +25,7 @@ BANDS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
 
 def pick_series(records: list[dict[str, Any]], incidents: pd.DataFrame) -> list[str]:
     """Labels of the series to draw: unexplained incidents, explained ones, then the rest."""
-    ok = [r["series"] for r in records if r["status"] == "ok"]
+    ok = [r["series"] for r in records if r["status"] in ("ok", "short")]
     ranked: list[str] = []
     if len(incidents):
         failing = not_explained(incidents)
@@ -33,6 +33,23 @@ def pick_series(records: list[dict[str, Any]], incidents: pd.DataFrame) -> list[
             ranked += [s for s in incidents.loc[mask, "series"] if s not in ranked]
     ranked += [s for s in sorted(ok) if s not in ranked]
     return ranked[:MAX_FIGURES]
+
+
+def status_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """``series, status, note`` of the series that did not run as usual, stale ones first.
+
+    A stale series "went silent since" its last data (a deviation operations
+    must see); a short one was forecast from a short history; a failed one says why.
+    """
+    order = {"stale": 0, "failed": 1, "short": 2}
+    rows = []
+    for r in sorted((r for r in records if r["status"] in order), key=lambda r: order[r["status"]]):
+        if r["status"] == "stale":
+            note = f"went silent since {r.get('last_data', '?')}"
+        else:
+            note = str(r.get("cause") or "")
+        rows.append({"series": r["series"], "status": r["status"], "note": note})
+    return pd.DataFrame(rows, columns=["series", "status", "note"])
 
 
 def _band_frame(result: dict[str, Any], level: float) -> pd.DataFrame:
@@ -89,7 +106,7 @@ def write_report(
         figures[label] = series_figure(results[label], actuals[label], cal, own, level)
     table = incidents.drop(columns=["series"], errors="ignore")
     try:
-        report(table, figures, folder, title=title)
+        report(table, figures, folder, title=title, status=status_table(records))
     finally:
         for fig in figures.values():
             plt.close(fig)

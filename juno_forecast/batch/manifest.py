@@ -27,6 +27,10 @@ VERSIONED = (
 )
 
 
+#: what can become of a series in a nightly run (SPEC "Nightly batch"; see :mod:`.runner`)
+STATUSES = ("ok", "short", "stale", "failed")
+
+
 def series_record(
     label: str,
     metric: str | None,
@@ -82,7 +86,7 @@ def build_manifest(
     """What the run was (versions, config digest, engine), how long it took, what became
     of each series, and totals."""
     inc = incidents
-    n_ok = sum(r["status"] == "ok" for r in records)
+    counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
     unexplained = int(not_explained(inc).sum()) if len(inc) else 0
     return {
         "as_of": f"{day:%Y-%m-%d}",
@@ -97,8 +101,7 @@ def build_manifest(
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "totals": {
             "series": len(records),
-            "ok": n_ok,
-            "failed": len(records) - n_ok,
+            **counts,
             "forecast_rows": int(len(forecasts)),
             "incidents": int(len(inc)),
             "unexplained_incidents": unexplained,

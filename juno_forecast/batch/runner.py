@@ -5,8 +5,21 @@ date, and runs :func:`forecast_series` once per series with the chosen engine
 (:mod:`.engine`: local processes or Dask). Each task carries plain data only
 (the history as a ``pd.Series`` and parameters; the calendar travels as its
 *path* and is loaded once per worker process), so any worker anywhere can run
-it. A series that fails (too short, bad values, a model error) comes back as
-``status="failed"`` with its cause; the others go on.
+it. Each series ends with one status (SPEC "Nightly batch"):
+
+* ``ok``: forecast by the configured model and checked for incidents;
+* ``short``: less history than the regular models need (``data.MIN_LENGTH``) but
+  at least :data:`.short.SHORT_MIN` (two weeks of days, a week of hours):
+  forecast by the short-history model of :mod:`.short`, wider ranges; the
+  manifest record says ``history: short``;
+* ``stale``: no data for longer than ``stale_after`` before the end of the
+  as-of day (default :data:`STALE_AFTER`): not forecast, and listed in the
+  report as "went silent since DATE", a deviation, not a failure;
+* ``failed``: too short even for the short model, bad values, a model error;
+  its cause is recorded and the others go on. Only failures make exit code 3.
+
+An ``--as-of`` outside the data (before its first day, or so late that every
+series is stale) is a usage error: nothing is published.
 
 The outputs are written into a temporary folder and renamed into
 ``OUT/<as-of>/`` (see :mod:`.rundir`):
@@ -41,24 +54,30 @@ from .figures import write_report
 from .manifest import build_manifest, series_record
 from .prom import bands_text, effects_json
 from .rundir import atomic_run_dir
+from .short import SHORT_MIN, short_forecast, short_note
 
 log = logging.getLogger("juno_forecast.batch")
 
 BAND_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
+#: statuses of a series that was forecast (its rows are in forecasts.parquet)
+FORECAST_STATUSES = ("ok", "short")
 STEP = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
+#: default ``stale_after``: a series with no data for longer before the as-of day's end is stale
+STALE_AFTER = {"h": pd.Timedelta(hours=6), "D": pd.Timedelta(days=2)}
 
 
 @dataclass
 class NightlyResult:
-    """What a nightly run produced: its folder, its manifest and the failed series."""
+    """What a nightly run produced: its folder, its manifest, the failed and the stale series."""
 
     run_dir: Path
     manifest: dict[str, Any]
     failed: list[dict[str, Any]] = field(default_factory=list)
+    stale: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        """0 when every series succeeded, 3 when some failed (SPEC exit codes)."""
+        """0 when no series failed (short and stale ones included), 3 when some failed."""
         return 3 if self.failed else 0
 
 
@@ -77,9 +96,9 @@ def load_calendar(spec: str | None, weather: str | None) -> Any:
 def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
     """Forecast one series and detect its last-day incidents (runs in a worker).
 
-    ``task`` is plain data (see :func:`build_tasks`). Returns ``status="ok"`` with
-    ``forecast`` and ``incidents`` frames, or ``status="failed"`` with ``cause``;
-    it never raises for a problem of the series itself.
+    ``task`` is plain data (see :func:`build_tasks`). Returns ``status="ok"`` (or
+    ``"short"`` for a short history) with ``forecast`` and ``incidents`` frames, or
+    ``status="failed"`` with ``cause``; it never raises for a problem of the series itself.
     """
     t0, cpu0 = time.perf_counter(), time.process_time()
     result: dict[str, Any] = {
@@ -93,9 +112,12 @@ def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
         # nested threads on a few cores make the linear algebra several times slower
         with threadpool_limits(1):
             cal = load_calendar(task["calendar"], task["weather"])
-            result["forecast"] = _forecast(task, cal)
-            result["incidents"], result["points"] = _detect(task, cal)
-        result["status"] = "ok"
+            if task["history"] == "short":
+                result.update(_short_series(task, cal))
+            else:
+                result["forecast"] = _forecast(task, cal)
+                result["incidents"], result["points"] = _detect(task, cal)
+                result["status"] = "ok"
     except JunoError as exc:  # SeriesError / InputError: the series' own problem
         result.update(status="failed", cause=_cause(str(exc), task["series"]))
     except Exception as exc:  # a model error must not stop the batch
@@ -132,6 +154,28 @@ def _forecast(task: dict[str, Any], cal: Any) -> pd.DataFrame:
     pred.insert(0, "ds", index)
     pred["event_effects"] = effects_json(f.event_effects(index))
     return _with_keys(pred, task)
+
+
+def _short_series(task: dict[str, Any], cal: Any) -> dict[str, Any]:
+    """Forecast (and, when it has two weeks before the checked day, check) a short series."""
+    from ..features import calendar_features
+
+    y: pd.Series = task["y"].dropna()
+    index = pd.date_range(
+        task["forecast_start"], periods=task["steps"], freq=task["freq"], name="ds"
+    )
+    pred = short_forecast(y, index, task["freq"], counts=task["agg"] == "sum")
+    feats = calendar_features(cal, index, task["freq"], task["metric"], task["keys"])
+    pred["events"] = feats.events.to_numpy() if feats.events is not None else ""
+    out = {"status": "short", "cause": short_note(len(y), task["freq"], y.index[0])}
+    out["forecast"] = _with_keys(pred.rename_axis("ds").reset_index(), task)
+    try:
+        out["incidents"], out["points"] = _detect(task, cal)
+    except JunoError:  # too short to check the day: said in the record, nothing invented
+        out["incidents"] = pd.DataFrame()
+        out["points"] = pd.DataFrame(columns=["actual", "expected", "lo", "hi"])
+        out["cause"] += "; not checked for incidents (too short)"
+    return out
 
 
 def _with_keys(df: pd.DataFrame, task: dict[str, Any]) -> pd.DataFrame:
@@ -186,26 +230,71 @@ def parse_as_of(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
 
 
 def load_sources(cfg: BatchConfig) -> list[Any]:
-    """Each configured source as a :class:`juno_forecast.data.Dataset` (file errors: exit 2)."""
+    """Each configured source as a :class:`juno_forecast.data.Dataset` (file errors: exit 2).
+
+    Every series with data is kept (``min_length=1``): how much history a series
+    needs, and what a short one gets, is decided per as-of date by :func:`build_tasks`.
+    """
     from ..data import load_data
 
-    return [load_data(src.path, **src.load_kwargs()) for src in cfg.data]
+    return [load_data(src.path, **src.load_kwargs(), min_length=1) for src in cfg.data]
 
 
 def build_tasks(
     datasets: list[Any], cfg: BatchConfig, as_of: pd.Timestamp
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Plain-data tasks per series, and records of series that cannot run at all."""
+    """Plain-data tasks per series, and records of series that do not run (stale, failed)."""
     tasks: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for ds, src in zip(datasets, cfg.data, strict=True):
         for metric, keys, y in ds.series():
             task = _task(metric, keys, y, ds.freq, src.agg, cfg, as_of)
-            if isinstance(task, str):
-                skipped.append(series_record(y.name, metric, keys, "failed", task))
+            if isinstance(task, tuple):
+                status, cause, last = task
+                rec = series_record(y.name, metric, keys, status, cause, n_obs=len(y.dropna()))
+                if status == "stale":
+                    rec["last_data"] = last
+                skipped.append(rec)
             else:
                 tasks.append(task)
     return tasks, skipped
+
+
+def _stamp(ts: pd.Timestamp, freq: str) -> str:
+    """A time as messages show it: the day for daily data, day and hour for hourly."""
+    return f"{ts:%Y-%m-%d}" if freq == "D" else f"{ts:%Y-%m-%d %H:%M}"
+
+
+def _classify(
+    y: pd.Series, freq: str, cfg: BatchConfig, as_of: pd.Timestamp
+) -> tuple[str, str, str] | str:
+    """``"full"``/``"short"`` for a series that runs, else ``(status, cause, last data)``."""
+    cutoff = as_of + pd.Timedelta(days=1)
+    seen = y[y.index < cutoff].dropna()
+    if seen.empty:
+        start = y.dropna().index[0]
+        return (
+            "failed",
+            f"no data on or before the as-of date {as_of:%Y-%m-%d} "
+            f"(its data start {_stamp(start, freq)})",
+            "",
+        )
+    last = seen.index[-1]
+    limit = pd.Timedelta(cfg.stale_after) if cfg.stale_after else STALE_AFTER[freq]
+    if cutoff - (last + STEP[freq]) > limit:
+        return "stale", f"went silent: no data since {_stamp(last, freq)}", _stamp(last, freq)
+    from ..data import MIN_LENGTH
+
+    unit = "day" if freq == "D" else "hour"
+    if len(seen) < SHORT_MIN[freq]:
+        return (
+            "failed",
+            f"too short to forecast: {len(seen)} {unit}s from {_stamp(seen.index[0], freq)} "
+            f"to {_stamp(last, freq)}, at least {SHORT_MIN[freq]} needed (a short-history "
+            "forecast)",
+            "",
+        )
+    return "short" if len(seen) < MIN_LENGTH[freq] else "full"
 
 
 def _task(
@@ -216,14 +305,16 @@ def _task(
     agg: str,
     cfg: BatchConfig,
     as_of: pd.Timestamp,
-) -> dict[str, Any] | str:
-    """The task of one series (history cut at the end of the as-of day), or why there is none."""
+) -> dict[str, Any] | tuple[str, str, str]:
+    """The task of one series (history cut at the end of the as-of day), or
+    ``(status, cause, last data)`` when it does not run (stale or failed)."""
+    kind = _classify(y, freq, cfg, as_of)
+    if isinstance(kind, tuple):
+        return kind
     cutoff = as_of + pd.Timedelta(days=1)
     hist = y[y.index < cutoff]
-    if cfg.history:
+    if cfg.history and kind == "full":
         hist = hist[hist.index >= cutoff - pd.Timedelta(cfg.history)]
-    if hist.dropna().empty:
-        return f"no data on or before the as-of date {as_of:%Y-%m-%d}"
     steps = max(1, -(-pd.Timedelta(cfg.horizon) // STEP[freq]))
     return {
         "series": str(y.name),
@@ -232,6 +323,7 @@ def _task(
         "freq": freq,
         "agg": agg,
         "y": hist.rename(None),
+        "history": kind,
         "model": cfg.model,
         "seed": cfg.seed,
         "calendar": cfg.calendar,
@@ -268,7 +360,7 @@ class _Progress:
     def __call__(self, outcome: TaskOutcome) -> None:
         self.done += 1
         value = outcome.value if outcome.ok else None
-        if value is None or value.get("status") != "ok":
+        if value is None or value.get("status") not in FORECAST_STATUSES:
             self.failed += 1
         if self.bar is not None:
             self.bar.update(1)
@@ -299,19 +391,19 @@ def _collect(
     records = []
     for task, outcome in zip(tasks, outcomes, strict=True):
         res = outcome.value if outcome.ok else {"status": "failed", "cause": outcome.error}
-        records.append(
-            series_record(
-                task["series"],
-                task["metric"],
-                task["keys"],
-                res["status"],
-                res.get("cause"),
-                res.get("seconds", 0.0),
-                len(task["y"]),
-                res.get("cpu_seconds", 0.0),
-            )
+        rec = series_record(
+            task["series"],
+            task["metric"],
+            task["keys"],
+            res["status"],
+            res.get("cause"),
+            res.get("seconds", 0.0),
+            len(task["y"]),
+            res.get("cpu_seconds", 0.0),
         )
-        if res["status"] == "ok":
+        rec["history"] = task["history"]
+        records.append(rec)
+        if res["status"] in FORECAST_STATUSES:
             results[task["series"]] = res
     fc = _concat(
         [r["forecast"] for r in results.values()], [*keys, "metric", "ds", *BAND_COLUMNS, "events"]
@@ -365,6 +457,7 @@ def run_nightly(
     day = day or max(ds.frame["ds"].max() for ds in datasets).normalize()
     timings["load_s"] = time.perf_counter() - t_start
     tasks, skipped = build_tasks(datasets, cfg, day)
+    _check_as_of(day, datasets, tasks, skipped)
     keys = _all_keys(datasets)
     echo(f"nightly: as-of {day:%Y-%m-%d}, {len(tasks)} series, engine {cfg.engine.name}")
     with atomic_run_dir(out, day) as tmp:  # from here on, a kill leaves no partial run
@@ -375,9 +468,40 @@ def run_nightly(
         timings["series_cpu_s"] = sum(r["cpu_seconds"] for r in got.records)
         manifest = _write_run(tmp, got, tasks, keys, day, cfg, cal, timings, t_start)
     run_dir = Path(out) / f"{day:%Y-%m-%d}"
-    failed = [r for r in got.records if r["status"] != "ok"]
-    echo(f"nightly: wrote {run_dir} ({manifest['totals']['ok']} ok, {len(failed)} failed)")
-    return NightlyResult(run_dir, manifest, failed)
+    failed = [r for r in got.records if r["status"] == "failed"]
+    stale = [r for r in got.records if r["status"] == "stale"]
+    t = manifest["totals"]
+    echo(
+        f"nightly: wrote {run_dir} ({t['ok']} ok, {t['short']} short, {t['stale']} stale, "
+        f"{t['failed']} failed)"
+    )
+    return NightlyResult(run_dir, manifest, failed, stale)
+
+
+def _check_as_of(
+    day: pd.Timestamp, datasets: list[Any], tasks: list[Any], skipped: list[dict[str, Any]]
+) -> None:
+    """An as-of outside the data is a usage error (exit 2, nothing published).
+
+    Outside means before the data's first day, or after its last day so far that
+    no series has recent data (every one is stale). A run that would forecast
+    nothing for those reasons would otherwise replace the newest bands with none.
+    """
+    frames = [ds.frame["ds"] for ds in datasets if len(ds.frame)]
+    if not frames:
+        return
+    first = min(f.min() for f in frames)
+    last = max(f.max() for f in frames)
+    if day < first.normalize():
+        raise InputError(
+            f"--as-of {day:%Y-%m-%d}: before the data, which starts {first:%Y-%m-%d}; "
+            "nothing to forecast from"
+        )
+    if not tasks and skipped and all(r["status"] == "stale" for r in skipped):
+        raise InputError(
+            f"--as-of {day:%Y-%m-%d}: after the data, which ends {last:%Y-%m-%d %H:%M}; "
+            "every series would be stale (give an as-of within the data)"
+        )
 
 
 def _write_run(

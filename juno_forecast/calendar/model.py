@@ -366,7 +366,16 @@ def _day(value: object, what: str) -> pd.Timestamp:
         raise InputError(f"{what}: expected a date YYYY-MM-DD, got {value!r}")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("America/New_York").tz_localize(None)
+    if not FIRST_DAY <= ts <= LAST_DAY:  # occurrences are expanded a year either side
+        raise InputError(
+            f"{what}: expected a date from {FIRST_DAY.date()} to {LAST_DAY.date()}, "
+            f"got {ts.date()}"
+        )
     return ts.normalize()
+
+
+#: the days the calendar answers for (pandas timestamps end in 2262; rules expand a year around)
+FIRST_DAY, LAST_DAY = pd.Timestamp("1800-01-01"), pd.Timestamp("2200-12-31 23:59:59")
 
 
 def _utf8(data: bytes, file: str) -> str:

@@ -70,8 +70,9 @@ def nightly(
 ) -> None:
     """Forecast every series, check the last day, write one atomic run folder.
 
-    Exit 0 when every series succeeded, 3 when some failed (listed on stderr),
-    2 on a bad config or input.
+    Exit 0 when no series failed (series forecast from a short history and
+    series that went silent are reported, not failures), 3 when some failed
+    (listed on stderr), 2 on a bad config or input.
     """
     from ..batch import demo_config, run_nightly
 
@@ -93,6 +94,8 @@ def nightly(
         echo=lambda m: click.echo(m, err=True),
     )
     click.echo(str(result.run_dir))
+    for rec in result.stale:  # a deviation to see, not a failure (exit code unchanged)
+        click.echo(f"warning: {rec['series']}: went silent since {rec['last_data']}", err=True)
     if result.failed:
         click.echo(f"error: {len(result.failed)} series failed:", err=True)
         for rec in result.failed:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .options import calendar_options, data_kwargs, data_options, output_options
+from .options import calendar_options, check_time, data_kwargs, data_options, output_options
 
 MODEL_HELP = (
     "auto (per series, the fast models weighted by their backtest error), naive, ols, gbm, ets"
@@ -25,7 +25,10 @@ def _report_problems(problems: list[str]) -> None:
 @data_options
 @click.option("--horizon", default="14D", show_default=True, help="How far ahead: 14D, 48h, 2W.")
 @click.option(
-    "--cutoff", default=None, help="Last timestamp of history to use (default: the last one)."
+    "--cutoff",
+    default=None,
+    callback=check_time,
+    help="Last timestamp of history to use (default: the last one).",
 )
 @click.option("--model", default="auto", show_default=True, help=MODEL_HELP)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the models.")
@@ -56,8 +59,10 @@ def forecast_command(**kw) -> None:
 
 @click.command("backtest")
 @data_options
-@click.option("--start", required=True, help="First fold start (date or timestamp).")
-@click.option("--end", required=True, help="Last fold start.")
+@click.option(
+    "--start", required=True, callback=check_time, help="First fold start (date or timestamp)."
+)
+@click.option("--end", required=True, callback=check_time, help="Last fold start.")
 @click.option("--horizon", default="7D", show_default=True, help="Length of each fold's forecast.")
 @click.option("--step", default="7D", show_default=True, help="Spacing of fold starts.")
 @click.option(

@@ -28,6 +28,20 @@ def _split_by(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def check_time(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback: a flag's date or timestamp must parse (exit 2 naming the flag).
+
+    The text is passed on unchanged, so what a bare date means stays the command's rule
+    (:mod:`juno_forecast.inputs`); only an unreadable value is stopped here.
+    """
+    if value is None:
+        return None
+    from ..inputs import parse_timestamp
+
+    parse_timestamp(value, "--" + str(param.name).replace("_", "-"))
+    return value
+
+
 def data_options(f: Callable) -> Callable:
     """The data flags of SPEC "Data" plus the positional DATA path."""
     decorators = [
