@@ -22,6 +22,7 @@ import pandas as pd
 
 from .calendar import OCCURRENCE_COLUMNS
 from .calendar.records import default_spread
+from .compat import epoch_ns
 
 PULSE, STEP = "pulse", "step"
 
@@ -129,7 +130,7 @@ def active_at(row: Any, index: pd.DatetimeIndex, freq: str = "h") -> np.ndarray:
     get = row.get if isinstance(row, dict | pd.Series) else (lambda k: getattr(row, k))
     fields = {k: get(k) for k in ("start", "end", "window_start", "window_end", "hours")}
     occ = SimpleNamespace(**fields, shape=STEP if get("shape") == STEP else PULSE)
-    active, _ = _masks(occ, index.normalize().asi8, np.asarray(index.hour), freq == "h")
+    active, _ = _masks(occ, epoch_ns(index.normalize()), np.asarray(index.hour), freq == "h")
     return active
 
 
@@ -230,7 +231,7 @@ def build_features(
     e.g. a storm's evening and the travel ban that follows, at daily grain).
     """
     index = pd.DatetimeIndex(index)
-    days = index.normalize().asi8
+    days = epoch_ns(index.normalize())
     hours_of = np.asarray(index.hour)
     hourly = freq == "h"
     columns: dict[str, np.ndarray] = {}

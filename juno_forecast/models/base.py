@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from ..compat import epoch_ns
+
 FREQ_DELTA = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
 
 
@@ -134,7 +136,7 @@ def future_frame(X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
 
 def time_in_days(index: pd.DatetimeIndex, origin: pd.Timestamp) -> np.ndarray:
     """Days since ``origin`` as floats (the time axis of trends)."""
-    return (np.asarray(index.asi8, dtype=float) - float(pd.Timestamp(origin).value)) / 86_400e9
+    return (epoch_ns(index).astype(float) - float(pd.Timestamp(origin).value)) / 86_400e9
 
 
 def recency_weights(index: pd.DatetimeIndex, halflife_days: float) -> np.ndarray:

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..compat import epoch_ns
 from .base import (
     FREQ_DELTA,
     SEASON,
@@ -44,7 +45,7 @@ def event_effects(
     """
     if events.shape[1] == 0:
         return np.zeros(0)
-    hours = np.asarray(index.asi8) // 3_600_000_000_000  # since 1970-01-01 00:00, a Thursday
+    hours = epoch_ns(index) // 3_600_000_000_000  # since 1970-01-01 00:00, a Thursday
     days = hours // 24
     slot = (days + 3) % 7  # Monday 0
     if freq == "h":

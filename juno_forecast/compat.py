@@ -1,0 +1,31 @@
+"""The pandas 2 / pandas 3 differences the package meets, handled in one place.
+
+pandas 3 infers the resolution of parsed timestamps (``datetime64[us]`` for
+most strings and files, not always ``[ns]``), so an index's raw integers
+(``asi8``) are in its own unit while ``Timestamp.value`` stays nanoseconds. It
+also stores text in its own ``str`` dtype instead of ``object``, and under
+copy-on-write ``to_numpy()`` / ``.values`` may hand back read-only views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def epoch_ns(values: Any) -> np.ndarray:
+    """Nanoseconds since 1970-01-01 of each timestamp, whatever the index's resolution.
+
+    The integers compare with ``pd.Timestamp(x).value`` (always nanoseconds);
+    ``DatetimeIndex.asi8`` alone counts in the index's unit (``us`` on pandas 3).
+    """
+    index = pd.DatetimeIndex(values)
+    return np.asarray(index.as_unit("ns").asi8)
+
+
+def is_text(values: Any) -> bool:
+    """Whether a column (or dtype) holds text: ``object`` on pandas 2, ``str`` on pandas 3."""
+    dtype = getattr(values, "dtype", values)
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
