@@ -139,3 +139,41 @@ def test_calendar_show_lists_the_spreads_last(tmp_path: Path):
     assert list(table.columns[-2:]) == ["spread", "window_spread"]
     assert table.loc[0, "spread"] == "trips=0.1;drivers_online=0.05"
     assert table.loc[0, "window_spread"] == "trips=0.02"
+
+
+def test_validate_warns_about_one_off_entries_that_can_explain_nothing(tmp_path: Path):
+    path = tmp_path / "cal.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+        events:
+          - name: Street fair
+            category: event
+            date: 2026-06-01
+          - {name: Known fair, category: event, date: 2026-06-02, effect: {trips: 0.1}}
+          - {name: Yearly fair, category: event, rule: {month: 6, day: 3}}
+          - {name: Two fairs, category: event, dates: [2025-06-04, 2026-06-04]}
+    """)
+    )
+    res = subprocess.run(
+        [sys.executable, "-m", "juno_forecast", "calendar", "validate", str(path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert res.returncode == 0 and res.stdout.startswith("OK: ")
+    assert res.stderr.splitlines() == [
+        f"warning: {path}:2: 'Street fair' has no effect and no earlier occurrence to learn one "
+        "from: it explains nothing (give it an effect, e.g. effect: {trips: -0.1})"
+    ]
+
+
+def test_every_shipped_entry_says_which_metrics_it_moves():
+    """Entries limited to some zones, or with effects on some metrics only, list their metrics
+    (the Ramadan and Eid entries excepted: H-SUN's); the shipped file draws no warning."""
+    from juno_forecast.calendar.records import unlearnable_events
+
+    cal = Calendar.load()
+    assert unlearnable_events(cal.spec.events) == []
+    skip = {"Ramadan", "Eid al-Fitr", "Eid al-Adha"}
+    for e in cal.spec.events:
+        if e.name in skip or e.category == "weather" or e.scope.shape == "step":
+            continue
+        assert e.scope.metrics, f"{e.name} (line {e.line}) does not say which metrics it moves"

@@ -258,6 +258,37 @@ class Event:
         ]
 
 
+def has_effect(scope: Scope) -> bool:
+    """Whether a scope says which way it moves some metric (any effect, anywhere)."""
+    zoned = any(z.effect or z.window_effect for z in scope.by_zone)
+    return bool(scope.effect or scope.window_effect or scope.by_hours or zoned)
+
+
+def unlearnable_events(events: Iterable[Event]) -> list[Event]:
+    """Entries that explain nothing: no effect, and no earlier occurrence to learn one from.
+
+    An event with no effect is learned by the models from its earlier
+    occurrences in the history; a dated event that happens once (all entries
+    of its name together hold a single span, e.g. a one-off parade) has none,
+    so it never expects anything. Rules recur every year and are not listed.
+    """
+    events = list(events)
+    spans: dict[str, set] = {}
+    ruled: set[str] = set()
+    for e in events:
+        if e.rule is not None:
+            ruled.add(e.name)
+        spans.setdefault(e.name, set()).update(e.spans)
+    return [
+        e
+        for e in events
+        if e.rule is None
+        and e.name not in ruled
+        and len(spans[e.name]) <= 1
+        and not any(has_effect(o.scope) for o in events if o.name == e.name)
+    ]
+
+
 @dataclass(frozen=True)
 class HolidayOverride:
     """Settings for one named public holiday (e.g. a longer window around Thanksgiving)."""

@@ -53,10 +53,23 @@ def validate_cmd(path: str | None, zones: str | None) -> None:
     from ..calendar import Calendar
 
     cal = Calendar.load(path, zones=zones)  # CalendarError -> every error on stderr, exit 2
+    _warn_unlearnable(cal)
     counts = cal.counts()
     total = sum(counts.values())
     detail = ", ".join(f"{cat} {n}" for cat, n in counts.items())
     click.echo(f"OK: {cal.path}: {total} events ({detail})")
+
+
+def _warn_unlearnable(cal) -> None:  # noqa: ANN001 (a Calendar, imported lazily)
+    """One stderr line per entry that can explain nothing (no effect, nothing to learn from)."""
+    from ..calendar.records import unlearnable_events
+
+    for e in unlearnable_events(cal.spec.events):
+        click.echo(
+            f"warning: {cal.path}:{e.line}: {e.name!r} has no effect and no earlier occurrence "
+            "to learn one from: it explains nothing (give it an effect, e.g. effect: {trips: -0.1})",
+            err=True,
+        )
 
 
 @calendar_group.command("show")
