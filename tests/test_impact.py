@@ -415,36 +415,16 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN001
     return int(exc.value.code), out.out, out.err
 
 
+# the flags most CLI tests share: zones as keys, the naive model, no calendar, the 12-hour window
+NAIVE = ["--by", "zone", "--model", "naive", "--calendar", "none"]
+WINDOW_FLAGS = ["--start", "2024-02-07T09:00", "--end", "2024-02-07T20:00"]
+
+
 def test_cli_writes_table_summary_and_plots(data_file, tmp_path, capsys) -> None:  # noqa: ANN001
     out, md, plots = tmp_path / "impact.csv", tmp_path / "debrief.md", tmp_path / "plots"
+    flags = f"--out {out} --summary {md} --plots {plots} --level-days 5 --folds 30 --refits 0"
     code, _, err = run_cli(
-        [
-            "impact",
-            str(data_file),
-            "--by",
-            "zone",
-            "--start",
-            "2024-02-07T09:00",
-            "--end",
-            "2024-02-07T20:00",
-            "--model",
-            "naive",
-            "--calendar",
-            "none",
-            "--out",
-            str(out),
-            "--summary",
-            str(md),
-            "--plots",
-            str(plots),
-            "--level-days",
-            "5",
-            "--folds",
-            "30",
-            "--refits",
-            "0",
-        ],
-        capsys,
+        ["impact", str(data_file), *NAIVE, *WINDOW_FLAGS, *flags.split()], capsys
     )
     assert code == 0, err
     table = pd.read_csv(out)
@@ -499,18 +479,7 @@ def test_cli_writes_table_summary_and_plots(data_file, tmp_path, capsys) -> None
     ],
 )
 def test_cli_bad_windows_exit_2_with_one_line(data_file, capsys, start, end, message) -> None:  # noqa: ANN001
-    window = ["--start", start, "--end", end]
-    argv = [
-        "impact",
-        str(data_file),
-        "--by",
-        "zone",
-        *window,
-        "--model",
-        "naive",
-        "--calendar",
-        "none",
-    ]
+    argv = ["impact", str(data_file), *NAIVE, "--start", start, "--end", end]
     code, out, err = run_cli(argv, capsys)
     assert code == 2
     assert message in err
@@ -521,8 +490,7 @@ def test_cli_bad_windows_exit_2_with_one_line(data_file, capsys, start, end, mes
 def test_cli_refuses_a_weather_forecast_for_a_past_window(data_file, tmp_path, capsys) -> None:  # noqa: ANN001
     weather = tmp_path / "weather.csv"
     weather.write_text("date,prcp\n2024-02-07,0\n")
-    window = ["--start", "2024-02-07T09:00", "--end", "2024-02-07T20:00"]
-    argv = ["impact", str(data_file), "--by", "zone", *window, "--weather-forecast", str(weather)]
+    argv = ["impact", str(data_file), *NAIVE, *WINDOW_FLAGS, "--weather-forecast", str(weather)]
     code, out, err = run_cli(argv, capsys)
     assert code == 2 and out == ""
     assert err.strip() == (
@@ -668,25 +636,8 @@ def two_metric_file(tmp_path_factory):  # noqa: ANN001, ANN201
     ],
 )
 def test_cli_bad_controls_exit_2_with_one_line(two_metric_file, capsys, controls, message) -> None:  # noqa: ANN001
-    code, out, err = run_cli(
-        [
-            "impact",
-            str(two_metric_file),
-            "--by",
-            "zone",
-            "--start",
-            "2024-02-07T09:00",
-            "--end",
-            "2024-02-07T20:00",
-            "--model",
-            "naive",
-            "--calendar",
-            "none",
-            "--controls",
-            controls,
-        ],
-        capsys,
-    )
+    argv = ["impact", str(two_metric_file), *NAIVE, *WINDOW_FLAGS, "--controls", controls]
+    code, out, err = run_cli(argv, capsys)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
@@ -698,29 +649,8 @@ def test_cli_controls_judge_the_other_series_against_them(tmp_path, capsys) -> N
     df, _ = inject(df, *WINDOW, depth=0.25, zone="North")
     path, out, md = tmp_path / "two.csv", tmp_path / "out.csv", tmp_path / "debrief.md"
     df.to_csv(path, index=False)
-    code, _, err = run_cli(
-        [
-            "impact",
-            str(path),
-            "--by",
-            "zone",
-            "--start",
-            "2024-02-07T09:00",
-            "--end",
-            "2024-02-07T20:00",
-            "--model",
-            "naive",
-            "--calendar",
-            "none",
-            "--controls",
-            "zone=South",
-            "--out",
-            str(out),
-            "--summary",
-            str(md),
-        ],
-        capsys,
-    )
+    flags = f"--controls zone=South --out {out} --summary {md}".split()
+    code, _, err = run_cli(["impact", str(path), *NAIVE, *WINDOW_FLAGS, *flags], capsys)
     assert code == 0, err
     table = pd.read_csv(out)
     assert list(table["zone"]) == ["North"] and list(table["controls"]) == ["South"]

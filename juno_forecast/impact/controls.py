@@ -107,6 +107,7 @@ def select_controls(
 
 
 def control_name(metric: str, keys: dict[str, str], ds_keys: tuple[str, ...]) -> str:
+    """A control as the table's ``controls`` column names it: its key values (``Queens``)."""
     return "/".join(str(keys[k]) for k in ds_keys) if ds_keys else str(metric)
 
 
@@ -120,6 +121,7 @@ class ControlArrays:
 
     @classmethod
     def on(cls, control: FittedSeries, plan: Plan) -> ControlArrays:
+        """The control's arrays on ``plan.span`` (the judged series' grid)."""
         actual = control.y.reindex(plan.span).to_numpy(float)
         return cls(actual, masked_actuals(control.y, plan), control.yhat_on(plan.span))
 

@@ -86,6 +86,7 @@ def plan_window(
 
 
 def predict_frame(forecaster: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The forecaster's prediction on ``index``, with an ``events`` column (empty when absent)."""
     pred = forecaster.predict(index).reindex(index)
     if "events" not in pred:
         pred["events"] = ""
@@ -144,7 +145,7 @@ def levelled(
 
 def masked_actuals(y: pd.Series, plan: Plan) -> np.ndarray:
     """``y`` on the span with the incident window masked: never evidence of the normal level."""
-    masked = y.reindex(plan.span).to_numpy(float)
+    masked = np.array(y.reindex(plan.span), dtype=float)  # a writable copy
     masked[plan.pos : plan.pos + len(plan.window)] = np.nan
     return masked
 

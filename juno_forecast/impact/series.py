@@ -103,6 +103,7 @@ def _summarise(
 def _row(
     actual: np.ndarray, win: pd.DataFrame, rng: dict[str, Any], cum_actual: np.ndarray, plan: Plan
 ) -> dict[str, Any]:
+    """The table row of one series (without keys/metric): totals, ranges, peak, events."""
     total_a, total_e = float(cum_actual[-1]), float(rng["cum_expected"][-1])
     lo95, hi95 = float(rng["cum_lo_95"][-1]), float(rng["cum_hi_95"][-1])
     lo80, hi80 = float(rng["cum_lo_80"][-1]), float(rng["cum_hi_80"][-1])
