@@ -90,8 +90,8 @@ def flag_points(
         scale = hours_in_day(out.index) / 24.0
         out["lo"] = out["lo"] * np.minimum(scale, 1.0)
         out["hi"] = out["hi"] * np.maximum(scale, 1.0)
-    above = (out["actual"] > out["hi"]).to_numpy()
-    below = (out["actual"] < out["lo"]).to_numpy()
+    above = (out["actual"] > out["hi"]).to_numpy(copy=True)  # widened in place below
+    below = (out["actual"] < out["lo"]).to_numpy(copy=True)
     excess = np.where(
         above, out["actual"] - out["hi"], np.where(below, out["lo"] - out["actual"], 0.0)
     )
