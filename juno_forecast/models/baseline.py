@@ -1,4 +1,12 @@
-"""The robust normal-day baseline that detection compares actuals against (``baseline``)."""
+"""The robust normal-day baseline that detection compares actuals against (``baseline``).
+
+A registered model like the others (``make_model("baseline")``), with tags saying
+what sets it apart: it calibrates its own ranges (``predicts_ranges``: see
+:meth:`RobustBaseline.predict_ranges`), forecasts only after its history
+(``predicts_past=False``), ignores the calendar and leaves missing values out of
+its medians (``handles_gaps``). Its one extra output for detection, the window
+scale of each window length, is the fitted attribute ``window_scale_``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..grain import per_day, season, step
+from .base import Forecaster, HistoryTooShort, ModelTags, past_timestamps_error
 
 #: The window test (hourly data): a sustained modest shift (a 30% drop for 3 hours in a
 #: small zone, where every hour alone is inside its band) is flagged when the sum of the
@@ -26,12 +35,19 @@ WINDOW_CLIP = 4.0
 #: assumed to move together about as much as on the real NYC series)
 WINDOW_DEFAULT_SCALE = 1.5
 
+#: the last days that, all off the week's level the same way by more than ``ADAPT_SHARE``,
+#: set the level: a lasting change is flagged for at most this many days
+ADAPT_DAYS = 2
+ADAPT_SHARE = 0.25
+#: the level is kept within these factors of the profile
+LEVEL_MIN, LEVEL_MAX = 0.1, 10.0
+
 #: weight of an hour's own multiplicative variance against the pooled one (geometric
 #: mean): 28 days x 3 hours of errors estimate it with some noise
 SLOT_WEIGHT = 0.5
 
 
-class RobustBaseline:
+class RobustBaseline(Forecaster):
     """The normal-day expectation used by detection (``model="baseline"``).
 
     The expectation of each slot of the coming week (hour of week, or weekday for daily
@@ -44,12 +60,25 @@ class RobustBaseline:
     multiplicative term fitted per hour of the day (with its neighbours), whose quantiles
     give the 80% and 95% bands. Fitting is a
     few numpy operations: cheap enough to refit every day.
+
+    Outputs: ``predict(X)`` the expectation (``yhat``); ``predict_ranges(X)`` the
+    expectation with its 80/95% ranges (``yhat, lo_80, hi_80, lo_95, hi_95``); and,
+    after ``fit``, ``window_scale_``: for hourly data, ``{k: scale}`` for each window
+    length ``k`` in :data:`WINDOW_HOURS` (how much the errors of ``k`` neighbouring
+    hours move together, which detection's window test divides by), empty for daily
+    data.
     """
 
     def __init__(self, freq: str = "h", weeks: int = 8, calib_weeks: int = 4):
         self.freq = freq
         self.weeks = weeks
         self.calib_weeks = calib_weeks
+
+    def __juno_tags__(self) -> ModelTags:
+        """Own ranges, future only, no calendar, gaps left out of the medians."""
+        return ModelTags(
+            predicts_past=False, uses_calendar=False, handles_gaps=True, predicts_ranges=True
+        )
 
     def _season(self) -> int:
         return season(self.freq)
@@ -71,27 +100,52 @@ class RobustBaseline:
     def _expect(self, y: np.ndarray) -> np.ndarray:
         """The next week's expectation (one value per slot) from the history ``y``.
 
-        With more than ``weeks`` whole weeks: the profile of the weeks before the last one
-        times last week's level. With less: the median of all whole weeks (no level).
+        The profile of the (up to ``weeks``) whole weeks before the last one, times the
+        recent level (:meth:`_level`). With under two weeks: the median of what there is.
         """
         s = self._season()
-        if len(y) < (self.weeks + 1) * s:
+        if len(y) < 2 * s:
             return self._profile(y)
         past = self._profile(y[:-s])
-        recent = y[-s:]
+        return past * self._level(y[-s:], past)
+
+    def _level(self, recent: np.ndarray, past: np.ndarray) -> float:
+        """How far the last week runs above or below the profile: its median day ratio.
+
+        Each day's ratio is its total over the profile's total for the same slots (so a
+        few noisy night hours weigh what they weigh in the day). When each of the last
+        ``ADAPT_DAYS`` days is off the week's level by more than ``ADAPT_SHARE`` the same
+        way, the level is theirs: a new or fast-growing zone, or a lasting step, is
+        followed within a few days instead of being flagged day after day for the same
+        change.
+        """
+        days = self._day_ratios(recent, past)
+        if np.isnan(days).sum() > len(days) * 2 // 3:
+            return 1.0
+        level = float(np.nanmedian(days))
+        last = days[-ADAPT_DAYS:]
+        if np.isfinite(last).all() and level > 0:
+            shift = np.log(np.maximum(last, 1e-9) / level)
+            if np.all(shift > np.log1p(ADAPT_SHARE)) or np.all(shift < -np.log1p(ADAPT_SHARE)):
+                level = float(np.median(last))
+        return float(np.clip(level, LEVEL_MIN, LEVEL_MAX))
+
+    def _day_ratios(self, recent: np.ndarray, past: np.ndarray) -> np.ndarray:
+        """Per day of ``recent``: its total over the profile's (NaN with under half the day)."""
+        d = self._per_day()
         ok = np.isfinite(recent) & np.isfinite(past) & (past > 0)
-        lvl = (
-            float(np.clip(np.median(recent[ok] / past[ok]), 0.3, 3.0))
-            if ok.sum() >= s // 3
-            else 1.0
-        )
-        return past * lvl
+        out = np.full(len(recent) // d, np.nan)
+        for i in range(len(out)):
+            sl = slice(i * d, (i + 1) * d)
+            if ok[sl].sum() * 2 >= d:
+                out[i] = recent[sl][ok[sl]].sum() / past[sl][ok[sl]].sum()
+        return out
 
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> RobustBaseline:
         """Keep the history and calibrate the ranges on its last weeks (no look-ahead)."""
         s = self._season()
         if len(y) < 2 * s:
-            raise ValueError(f"needs at least 2 weeks of history, got {len(y)} points")
+            raise HistoryTooShort(f"needs at least 2 weeks of history, got {len(y)} points")
         values = y.to_numpy(dtype=float)
         self.history_ = values
         self.last_ds_ = y.index[-1]
@@ -176,25 +230,36 @@ class RobustBaseline:
             out[k] = float(np.clip(_mad(sums) / base, 1.0, 3.0))
         return out
 
-    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
-        """Expectation and 80/95% ranges for timestamps ``X`` (or its index) after the history;
-        hourly also the window scale of each window length (``wscale_3`` ...)."""
-        index = X if isinstance(X, pd.DatetimeIndex) else X.index
-        steps = np.round((index - self.last_ds_) / self.step_).astype(int)
-        if len(index) and steps.min() < 1:
-            raise ValueError("predict() needs timestamps after the fitted history")
-        yhat = self.season_[(np.asarray(steps) - 1) % self._season()]
+    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
+        """The expectation (``yhat``) for timestamps ``X`` (or its index) after the history."""
+        index, steps = self._steps(X)
+        return pd.Series(self._yhat(steps), index=index, name="yhat")
+
+    def predict_ranges(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
+        """Expectation and its calibrated 80/95% ranges for timestamps after the history:
+        columns ``yhat, lo_80, hi_80, lo_95, hi_95``."""
+        index, steps = self._steps(X)
+        yhat = self._yhat(steps)
         cols: dict[str, Any] = {"yhat": yhat}
         log_hat = np.log1p(yhat)
-        c2 = self.c2_[(np.asarray(steps) - 1) % len(self.c2_)]
+        c2 = self.c2_[(steps - 1) % len(self.c2_)]
         sd = np.sqrt(c2 + 1.0 / (yhat + 1.0))
         for level, tag in ((0.8, "80"), (0.95, "95")):
             lo, hi = self.quantiles_[level]
             cols[f"lo_{tag}"] = np.maximum(np.expm1(log_hat + lo * sd), 0.0)
             cols[f"hi_{tag}"] = np.expm1(log_hat + hi * sd)
-        for k, scale in getattr(self, "window_scale_", {}).items():
-            cols[f"wscale_{k}"] = np.full(len(yhat), scale)
         return pd.DataFrame(cols, index=index)
+
+    def _steps(self, X: pd.DataFrame | pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        """The timestamps asked and their steps after the history (past ones: an error)."""
+        index = X if isinstance(X, pd.DatetimeIndex) else X.index
+        steps = np.asarray(np.round((index - self.last_ds_) / self.step_), dtype=int)
+        if len(index) and steps.min() < 1:
+            raise past_timestamps_error(self, self.last_ds_)
+        return index, steps
+
+    def _yhat(self, steps: np.ndarray) -> np.ndarray:
+        return self.season_[(steps - 1) % self._season()]
 
 
 def _mad(x: np.ndarray) -> float:
