@@ -16,7 +16,7 @@ from .detect.explain import overlaps
 from .errors import InputError, SeriesError
 from .features import series_occurrences
 from .inputs import check_model, parse_range, resolve_calendar, resolve_dataset
-from .models.baseline import RobustBaseline
+from .models.base import get_tags
 
 
 def expect(
@@ -46,12 +46,12 @@ def expect(
         index = index[index >= s]
         try:
             hist = y[y.index < s]
-            if model == "baseline":
-                pred = RobustBaseline(freq=ds.freq).fit(hist).predict(index)
+            f = make_expectation(model, ds.freq, metric, keys, seed, calendar=cal).fit(hist)
+            if get_tags(f).predicts_ranges:  # its own normal-day ranges, with the events named
+                pred = f.predict_ranges(index)
                 pred["events"] = _events_on(cal, index, metric, keys, ds.freq)
             else:
-                f = make_expectation(model, ds.freq, metric, keys, seed, calendar=cal)
-                pred = f.fit(hist).predict(index)
+                pred = f.predict(index)
         except SeriesError as err:
             problems.append(str(err))
             continue

@@ -12,7 +12,12 @@
 * ``ets``: statsmodels Holt-Winters (damped trend, weekly cycle) on log1p(y) around
   least-squares calendar effects (:mod:`.smoothing`): follows short, growing series;
 * ``auto``: the fast models per series, weighted by their errors in a rolling-origin
-  backtest (:mod:`.auto`).
+  backtest (:mod:`.auto`);
+* ``baseline``: detection's robust normal-day expectation, a level-adjusted median of
+  the same slot of past weeks with its own calibrated ranges (:mod:`.baseline`).
+
+What each model can do beyond fit/predict is declared by its tags
+(:func:`.base.get_tags`); :mod:`.checks` verifies the protocol for every one of them.
 
 Heavy libraries (Prophet, statsmodels, scikit-learn) are imported only when
 their model is built.
@@ -34,6 +39,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "prophet": ("prophet", "ProphetModel"),
     "ets": ("smoothing", "SmoothingModel"),
     "auto": ("auto", "AutoModel"),
+    "baseline": ("baseline", "RobustBaseline"),
 }
 #: what ``auto`` tries, per grain: gradient boosting is left out at daily grain, where a
 #: nightly batch of a thousand series must stay within a minute on two cores (Holt-Winters

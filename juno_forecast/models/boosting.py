@@ -34,12 +34,16 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
         max_iter: int | None = None,
         learning_rate: float | None = None,
         halflife_days: float | None = None,
+        max_bins: int = 255,
+        early_stopping: bool = False,
     ):
         self.freq = freq
         self.seed = seed
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.halflife_days = halflife_days
+        self.max_bins = max_bins
+        self.early_stopping = early_stopping
 
     def _features(self, index: pd.DatetimeIndex, X: pd.DataFrame) -> pd.DataFrame:
         f = pd.DataFrame({"dow": index.dayofweek.astype(float)}, index=index)
@@ -72,7 +76,10 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
             max_leaf_nodes=31,
             min_samples_leaf=10 if self.freq == "D" else 20,
             l2_regularization=1.0,
-            early_stopping=False,
+            max_bins=self.max_bins,
+            early_stopping=self.early_stopping,
+            n_iter_no_change=10,
+            validation_fraction=0.1,
             random_state=self.seed,
         )
         with threadpool_limits(

@@ -226,6 +226,21 @@ def check_horizon_steps(make: Make, freq: str = "D") -> None:
     assert (Xf.index[0] - y.index[-1]) == FREQ_DELTA[freq]
 
 
+def check_ranges_tag(make: Make, freq: str = "D") -> None:
+    """A model with the tag ``predicts_ranges`` has ``predict_ranges(X)``: its ``yhat`` and
+    ordered 80/95% ranges on ``X.index``, the ``yhat`` being ``predict``'s."""
+    y, X, Xf = sample_data(freq)
+    model = make().fit(y, X)
+    if not get_tags(model).predicts_ranges:
+        return
+    ranges = model.predict_ranges(Xf)
+    cols = ["lo_95", "lo_80", "yhat", "hi_80", "hi_95"]
+    assert sorted(ranges.columns) == sorted(cols), f"{_name(model)}: columns {list(ranges)}"
+    assert ranges.index.equals(Xf.index), f"{_name(model)}.predict_ranges must keep X's index"
+    assert (np.diff(ranges[cols].to_numpy(), axis=1) >= 0).all(), "ranges out of order"
+    np.testing.assert_allclose(ranges["yhat"].to_numpy(), model.predict(Xf).to_numpy())
+
+
 CHECKS: tuple[Callable[[Make, str], None], ...] = (
     check_init_stores_params,
     check_get_params_round_trip,
@@ -237,6 +252,7 @@ CHECKS: tuple[Callable[[Make, str], None], ...] = (
     check_calendar_tag,
     check_gaps,
     check_horizon_steps,
+    check_ranges_tag,
 )
 
 
