@@ -4,26 +4,32 @@ The public API (see README): ``Calendar``, ``load_data``, ``forecast``,
 ``backtest``, ``detect``, ``check``, ``expect``, ``impact``, ``plot_forecast``,
 ``report``.
 
-``forecast``, ``detect``, ``impact`` and ``report`` are both submodules and
-functions; they are imported here so that the package attribute is always the
-function (a lazy lookup would be shadowed by the submodule once it is imported).
-The other names load lazily, on first use.
+Every name loads lazily, on first use, so ``import juno_forecast`` (and the
+command line's ``--help``) imports neither pandas nor the model libraries.
+``forecast``, ``detect``, ``expect``, ``impact`` and ``report`` are both
+submodules and functions: the package's module class keeps the attribute the
+function even after the submodule is imported (Python would otherwise set it
+to the submodule), see :class:`_Package`.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
-
-from .detect import check, detect
-from .expect import expect
-from .forecast import SeriesForecaster, backtest, forecast
-from .impact import impact
-from .report import report
 
 __version__ = "0.1.0"
 
 _API = {
+    "check": "detect",
+    "detect": "detect",
+    "expect": "expect",
+    "SeriesForecaster": "forecast",
+    "backtest": "forecast",
+    "forecast": "forecast",
+    "impact": "impact",
+    "report": "report",
     "Calendar": "calendar",
     "load_data": "data",
     "Dataset": "data",
@@ -54,3 +60,16 @@ def __getattr__(name: str) -> Any:
     if name in _API:
         return getattr(importlib.import_module(f".{_API[name]}", __name__), name)
     raise AttributeError(f"module 'juno_forecast' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """The package's module: a submodule named like a function of the API (``forecast``)
+    leaves the package attribute the function, not the submodule, once imported."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _API.get(name) == name:
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
