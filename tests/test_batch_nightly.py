@@ -273,3 +273,191 @@ def test_interrupted_run_cleans_up_and_keeps_previous(tmp_path: Path, sig: int, 
             os.killpg(proc.pid, signal.SIGKILL)
     assert sorted(p.name for p in out.iterdir()) == [first.run_dir.name]  # no leftovers
     assert (first.run_dir / "manifest.json").read_bytes() == before
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_kill_9_of_the_run_takes_its_workers_with_it(tmp_path: Path) -> None:
+    _write_data(tmp_path, {f"Z{i}": 24 * 28 for i in range(6)})
+    proc = _start_slow_nightly(tmp_path, tmp_path / "runs")
+    workers: list[int] = []
+    try:
+        assert _wait_for(lambda: bool(workers.extend(_children(proc.pid)) or workers), 60)
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only: no clean-up runs
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+        assert _wait_for(lambda: not any(_alive(w) for w in workers), 5), (
+            f"workers {[w for w in workers if _alive(w)]} outlived their parent"
+        )
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for w in workers:
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
+
+
+def _daily(folder: Path, zones: dict[str, tuple[str, str]]) -> Path:
+    """Daily trips per zone over ``(first day, last day)``, with a weekly cycle; a config for it."""
+    rng = np.random.default_rng(3)
+    parts = []
+    for zone, (first, last) in zones.items():
+        ds = pd.date_range(first, last, freq="D")
+        y = rng.poisson(1000 * np.where(ds.dayofweek >= 5, 0.7, 1.0))
+        parts.append(pd.DataFrame({"ds": ds, "zone": zone, "metric": "trips", "y": y}))
+    pd.concat(parts).to_csv(folder / "daily.csv", index=False)
+    cfg = folder / "daily.yaml"
+    cfg.write_text(
+        "data:\n  - path: daily.csv\n    by: [zone]\n    freq: D\n"
+        "horizon: 7D\nmodel: naive\ncalendar: none\nengine: {name: local, workers: 1}\n"
+    )
+    return cfg
+
+
+def _nightly(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as info:
+        main(["nightly", "--no-progress", *args])
+    return info.value.code, capsys.readouterr().err
+
+
+def test_short_series_get_a_wider_forecast_marked_short(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    cfg = _daily(
+        tmp_path,
+        {"Old": ("2026-01-01", "2026-03-31"), "New": ("2026-03-04", "2026-03-31")},
+    )
+    code, err = _nightly(["--config", str(cfg), "--out", str(tmp_path / "runs")], capsys)
+    assert code == 0, err
+    assert "(1 ok, 1 short, 0 stale, 0 failed)" in err
+    run = tmp_path / "runs" / "2026-03-31"
+    rec = {r["series"]: r for r in json.loads((run / "manifest.json").read_text())["series"]}
+    new = rec["metric=trips zone=New"]
+    assert (new["status"], new["history"]) == ("short", "short")
+    assert new["cause"].startswith("history: short (28 days since 2026-03-04)")
+    assert rec["metric=trips zone=Old"]["history"] == "full"
+    fc = pd.read_parquet(run / "forecasts.parquet").set_index("zone")
+    assert len(fc.loc["New"]) == 7 and (fc.loc["New", "lo_95"] >= 0).all()
+    width = (fc["hi_95"] - fc["lo_95"]) / fc["yhat"]
+    assert width.loc["New"].mean() > width.loc["Old"].mean()  # wider: a few weeks only
+    assert (
+        "| metric=trips zone=New | short | history: short (28 days"
+        in (run / "report.md").read_text()
+    )
+
+
+def test_stale_series_went_silent_not_failed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    cfg = _daily(
+        tmp_path,
+        {"Live": ("2026-01-01", "2026-03-31"), "Gone": ("2026-01-01", "2026-03-20")},
+    )
+    code, err = _nightly(["--config", str(cfg), "--out", str(tmp_path / "runs")], capsys)
+    assert code == 0  # a deviation to see, not a failure
+    assert "warning: metric=trips zone=Gone: went silent since 2026-03-20" in err
+    run = tmp_path / "runs" / "2026-03-31"
+    rec = {r["series"]: r for r in json.loads((run / "manifest.json").read_text())["series"]}
+    gone = rec["metric=trips zone=Gone"]
+    assert (gone["status"], gone["last_data"]) == ("stale", "2026-03-20")
+    assert (
+        "| metric=trips zone=Gone | stale | went silent since 2026-03-20 |"
+        in (run / "report.md").read_text()
+    )
+    assert set(pd.read_parquet(run / "forecasts.parquet")["zone"]) == {"Live"}
+    # stale_after in the config moves the line: 12 days of silence are tolerated
+    cfg.write_text(cfg.read_text() + "stale_after: 12D\n")
+    code, err = _nightly(["--config", str(cfg), "--out", str(tmp_path / "runs")], capsys)
+    assert code == 0 and "went silent" not in err and "(2 ok, 0 short, 0 stale" in err, err
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("2025-06-01", "--as-of 2025-06-01: before the data, which starts 2026-01-01; "),
+        ("2026-09-01", "--as-of 2026-09-01: after the data, which ends 2026-03-31 00:00; "),
+    ],
+)
+def test_as_of_outside_the_data_publishes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture, as_of: str, message: str
+) -> None:
+    cfg = _daily(tmp_path, {"Old": ("2026-01-01", "2026-03-31")})
+    out = tmp_path / "runs"
+    code, err = _nightly(["--config", str(cfg), "--out", str(out), "--as-of", as_of], capsys)
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith(f"error: {message}")
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_out_under_a_regular_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    cfg = _daily(tmp_path, {"Old": ("2026-01-01", "2026-03-31")})
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "runs"
+    code, err = _nightly(["--config", str(cfg), "--out", str(out)], capsys)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: --out {out}: cannot create or write the folder: Not a directory"
+    ]
+
+
+def test_second_run_into_the_same_out_says_another_holds_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _write_data(tmp_path, {f"Z{i}": 24 * 28 for i in range(6)})
+    out = tmp_path / "runs"
+    proc = _start_slow_nightly(tmp_path, out)
+    try:
+        assert _wait_for(lambda: out.is_dir() and any(out.glob(".tmp-*")), 60)
+        code, err = _nightly(["--config", str(_config(tmp_path)), "--out", str(out)], capsys)
+        assert code == 2
+        assert err.strip().splitlines()[-1] == (
+            f"error: --out {out}: another nightly run (pid {proc.pid}) is writing there; "
+            "run again when it has finished"
+        )
+        assert [p.name for p in out.iterdir()] == [f".tmp-2026-03-31-{proc.pid}"]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_real_for_hire_bases_with_six_weeks_get_forecasts(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from conftest import SHARED_DATA
+
+    foil = SHARED_DATA / "Uber-Jan-Feb-FOIL.csv"
+    if not foil.exists():
+        pytest.skip(f"real for-hire base data not found at {foil}")
+    cfg = tmp_path / "bases.yaml"
+    cfg.write_text(
+        f"data:\n  - path: {foil}\n    time_col: date\n    value_col: trips\n    metric: trips\n"
+        "    by: [dispatching_base_number]\n    freq: D\n"
+        "horizon: 14D\nmodel: naive\nengine: {name: local, workers: 1}\n"
+    )
+    out = tmp_path / "runs"
+    code, err = _nightly(["--config", str(cfg), "--out", str(out), "--as-of", "2015-02-10"], capsys)
+    assert code == 0, err
+    manifest = json.loads((out / "2015-02-10" / "manifest.json").read_text())
+    assert manifest["totals"]["short"] == 6 and manifest["totals"]["failed"] == 0
+    assert all(r["cause"].startswith("history: short (41 days") for r in manifest["series"])
+    fc = pd.read_parquet(out / "2015-02-10" / "forecasts.parquet")
+    assert fc.groupby("dispatching_base_number").size().to_dict() == {
+        b: 14 for b in ("B02512", "B02598", "B02617", "B02682", "B02764", "B02765")
+    }

@@ -53,3 +53,34 @@ def _live_pid() -> int:
     import os
 
     return os.getpid()
+
+
+def test_second_writer_into_the_same_folder_is_refused(tmp_path: Path) -> None:
+    import os
+
+    from juno_forecast.errors import InputError
+
+    with atomic_run_dir(tmp_path, DAY) as tmp:
+        (tmp / "a.txt").write_text("first")
+        with pytest.raises(InputError) as info, atomic_run_dir(tmp_path, DAY):
+            pass
+        assert str(info.value) == (
+            f"--out {tmp_path}: another nightly run (pid {os.getpid()}) is writing there; "
+            "run again when it has finished"
+        )
+        assert sorted(p.name for p in tmp_path.iterdir()) == [tmp.name]  # its folder kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-06-30"]  # and published
+
+
+def test_out_under_a_regular_file_is_one_line(tmp_path: Path) -> None:
+    from juno_forecast.errors import InputError
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError) as info, atomic_run_dir(tmp_path / "afile" / "runs", DAY):
+        pass
+    assert str(info.value) == (
+        f"--out {tmp_path / 'afile' / 'runs'}: cannot create or write the folder: Not a directory"
+    )
+    with pytest.raises(InputError) as info, atomic_run_dir(tmp_path / "afile", DAY):
+        pass
+    assert str(info.value) == f"--out {tmp_path / 'afile'}: expected a folder, got a file"

@@ -11,10 +11,23 @@ and returns one :class:`TaskOutcome` per task, in task order. A task that
 raises is recorded as failed with its cause; the others go on. ``on_done`` is
 called once per finished task (in completion order) so callers can draw a
 progress bar.
+
+Local workers die with the process that started them, even when it is killed
+with ``kill -9`` (which runs no clean-up): each worker asks Linux to send it
+SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and a watchdog
+thread exits it when its parent process changes (other systems, and the
+moment between fork and prctl). Orphaned workers would otherwise hold their
+memory (hundreds of megabytes each) with nobody to give them work.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +42,9 @@ PARALLEL_ROUNDS = 2
 WORKER_DIED = "WorkerDied: the worker process running this task died (crash or out of memory)"
 #: how long to wait for a Dask scheduler before giving up (exit 2)
 CONNECT_TIMEOUT = "10s"
+#: seconds between a worker's checks that its parent is still there
+WATCH_PARENT_S = 0.5
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass
@@ -43,6 +59,29 @@ class TaskOutcome:
     def ok(self) -> bool:
         """True when the task returned normally."""
         return self.error is None
+
+
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker when process ``parent`` (its starter) ends.
+
+    Linux delivers SIGKILL at the parent's death (``PR_SET_PDEATHSIG``); a daemon
+    thread also checks ``os.getppid()`` every :data:`WATCH_PARENT_S` seconds.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watchdog alone
+            pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_PARENT_S)
+    os._exit(1)
 
 
 def _describe(exc: BaseException) -> str:
@@ -109,7 +148,11 @@ def _pool_round(
 ) -> list[int]:
     """Run ``indices`` in one pool; returns those left unfinished by a broken pool."""
     broken: list[int] = []
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(indices)))
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(indices)),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         futures = {pool.submit(func, tasks[i]): i for i in indices}
         for fut in as_completed(futures):

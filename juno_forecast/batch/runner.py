@@ -53,7 +53,7 @@ from .engine import TaskOutcome, run_tasks
 from .figures import write_report
 from .manifest import build_manifest, series_record
 from .prom import bands_text, effects_json
-from .rundir import atomic_run_dir
+from .rundir import atomic_run_dir, make_out
 from .short import SHORT_MIN, short_forecast, short_note
 
 log = logging.getLogger("juno_forecast.batch")
@@ -116,8 +116,11 @@ def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
                 result.update(_short_series(task, cal))
             else:
                 result["forecast"] = _forecast(task, cal)
-                result["incidents"], result["points"] = _detect(task, cal)
                 result["status"] = "ok"
+                if task["check"]:
+                    result["incidents"], result["points"] = _detect(task, cal)
+                else:
+                    result.update(_unchecked(f"no data since {task['last_data']}"))
     except JunoError as exc:  # SeriesError / InputError: the series' own problem
         result.update(status="failed", cause=_cause(str(exc), task["series"]))
     except Exception as exc:  # a model error must not stop the batch
@@ -170,12 +173,22 @@ def _short_series(task: dict[str, Any], cal: Any) -> dict[str, Any]:
     out = {"status": "short", "cause": short_note(len(y), task["freq"], y.index[0])}
     out["forecast"] = _with_keys(pred.rename_axis("ds").reset_index(), task)
     try:
+        if not task["check"]:
+            return {**out, **_unchecked(f"no data since {task['last_data']}", out["cause"])}
         out["incidents"], out["points"] = _detect(task, cal)
     except JunoError:  # too short to check the day: said in the record, nothing invented
-        out["incidents"] = pd.DataFrame()
-        out["points"] = pd.DataFrame(columns=["actual", "expected", "lo", "hi"])
-        out["cause"] += "; not checked for incidents (too short)"
+        out.update(_unchecked("too short", out["cause"]))
     return out
+
+
+def _unchecked(why: str, cause: str | None = None) -> dict[str, Any]:
+    """No incidents and no banded points, with the reason the checked period was not checked."""
+    note = f"not checked for incidents ({why})"
+    return {
+        "incidents": pd.DataFrame(),
+        "points": pd.DataFrame(columns=["actual", "expected", "lo", "hi"]),
+        "cause": f"{cause}; {note}" if cause else note,
+    }
 
 
 def _with_keys(df: pd.DataFrame, task: dict[str, Any]) -> pd.DataFrame:
@@ -316,6 +329,7 @@ def _task(
     if cfg.history and kind == "full":
         hist = hist[hist.index >= cutoff - pd.Timedelta(cfg.history)]
     steps = max(1, -(-pd.Timedelta(cfg.horizon) // STEP[freq]))
+    detect_start = max(cutoff - pd.Timedelta(cfg.detect.lookback), hist.index[0])
     return {
         "series": str(y.name),
         "metric": metric,
@@ -331,7 +345,10 @@ def _task(
         "steps": int(steps),
         "forecast_start": cutoff,
         "level": cfg.detect.level,
-        "detect_start": max(cutoff - pd.Timedelta(cfg.detect.lookback), hist.index[0]),
+        "detect_start": detect_start,
+        # a silence shorter than stale_after may still cover the whole checked period
+        "check": bool(hist[hist.index >= detect_start].notna().any()),
+        "last_data": _stamp(hist.dropna().index[-1], freq),
     }
 
 
@@ -452,6 +469,7 @@ def run_nightly(
     if model is not None:
         cfg = replace(cfg, model=_check_model(model))
     day = parse_as_of(as_of)
+    make_out(out)  # an --out that cannot be written stops the run before any work (exit 2)
     cal = load_calendar(cfg.calendar, cfg.weather)  # errors here stop the run (exit 2)
     datasets = load_sources(cfg)
     day = day or max(ds.frame["ds"].max() for ds in datasets).normalize()
