@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import OCCURRENCE_COLUMNS
-from .calendar.records import default_spread
+from .calendar.records import SPREAD_SHARE, default_spread
 from .compat import epoch_ns
 
 PULSE, STEP = "pulse", "step"
@@ -191,7 +191,8 @@ def spread_at(
     """The uncertainty of :func:`effect_at`: the ``spread`` of one occurrence at each timestamp.
 
     The event's days get ``spread`` (scaled by an hour's ``by_hours`` reshaping,
-    ``(1 + hour's effect) x spread``), its window days ``window_spread``; where
+    ``(1 + hour's effect) x spread``, and never below the default share of the
+    reshaped hour's own effect), its window days ``window_spread``; where
     the metric has no effect (no known direction) the effect is 0 with the
     default spread (:func:`~.calendar.records.default_spread`). In daily data an
     hours-limited spread counts for those hours' share of the day, like the effect.
@@ -209,11 +210,16 @@ def spread_at(
         shape[int(h)] = float(_as_dict(eff).get(metric, 0.0))
     hours = list(row.hours or ()) if row.shape != STEP else []
     window = float(_as_dict(getattr(row, "window_spread", None)).get(metric, unknown))
+    # an hour that by_hours makes larger is as uncertain as a guess of that size
+    day_effect = float(_as_dict(row.effect).get(metric, 0.0))
+    hour_spread = np.maximum(
+        day_spread * (1.0 + shape), SPREAD_SHARE * np.abs((1 + day_effect) * (1 + shape) - 1)
+    )
     if hourly:
-        on_day = day_spread * (1.0 + shape[hours_of])
+        on_day = hour_spread[hours_of]
     else:
         hrs = hours or list(range(24))
-        on_day = np.full(len(days), float(np.sum(HOUR_SHARE[hrs] * day_spread * (1 + shape[hrs]))))
+        on_day = np.full(len(days), float(np.sum(HOUR_SHARE[hrs] * hour_spread[hrs])))
         window *= HOUR_SHARE[hrs].sum()
     out[active & on_days] = on_day[active & on_days]
     out[active & ~on_days] = window
