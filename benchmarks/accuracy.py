@@ -18,7 +18,11 @@ with the shipped calendar; ``auto`` with ``--calendar none``; and the reference
 ``prophet-us``: Prophet with default settings plus ``add_country_holidays("US")``
 and no calendar. MASE is scaled by the in-sample seasonal naive MAE of each
 fold's history. Prints markdown tables and writes them to
-``benchmarks/results/accuracy.md``.
+``benchmarks/results/accuracy.md``, with the coverage of the 80%/95% ranges on
+event hours (a calendar event in the series' scope is on) against ordinary
+hours, and on the Memorial Day weekend 2015 with Fleet Week:
+
+    python benchmarks/accuracy.py --suites boroughs-h,events-h --models auto
 """
 
 from __future__ import annotations
