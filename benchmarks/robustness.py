@@ -164,7 +164,7 @@ def drop_rows(start: str, end: str):  # noqa: ANN201
 
 def blank_values(start: str, end: str):  # noqa: ANN201
     def edit(df: pd.DataFrame) -> pd.DataFrame:
-        df = df.copy()
+        df = df.astype({"y": object})
         df.loc[(df["ds"] >= start) & (df["ds"] < end), "y"] = ""
         return df
 
@@ -293,7 +293,14 @@ CASES: list[Case] = [
         "unparseable timestamp",
         data(30, edit=lambda df: df.assign(ds=df["ds"].where(df.index != 7, "soon"))),
     ),
-    Case("data: missing --by column", "11", FC[:4] + ["borough", *F], (2,), "missing column"),
+    Case(
+        "data: missing --by column",
+        "11",
+        ["forecast", "data.csv", "--by", "borough", *F],
+        (2,),
+        "missing column 'borough'",
+        data(),
+    ),
     Case(
         "data: borough called NA kept in CSV out",
         "11",

@@ -22,10 +22,17 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".json")
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` then rename ``tmp_path`` onto ``path``."""
+    """Call ``write(tmp_path)`` then rename ``tmp_path`` onto ``path``.
+
+    A folder that cannot be made or written (a parent that is a regular file, no
+    permission) is an :class:`~juno_forecast.errors.InputError` naming ``path``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:  # a parent is a regular file, no permission, read-only disk...
+        raise InputError(f"{path}: cannot write here ({_why_not(path, e)})") from None
     os.close(fd)
     try:
         write(Path(tmp))
@@ -35,6 +42,14 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _why_not(path: Path, error: OSError) -> str:
+    """Why a folder for ``path`` cannot be made: a parent that is a file, or the OS's reason."""
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"{blocker} is a file, not a folder"
+    return error.strerror or type(error).__name__
 
 
 def _umask() -> int:

@@ -117,3 +117,14 @@ def test_a_borough_called_na_stays_na_in_csv_output(tmp_path):
     assert res.returncode == 0, res.stderr
     lines = out.read_text().splitlines()
     assert [ln.split(",")[0] for ln in lines] == ["borough", "Bronx", "Bronx", "NA", "NA"]
+
+
+def test_an_out_path_under_a_regular_file_is_one_line_exit_2(tmp_path):
+    data = _hourly_csv(tmp_path, days=20)
+    out = data / "forecast.csv"  # the data file is no folder
+    res = _run("forecast", str(data), "--horizon", "2h", "--model", "naive", "--calendar",
+               "none", "--out", str(out))  # fmt: skip
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip() == (
+        f"error: {out}: cannot write here ({data} is a file, not a folder)"
+    )
