@@ -216,3 +216,77 @@ def test_metrics_follow_a_new_run(tmp_path: Path) -> None:
     fc[BANDS[0]] += 1000.5
     (root / "2026-06-30" / "bands.prom").write_text(bands_text(fc, ["borough"], AS_OF, hours=48))
     assert bronx_yhat() == 1100.5
+
+
+def _fetch(url: str) -> tuple[int, str]:
+    """Status and body, error statuses included."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+class _Serving:
+    """A real server for ``root`` on 127.0.0.1 (a free port) in a thread, for a ``with``."""
+
+    def __init__(self, root: Path):
+        self.server = make_server(root, port=0, clock=lambda: pd.Timestamp("2026-07-01 13:05"))
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> str:
+        Thread(target=self.server.serve_forever, daemon=True).start()
+        return self.base
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda b: b[:200] + b"\xff\xfe" + b[200:], "line 3: not UTF-8 text"),
+        (lambda b: b[: len(b) // 2], "not in the Prometheus text format"),
+        (lambda b: b[: b.index(b"# HELP juno_run_info")], "truncated (it ends before"),
+    ],
+    ids=["not-utf8", "cut-mid-line", "cut-at-a-line"],
+)
+def test_damaged_bands_answer_503_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture, damage, reason: str
+) -> None:
+    root = _run_folder(tmp_path)
+    prom = root / "2026-06-30" / "bands.prom"
+    prom.write_bytes(damage(prom.read_bytes()))
+    with _Serving(root) as base:
+        for path in ("/metrics", "/healthz"):
+            status, body = _fetch(base + path)
+            assert status == 503
+            assert body.startswith(f"unavailable: {prom}: ") and reason in body
+            assert body.count("\n") == 1
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_healthz_is_ok_only_when_the_bands_can_be_served(tmp_path: Path) -> None:
+    root = _run_folder(tmp_path)
+    with _Serving(root) as base:
+        assert _fetch(base + "/healthz") == (200, "ok\nnewest run: 2026-06-30\n")
+        prom = root / "2026-06-30" / "bands.prom"
+        prom.write_bytes(prom.read_bytes()[:300])
+        assert _fetch(base + "/healthz")[0] == 503
+
+
+def test_idle_connections_are_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import time
+
+    from juno_forecast.batch import serve
+
+    monkeypatch.setattr(serve, "IDLE_TIMEOUT_S", 0.5)
+    with _Serving(_run_folder(tmp_path)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as idle:
+            t0 = time.monotonic()
+            assert idle.recv(1) == b""  # the server closed the silent connection
+            assert time.monotonic() - t0 < 3
+        assert _fetch(base + "/healthz")[0] == 200  # and still serves others

@@ -6,11 +6,20 @@ plain health page at ``/`` and ``/healthz``; every other path is a 404. It
 never serves files: the only file it reads is ``bands.prom`` of the newest run
 folder under ``--run``, re-read on each scrape so a new nightly run is picked
 up without a restart. It binds to 127.0.0.1 unless told otherwise.
+
+A ``bands.prom`` that cannot be used (not UTF-8, cut short by a full disk or a
+copy in progress, not in the text format) makes ``/metrics`` and ``/healthz``
+answer 503 with the reason in one line, so Prometheus records the scrape as
+failed and a probe sees it; nothing is served from a half-read file. A file
+is whole when it parses and ends with the ``juno_run_info`` family, which
+:func:`.prom.bands_text` writes last. A connection idle for
+:data:`IDLE_TIMEOUT_S` seconds is closed, so stalled clients cannot hold threads.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,10 +27,17 @@ from typing import Any
 
 import pandas as pd
 
+from ..grain import TZ
 from .prom import current_hour_text, parse_bands
 
 RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: seconds a connection may stay silent (request line, headers) before it is closed
+IDLE_TIMEOUT_S = 10
+
+
+class BandsUnreadable(Exception):
+    """The newest run's ``bands.prom`` cannot be served; the message says why (one line)."""
 
 
 def newest_run(run_dir: str | Path) -> Path | None:
@@ -37,7 +53,7 @@ def newest_run(run_dir: str | Path) -> Path | None:
 
 def new_york_now() -> pd.Timestamp:
     """The current New York wall-clock time, naive (the convention of every ``ds``)."""
-    return pd.Timestamp.now(tz="America/New_York").tz_localize(None)
+    return pd.Timestamp.now(tz=TZ).tz_localize(None)
 
 
 _PARSED: dict[Path, tuple[tuple[int, int], list[Any]]] = {}
@@ -49,18 +65,44 @@ def _families(path: Path) -> list[Any]:
     Thousands of hourly series make a file of tens of megabytes; scrapes every
     minute must not re-parse it each time.
     """
-    st = path.stat()
-    stamp = (st.st_mtime_ns, st.st_size)
-    cached = _PARSED.get(path)
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, parse_bands(path.read_text(encoding="utf-8")))
-        _PARSED.clear()  # only the newest run is ever served
-        _PARSED[path] = cached
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        cached = _PARSED.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, _parse_whole(path))
+            _PARSED.clear()  # only the newest run is ever served
+            _PARSED[path] = cached
+    except OSError as exc:
+        raise BandsUnreadable(f"{path}: cannot be read: {exc.strerror or exc}") from None
     return cached[1]
 
 
+def _parse_whole(path: Path) -> list[Any]:
+    """The families of a complete ``bands.prom``; :class:`BandsUnreadable` otherwise."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BandsUnreadable(f"{path}: line {line}: not UTF-8 text") from None
+    try:
+        families = parse_bands(text)
+    except ValueError as exc:
+        raise BandsUnreadable(
+            f"{path}: not in the Prometheus text format ({str(exc).splitlines()[0]}); "
+            "truncated or damaged"
+        ) from None
+    if not any(f.name == "juno_run_info" for f in families):
+        raise BandsUnreadable(f"{path}: truncated (it ends before juno_run_info)")
+    return families
+
+
 def metrics_text(run_dir: str | Path, now: pd.Timestamp | None = None) -> str:
-    """What ``/metrics`` answers: the current hour's bands of the newest run."""
+    """What ``/metrics`` answers: the current hour's bands of the newest run.
+
+    Raises :class:`BandsUnreadable` when that run's ``bands.prom`` cannot be used.
+    """
     run = newest_run(run_dir)
     if run is None:
         return "# no nightly run found\njuno_bands_current 0\n"
@@ -82,24 +124,22 @@ def make_server(
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "juno-forecast"
+        timeout = IDLE_TIMEOUT_S  # socket timeout: an idle connection is closed
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = self.path.split("?", 1)[0]
-            if path == "/metrics":
-                self._send(200, metrics_text(run_root, clock()), CONTENT_TYPE)
-            elif path in ("/", "/healthz"):
-                run = newest_run(run_root)
-                body = f"ok\nnewest run: {run.name if run else 'none'}\n"
-                self._send(200, body, "text/plain; charset=utf-8")
-            else:
-                self._send(404, "not found\n", "text/plain; charset=utf-8")
+            try:
+                if path == "/metrics":
+                    self._send(200, metrics_text(run_root, clock()), CONTENT_TYPE)
+                elif path in ("/", "/healthz"):
+                    self._send(200, health_text(run_root), "text/plain; charset=utf-8")
+                else:
+                    self._send(404, "not found\n", "text/plain; charset=utf-8")
+            except BandsUnreadable as exc:
+                self._send(503, f"unavailable: {exc}\n", "text/plain; charset=utf-8")
 
         def do_HEAD(self) -> None:  # noqa: N802
-            self._send(
-                404 if self.path.split("?", 1)[0] not in ("/", "/healthz", "/metrics") else 200,
-                "",
-                "text/plain; charset=utf-8",
-            )
+            self.do_GET()  # the same status and headers; _send leaves the body out
 
         def _send(self, status: int, body: str, ctype: str) -> None:
             data = body.encode("utf-8")
@@ -113,4 +153,24 @@ def make_server(
         def log_message(self, format: str, *args: object) -> None:  # quiet by default
             return
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return _QuietServer((host, port), Handler)
+
+
+def health_text(run_dir: str | Path) -> str:
+    """What ``/healthz`` answers when the newest run can be served (else BandsUnreadable)."""
+    run = newest_run(run_dir)
+    if run is not None:
+        _families(run / "bands.prom")
+    return f"ok\nnewest run: {run.name if run else 'none'}\n"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Threads end with the server; a failed connection is one line on stderr, no traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, TimeoutError | ConnectionError):
+            return  # an idle or vanished client: nothing to report
+        print(f"serve-metrics: {client_address[0]}: {type(exc).__name__}: {exc}", file=sys.stderr)
