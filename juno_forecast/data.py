@@ -76,10 +76,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, JunoWarning, SeriesError
+from .grain import TZ
 from .holes import UNIT, Hole, last_hole, runs
 from .readers import check_columns, read_table
 
-NY_TZ = "America/New_York"
+NY_TZ = TZ
 FREQS = ("h", "D")
 AGGS = ("sum", "mean")
 FILLS = ("auto", "zero", "interpolate")

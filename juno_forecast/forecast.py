@@ -22,9 +22,9 @@ import pandas as pd
 from .compat import epoch_ns
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
 from .features import CalendarFeatures, calendar_features
-from .inputs import parse_timestamp
+from .inputs import check_model, parse_timestamp
 from .intervals import ConformalIntervals
-from .models import MODEL_NAMES, make_model
+from .models import make_model
 from .models.auto import default_folds, rolling_origin
 from .models.base import FREQ_DELTA, SEASON, check_y, get_tags, log_target, single_thread
 
@@ -235,10 +235,8 @@ class SeriesForecaster:
     def _fit(self, y: pd.Series) -> SeriesForecaster:
         if self.freq not in FREQ_DELTA:
             raise InputError(f"freq: expected 'h' or 'D', got {self.freq!r}")
-        if isinstance(self.model, str) and self.model not in MODEL_NAMES:
-            raise InputError(
-                f"--model: unknown model {self.model!r}; expected one of {', '.join(MODEL_NAMES)}"
-            )
+        if isinstance(self.model, str):
+            check_model(self.model)
         self.label_ = _label(self.metric, self.keys)
         self._memo = {}  # features and learned columns per fold, for this fit only
         y = check_y(y.dropna()) if len(y.dropna()) else y
@@ -487,10 +485,7 @@ def forecast(
     listed in ``result.attrs["problems"]``. Columns:
     ``[*keys, metric, ds, yhat, lo_80, hi_80, lo_95, hi_95, events]``.
     """
-    if model not in MODEL_NAMES:
-        raise InputError(
-            f"--model: unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}"
-        )
+    check_model(model)
     _check_seed(seed)
     dataset = as_dataset(data, **data_kwargs)
     cal = as_calendar(calendar, weather, weather_forecast)
@@ -569,10 +564,8 @@ def backtest_predictions(
     """
     models = [model] if isinstance(model, str) else list(model)
     for m in models:
-        if isinstance(m, str) and m not in MODEL_NAMES:
-            raise InputError(
-                f"--model: unknown model {m!r}; expected one of {', '.join(MODEL_NAMES)}"
-            )
+        if isinstance(m, str):
+            check_model(m)
         if not isinstance(m, str) and not (hasattr(m, "fit") and hasattr(m, "predict")):
             raise InputError(
                 f"--model: expected a model name or an object with fit and predict, "

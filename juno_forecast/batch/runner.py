@@ -48,6 +48,8 @@ from threadpoolctl import threadpool_limits
 
 from ..detect.incidents import sort_incidents
 from ..errors import InputError, JunoError
+from ..grain import to_wall_clock
+from ..inputs import check_model
 from .config import BatchConfig, load_config
 from .engine import TaskOutcome, run_tasks
 from .figures import write_report
@@ -237,9 +239,7 @@ def parse_as_of(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
         raise InputError(f"--as-of: expected a date YYYY-MM-DD, got {value!r}") from None
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("America/New_York").tz_localize(None)
-    return ts.normalize()
+    return to_wall_clock(ts).normalize()
 
 
 def load_sources(cfg: BatchConfig) -> list[Any]:
@@ -559,11 +559,7 @@ def _write_run(
 
 def _check_model(name: str) -> str:
     """``name`` if it is a known model, else an :class:`InputError` (exit 2)."""
-    from ..models import MODEL_NAMES
-
-    if name not in MODEL_NAMES:
-        raise InputError(f"--model: expected one of {', '.join(MODEL_NAMES)}, got {name!r}")
-    return name
+    return check_model(name)
 
 
 def _run(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import CalendarError, InputError
+from ..grain import to_wall_clock
 from .holidays import expand_holidays
 from .names import read_zones
 from .records import CATEGORIES, CalendarSpec, Event, Scope, fill_spread, zone_effects, zone_spreads
@@ -364,12 +365,10 @@ def _day(value: object, what: str) -> pd.Timestamp:
         raise InputError(f"{what}: expected a date YYYY-MM-DD, got {value!r}") from None
     if ts is pd.NaT:
         raise InputError(f"{what}: expected a date YYYY-MM-DD, got {value!r}")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("America/New_York").tz_localize(None)
+    ts = to_wall_clock(ts)
     if not FIRST_DAY <= ts <= LAST_DAY:  # occurrences are expanded a year either side
         raise InputError(
-            f"{what}: expected a date from {FIRST_DAY.date()} to {LAST_DAY.date()}, "
-            f"got {ts.date()}"
+            f"{what}: expected a date from {FIRST_DAY.date()} to {LAST_DAY.date()}, got {ts.date()}"
         )
     return ts.normalize()
 

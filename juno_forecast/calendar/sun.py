@@ -22,8 +22,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..grain import TZ
+
 #: where and in which time zone sunrise and sunset are computed (the data's city and clock)
-LATITUDE, LONGITUDE, TIME_ZONE = 40.7128, -74.0060, "America/New_York"
+LATITUDE, LONGITUDE, TIME_ZONE = 40.7128, -74.0060, TZ
 ANCHORS = ("sunrise", "sunset")
 #: an offset further than this from its anchor is refused (half a day: surely a mistake)
 MAX_OFFSET = 12.0

@@ -163,7 +163,9 @@ def _timestamp(value: str, flag: str):
         ) from None
     if ts is pd.NaT:
         raise InputError(f"{flag}: expected a time such as 2026-07-01T13:00, got {value!r}")
-    return ts.tz_convert("America/New_York").tz_localize(None) if ts.tzinfo else ts
+    from ..grain import to_wall_clock
+
+    return to_wall_clock(ts)
 
 
 def register(group: click.Group) -> None:
