@@ -59,12 +59,15 @@ def _band_frame(result: dict[str, Any], level: float) -> pd.DataFrame:
     range when the level is 0.9 or more, else as the 80% range, the other left empty.
     """
     pts = result["points"]
-    day = pd.DataFrame({"ds": pts.index, "yhat": pts["expected"].to_numpy()})
+    # explicit dtypes: an unchecked series' empty points must not turn the bands into objects
+    day = pd.DataFrame(
+        {"ds": pd.DatetimeIndex(pts.index), "yhat": pts["expected"].to_numpy(dtype=float)}
+    )
     drawn = "95" if level >= 0.9 else "80"
     for width in ("80", "95"):
         same = width == drawn
-        day[f"lo_{width}"] = pts["lo"].to_numpy() if same else np.nan
-        day[f"hi_{width}"] = pts["hi"].to_numpy() if same else np.nan
+        day[f"lo_{width}"] = pts["lo"].to_numpy(dtype=float) if same else np.nan
+        day[f"hi_{width}"] = pts["hi"].to_numpy(dtype=float) if same else np.nan
     fc = result["forecast"][["ds", *BANDS]]
     return pd.concat([day[["ds", *BANDS]], fc], ignore_index=True)
 
