@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -78,6 +79,7 @@ class Outcome:
     peak_mb: float
     message_ok: bool
     why: str = ""
+    said: str = ""  # the command's first line on stderr (or stdout), for the table
 
     @property
     def handled(self) -> bool:
@@ -145,13 +147,31 @@ def alias_bomb(levels: int) -> str:
     return "\n".join(lines) + "\nevents: []\n"
 
 
-def nightly_config(d: Path, data_days: int = 30) -> None:
-    write(hourly(data_days, ("A", "B")), d / "data.csv")
+def nightly_config(d: Path, data_days: int = 30, frame: pd.DataFrame | None = None) -> None:
+    write(hourly(data_days, ("A", "B")) if frame is None else frame, d / "data.csv")
     (d / "nightly.yaml").write_text(
         "data:\n  - path: data.csv\n    by: [zone]\n    freq: h\n"
         "horizon: 24h\nmodel: naive\ndetect: {lookback: 1D, level: 0.95}\n"
         "engine: {name: local, workers: 1}\ncalendar: none\n"
     )
+
+
+def nightly_with(edit) -> Callable[[Path], None]:  # noqa: ANN001
+    """A nightly config over zones A and B, B's rows changed by ``edit``."""
+
+    def setup(d: Path) -> None:
+        df = hourly(40, ("A", "B"))
+        nightly_config(d, frame=pd.concat([df[df["zone"] == "A"], edit(df[df["zone"] == "B"])]))
+
+    return setup
+
+
+def in_manifest(fragment: str) -> Callable[[Path, str], str | None]:
+    def check(d: Path, out: str) -> str | None:
+        found = [m for m in (d / "runs").rglob("manifest.json") if fragment in m.read_text()]
+        return None if found else f"no manifest with {fragment!r}"
+
+    return check
 
 
 def event(extra: str) -> str:
@@ -604,7 +624,7 @@ CASES: list[Case] = [
             "--no-progress",
         ],
         (2,),
-        None,
+        "2020-01-01",
         nightly_config,
         check=lambda d, out: "published a run" if (d / "runs" / "2020-01-01").exists() else None,
     ),
@@ -626,6 +646,113 @@ CASES: list[Case] = [
         timeout=300,
         parallel=2,
         check=no_leftovers,
+    ),
+    # -- more hostile or odd inputs
+    Case(
+        "calendar: 1000 nested lists",
+        "1",
+        ["calendar", "validate", "c.yaml"],
+        (2,),
+        None,
+        text("c.yaml", "events: " + "[" * 1000 + "]" * 1000 + "\n"),
+        timeout=30,
+    ),
+    Case(
+        "data: all values missing",
+        "11",
+        ["forecast", "data.csv", *F],
+        (2,),
+        "no values",
+        data(30, edit=lambda df: df.assign(y="NaN")),
+    ),
+    Case(
+        "data: mixed UTC offsets and naive stamps",
+        "11",
+        ["forecast", "data.csv", *F],
+        (2,),
+        "mixes timestamps",
+        data(
+            30,
+            edit=lambda df: df.assign(
+                ds=df["ds"].where(df.index != 3, "2025-01-01T03:00:00-05:00")
+            ),
+        ),
+    ),
+    Case(
+        "data: fall-back hour three times",
+        "11",
+        ["forecast", "data.csv", *F],
+        (2,),
+        "appears more than twice",
+        text(
+            "data.csv",
+            "ds,metric,y\n"
+            + "".join(
+                f"{t},trips,1\n"
+                for t in pd.date_range("2015-10-20", "2015-11-10", freq="h").strftime(
+                    "%Y-%m-%d %H:%M"
+                )
+            )
+            + "2015-11-01 01:00,trips,1\n" * 2,
+        ),
+    ),
+    Case(
+        "data: --freq D on hourly counts",
+        "11",
+        [*FC, "--freq", "D", "--horizon", "2D"],
+        (0,),
+        None,
+        data(70),
+    ),
+    Case(
+        "detect: --min-points 0",
+        "5",
+        [*DET, "--start", "2025-01-20", "--end", "2025-01-21", "--min-points", "0"],
+        (2,),
+        "--min-points",
+        data(),
+    ),
+    Case(
+        "impact: --end before --start",
+        "5",
+        ["impact", "data.csv", *F, "--start", "2025-01-20", "--end", "2025-01-10"],
+        (2,),
+        None,
+        data(),
+    ),
+    Case(
+        "expect: unreadable --start",
+        "5",
+        ["expect", "data.csv", "--calendar", "none", "--start", "soon", "--end", "2025-02-03"],
+        (2,),
+        "--start",
+        data(),
+    ),
+    Case(
+        "check: a series skipped for one inf",
+        "2",
+        ["check", "data.csv", "--by", "zone", "--calendar", "none", "--since", "2025-01-29"],
+        (1, 2),
+        None,
+        data(30, ("A", "B"), set_value(800, "inf")),
+    ),
+    Case(
+        "nightly: a short series (20 days)",
+        "12",
+        ["nightly", "--config", "nightly.yaml", "--out", "runs", "--no-progress"],
+        (0,),
+        None,
+        nightly_with(lambda b: b.iloc[-20 * 24 :]),
+        check=in_manifest('"short"'),
+    ),
+    Case(
+        "nightly: a series silent for 5 days",
+        "12",
+        ["nightly", "--config", "nightly.yaml", "--out", "runs", "--no-progress"],
+        (0,),
+        None,
+        nightly_with(lambda b: b.iloc[: -5 * 24]),
+        check=in_manifest('"stale"'),
     ),
 ]
 
@@ -670,26 +797,44 @@ def run_case(case: Case) -> Outcome:
             max(peaks) / 1024 if peaks else float("nan"),
             case.message is None or case.message in text_all,
             why,
+            _first_line(outs),
         )
+
+
+def _first_line(outs: list[str]) -> str:
+    """The first error/warning line a command printed, else its first line."""
+    for out in outs:
+        lines = [ln for ln in out.splitlines() if ln.strip() and not ln.startswith("  ")]
+        errors = [ln for ln in lines if ln.startswith(("error:", "warning:", "skipped:"))]
+        if errors or lines:
+            return (errors or lines)[0]
+    return ""
 
 
 def table(outcomes: list[Outcome]) -> str:
     """The results as a Markdown table with a count line."""
     rows = [
-        "| case | item | exit | expected | traceback | seconds | peak MB | handled |",
-        "| --- | --- | --- | --- | --- | ---: | ---: | --- |",
+        "| case | item | exit | expected | traceback | seconds | peak MB | handled | first line |",
+        "| --- | --- | --- | --- | --- | ---: | ---: | --- | --- |",
     ]
     for o in outcomes:
         note = "" if o.handled else (o.why or ("message missing" if not o.message_ok else ""))
         rows.append(
             f"| {o.case.name} | {o.case.item} | {','.join(map(str, o.codes))} | "
             f"{'/'.join(map(str, o.case.expect))} | {'yes' if o.traceback else 'no'} | "
-            f"{o.seconds:.1f} | {o.peak_mb:.0f} | {'yes' if o.handled else 'NO ' + note} |"
+            f"{o.seconds:.1f} | {o.peak_mb:.0f} | {'yes' if o.handled else 'NO ' + note} | "
+            f"{_cell(o.said)} |"
         )
     handled = sum(o.handled for o in outcomes)
     rows.append("")
     rows.append(f"**{handled} of {len(outcomes)} cases handled.**")
     return "\n".join(rows)
+
+
+def _cell(text: str, width: int = 110) -> str:
+    """Text for a Markdown cell: pipes escaped, the temporary folder dropped, shortened."""
+    text = re.sub(r"/tmp/robust-[^/ ]+/", "", text).replace("|", "\\|")
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def main() -> None:
