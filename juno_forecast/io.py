@@ -6,8 +6,10 @@ renamed), so a failed run never leaves a half-written output behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -42,6 +44,38 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def safe_name(name: str, default: str = "figure") -> str:
+    """A file name built from data (a series label, key values): never a path, never shared.
+
+    Only letters, digits, ``-``, ``_`` and ``.`` are kept (``../../etc`` becomes
+    ``etc``-like, never a path). When anything had to be changed, a short hash of
+    the whole original is appended, so names that sanitize alike (``a/b`` and
+    ``a_b``, ``東京`` and ``大阪``) still get different files; the hash is stable
+    from run to run.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip("._")[:80] or default
+    if cleaned != name:
+        cleaned += "-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return cleaned
+
+
+def check_writable(path: str | os.PathLike, folder: bool = False) -> None:
+    """An :class:`InputError` now, before any work, when ``path`` could not be written.
+
+    ``path`` is a file to write (its folder must be makeable and writable) or, with
+    ``folder``, a folder to write into. Nothing is created: the nearest existing
+    folder on the way must be a folder the user may write in.
+    """
+    path = Path(path)
+    target = path if folder else path.parent
+    existing = next(p for p in (target, *target.parents, Path(".")) if p.exists())
+    if not existing.is_dir():
+        raise InputError(f"{path}: cannot write here ({existing} is a file, not a folder)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: cannot write here (no permission to write in {existing})")
 
 
 def _why_not(path: Path, error: OSError) -> str:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .detect import INCIDENT_COLUMNS, not_explained
-from .io import atomic_write
+from .io import atomic_write, check_writable, safe_name
 
 #: incident columns shown in the tables (metric is shown beside the keys; peak_ds is left out)
 SHOW_COLUMNS = [c for c in INCIDENT_COLUMNS if c not in ("metric", "peak_ds")]
@@ -35,13 +34,6 @@ def _png_bytes(fig: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     return buf.getvalue()
-
-
-def safe_name(name: str) -> str:
-    """A file name built from a series label: only letters, digits, ``-``, ``_`` and ``.``."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip("._")
-    return cleaned[:100] or "figure"
 
 
 def _series_label(row: pd.Series, keys: list[str]) -> str:
@@ -219,6 +211,7 @@ def report(
     failed ones). Returns ``(html_path, md_path)``.
     """
     out = Path(out_dir)
+    check_writable(out, folder=True)
     out.mkdir(parents=True, exist_ok=True)
     incidents = incidents.drop(columns=["_flagged"], errors="ignore")
     pngs = {label: _png_bytes(fig) for label, fig in (figures or {}).items()}

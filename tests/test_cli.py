@@ -128,3 +128,77 @@ def test_an_out_path_under_a_regular_file_is_one_line_exit_2(tmp_path):
     assert res.stderr.strip() == (
         f"error: {out}: cannot write here ({data} is a file, not a folder)"
     )
+
+
+# -- crashes that became one line (issue 14, item 5) ---------------------------------------
+
+
+def _main(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, list[str]]:
+    """Exit code and stderr lines of the command line, run in this process."""
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return info.value.code, err.strip().splitlines()
+
+
+def test_a_horizon_as_long_as_the_history_is_one_line_exit_2(tmp_path, capsys):
+    data = _hourly_csv(tmp_path, days=20)
+    code, err = _main(["forecast", str(data), "--horizon", "20D", "--model", "naive",
+                       "--calendar", "none"], capsys)  # fmt: skip
+    assert code == 2
+    assert err[-1] == (
+        "error: skipped: metric=trips: too short for a horizon of 480 hours: 480 hours of "
+        "history, at least 650 needed (over a week plus the horizon, to calibrate the ranges)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["forecast", "{data}", "--cutoff", "soon"],
+         "error: --cutoff: expected a date or timestamp like 2015-02-01, got 'soon'"),
+        (["backtest", "{data}", "--start", "2025-13-45", "--end", "2025-01-20"],
+         "error: --start: expected a date or timestamp like 2015-02-01, got '2025-13-45'"),
+        (["backtest", "{data}", "--start", "2025-01-10", "--end", "later"],
+         "error: --end: expected a date or timestamp like 2015-02-01, got 'later'"),
+        (["calendar", "show", "--start", "9999-01-01", "--end", "9999-02-01"],
+         "error: start: expected a date from 1800-01-01 to 2200-12-31, got 9999-01-01"),
+    ],
+    ids=["cutoff", "backtest-start", "backtest-end", "calendar-show-9999"],
+)  # fmt: skip
+def test_unreadable_or_impossible_dates_are_one_line_exit_2(tmp_path, capsys, args, message):
+    data = str(_hourly_csv(tmp_path, days=20))
+    code, err = _main([a.replace("{data}", data) for a in args], capsys)
+    assert (code, err) == (2, [message])
+
+
+@pytest.mark.parametrize(
+    ("args", "target"),
+    [
+        (["forecast", "{data}", "--horizon", "2h", "--out", "{blocked}/f.csv"], "{blocked}/f.csv"),
+        (["backtest", "{data}", "--start", "2025-01-15", "--end", "2025-01-16",
+          "--folds", "{blocked}/folds.csv"], "{blocked}/folds.csv"),
+        (["detect", "{data}", "--start", "2025-01-19", "--end", "2025-01-20",
+          "--report", "{blocked}/report"], "{blocked}/report"),
+        (["impact", "{data}", "--start", "2025-01-19", "--end", "2025-01-20",
+          "--plots", "{blocked}/plots"], "{blocked}/plots"),
+        (["impact", "{data}", "--start", "2025-01-19", "--end", "2025-01-20",
+          "--summary", "{blocked}/summary.md"], "{blocked}/summary.md"),
+    ],
+    ids=["forecast-out", "backtest-folds", "detect-report", "impact-plots", "impact-summary"],
+)  # fmt: skip
+def test_an_output_under_a_regular_file_stops_before_any_work(tmp_path, capsys, args, target):
+    data = _hourly_csv(tmp_path, days=20)
+    blocked = tmp_path / "notes.txt"
+    blocked.write_text("a file, not a folder")
+    fill = {"{data}": str(data), "{blocked}": str(blocked)}
+
+    def sub(a: str) -> str:
+        for k, v in fill.items():
+            a = a.replace(k, v)
+        return a
+
+    code, err = _main([sub(a) for a in args] + ["--calendar", "none"], capsys)
+    assert (code, err) == (2, [f"error: {sub(target)}: cannot write here ({blocked} is a file, "
+                               "not a folder)"])  # fmt: skip

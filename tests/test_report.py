@@ -166,3 +166,23 @@ def test_detect_command_writes_the_report(tmp_path, capsys):
     html = (tmp_path / "rep" / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == 1 and "Unexplained incidents (" in html
     assert (tmp_path / "rep" / "report.md").exists()
+
+
+def test_labels_that_sanitize_alike_get_their_own_files(tmp_path):
+    labels = [
+        "metric=trips zone=a/b",
+        "metric=trips zone=a_b",
+        "metric=trips zone=東京",
+        "metric=trips zone=大阪",
+    ]
+    figs = {label: _figure(label) for label in labels}
+    pngs = {label: None for label in labels}
+    _, md_path = report(_incidents().iloc[:0], figs, tmp_path, title="Run")
+    md = md_path.read_text()
+    for label in labels:
+        pngs[label] = safe_name(label) + ".png"
+        assert f"![{label}]({pngs[label]})" in md  # each label links its own image
+    assert len(set(pngs.values())) == 4
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(pngs.values())
+    assert safe_name("metric=trips zone=東京") == safe_name("metric=trips zone=東京")  # stable
+    assert safe_name("report_2026") == "report_2026"  # a clean name is kept as it is

@@ -11,7 +11,13 @@ import sys
 
 import click
 
-from .options import calendar_options, data_kwargs, data_options, output_options
+from .options import (
+    calendar_options,
+    data_kwargs,
+    data_options,
+    output_options,
+    writable_folder,
+)
 
 #: at most this many series get a figure in ``detect --report`` (most severe first)
 MAX_REPORT_FIGURES = 20
@@ -70,6 +76,7 @@ def _write_report(result, out_dir: str, title: str) -> None:
     "report_dir",
     default=None,
     type=click.Path(file_okay=False),
+    callback=writable_folder,
     help="Also write report.html and report.md (with plots) in this folder.",
 )
 @calendar_options

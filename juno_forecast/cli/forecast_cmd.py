@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import click
 
-from .options import calendar_options, check_time, data_kwargs, data_options, output_options
+from .options import (
+    calendar_options,
+    check_time,
+    data_kwargs,
+    data_options,
+    output_options,
+    writable_file,
+)
 
 MODEL_HELP = (
     "auto (per series, the fast models weighted by their backtest error), naive, ols, gbm, ets"
@@ -76,6 +83,7 @@ def forecast_command(**kw) -> None:
     "folds_out",
     default=None,
     type=click.Path(dir_okay=False),
+    callback=writable_file,
     help="Also write the per-cutoff, per-series scores here (.csv/.parquet/.json).",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the models.")

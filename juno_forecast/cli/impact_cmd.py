@@ -13,7 +13,14 @@ from pathlib import Path
 
 import click
 
-from .options import calendar_options, data_kwargs, data_options, output_options
+from .options import (
+    calendar_options,
+    data_kwargs,
+    data_options,
+    output_options,
+    writable_file,
+    writable_folder,
+)
 
 
 def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported lazily
@@ -104,6 +111,7 @@ def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported 
     "plots",
     default=None,
     type=click.Path(file_okay=False),
+    callback=writable_folder,
     help="Write one PNG per series into this folder.",
 )
 @click.option(
@@ -111,6 +119,7 @@ def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported 
     "summary",
     default=None,
     type=click.Path(dir_okay=False),
+    callback=writable_file,
     help="Write a Markdown summary for the incident debrief here.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed for models that use randomness.")

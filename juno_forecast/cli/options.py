@@ -42,6 +42,24 @@ def check_time(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return value
 
 
+def writable_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback: an output file whose folder cannot be written stops the command now."""
+    if value is not None:
+        from ..io import check_writable
+
+        check_writable(value)
+    return value
+
+
+def writable_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback: an output folder that cannot be written stops the command now."""
+    if value is not None:
+        from ..io import check_writable
+
+        check_writable(value, folder=True)
+    return value
+
+
 def data_options(f: Callable) -> Callable:
     """The data flags of SPEC "Data" plus the positional DATA path."""
     decorators = [
@@ -123,6 +141,7 @@ def output_options(f: Callable) -> Callable:
         "--out",
         default=None,
         type=click.Path(dir_okay=False),
+        callback=writable_file,
         help="Write the table here (.csv, .parquet or .json).",
     )(f)
     return f

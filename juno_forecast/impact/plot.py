@@ -11,7 +11,6 @@ matplotlib is imported inside the functions (it is heavy).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -131,9 +130,10 @@ def plot_impact(result: ImpactResult | pd.DataFrame, series: dict[str, str] | No
 
 
 def safe_name(text: str) -> str:
-    """A file name from data values: only letters, digits, ``-``, ``_`` and ``.`` (no paths)."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "series"
-    return name[:120]
+    """A file name from data values, never a path and never shared (see :func:`..io.safe_name`)."""
+    from ..io import safe_name as unique_safe_name
+
+    return unique_safe_name(text, default="series")
 
 
 def save_impact_plots(result: ImpactResult | pd.DataFrame, directory: str | Path) -> list[Path]:
