@@ -268,6 +268,11 @@ def test_damaged_bands_answer_503_with_the_reason(
 
 
 def test_healthz_is_ok_only_when_the_bands_can_be_served(tmp_path: Path) -> None:
+    with _Serving(tmp_path) as base:  # before the first nightly run
+        assert _fetch(base + "/healthz") == (
+            503,
+            f"unavailable: {tmp_path}: no nightly run (no YYYY-MM-DD/bands.prom) yet\n",
+        )
     root = _run_folder(tmp_path)
     with _Serving(root) as base:
         assert _fetch(base + "/healthz") == (200, "ok\nnewest run: 2026-06-30\n")

@@ -157,11 +157,13 @@ def make_server(
 
 
 def health_text(run_dir: str | Path) -> str:
-    """What ``/healthz`` answers when the newest run can be served (else BandsUnreadable)."""
+    """What ``/healthz`` answers when the newest run can be served (else BandsUnreadable:
+    no run at all, or a ``bands.prom`` that cannot be used)."""
     run = newest_run(run_dir)
-    if run is not None:
-        _families(run / "bands.prom")
-    return f"ok\nnewest run: {run.name if run else 'none'}\n"
+    if run is None:
+        raise BandsUnreadable(f"{run_dir}: no nightly run (no YYYY-MM-DD/bands.prom) yet")
+    _families(run / "bands.prom")
+    return f"ok\nnewest run: {run.name}\n"
 
 
 class _QuietServer(ThreadingHTTPServer):
