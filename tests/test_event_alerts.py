@@ -13,7 +13,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from juno_forecast.batch.prom import bands_text, current_hour_text, effects_json
-from juno_forecast.batch.runner import forecast_series
+from juno_forecast.batch.runner import _forecast as nightly_forecast
 from juno_forecast.calendar import Calendar
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,27 +60,20 @@ def _calendar(tmp_path: Path) -> Calendar:
 
 
 def test_nightly_exports_the_expected_effect_of_each_active_event(tmp_path: Path):
-    """A real nightly task (worker side) then the bands.prom writer: the holiday's prior
-    is exported with its value, an event with no effect as 0, nothing on other hours."""
+    """The nightly worker's forecast of one series, then the bands.prom writer: the
+    holiday's prior is exported with its value, an event with no effect as 0, nothing on
+    other hours."""
     task = {
-        "series": "trips borough=Manhattan",
         "metric": "trips",
         "keys": {"borough": "Manhattan"},
         "y": _hourly("2026-04-01", "2026-05-24 23:00"),
-        "calendar": str(_calendar(tmp_path).path),
-        "weather": None,
         "model": "naive",
         "freq": "h",
         "seed": 0,
         "forecast_start": "2026-05-25",
         "steps": 72,
-        "detect_start": "2026-05-24",
-        "level": 0.95,
-        "agg": "sum",
     }
-    result = forecast_series(task)
-    assert result["status"] == "ok", result.get("cause")
-    fc = result["forecast"]
+    fc = nightly_forecast(task, _calendar(tmp_path))
     text = bands_text(fc, ["borough"], AS_OF, hours=72)
     fams = {f.name: f for f in text_string_to_metric_families(text)}
     samples = fams["juno_event_effect"].samples
