@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import OCCURRENCE_COLUMNS
-from .calendar.records import SPREAD_SHARE, default_spread
+from .calendar.records import SPREAD_SHARE, UNKNOWN_SPREAD
 from .compat import epoch_ns
 
 PULSE, STEP = "pulse", "step"
@@ -194,7 +194,7 @@ def spread_at(
     ``(1 + hour's effect) x spread``, and never below the default share of the
     reshaped hour's own effect), its window days ``window_spread``; where
     the metric has no effect (no known direction) the effect is 0 with the
-    default spread (:func:`~.calendar.records.default_spread`). In daily data an
+    spread :data:`~.calendar.records.UNKNOWN_SPREAD`. In daily data an
     hours-limited spread counts for those hours' share of the day, like the effect.
     """
     out = np.zeros(len(days))
@@ -203,7 +203,7 @@ def spread_at(
     on_days = days >= _day_ns(row.start)
     if row.shape != STEP:
         on_days &= days <= _day_ns(row.end)
-    unknown = default_spread(0.0)  # no effect for the metric: 0 +- the default spread
+    unknown = UNKNOWN_SPREAD  # no effect for the metric: no known direction, 0 +- 10%
     day_spread = float(_as_dict(getattr(row, "spread", None)).get(metric, unknown))
     shape = np.zeros(24)
     for h, eff in _as_dict(getattr(row, "by_hours", None)).items():
@@ -212,9 +212,9 @@ def spread_at(
     window = float(_as_dict(getattr(row, "window_spread", None)).get(metric, unknown))
     # an hour that by_hours makes larger is as uncertain as a guess of that size
     day_effect = float(_as_dict(row.effect).get(metric, 0.0))
-    hour_spread = np.maximum(
-        day_spread * (1.0 + shape), SPREAD_SHARE * np.abs((1 + day_effect) * (1 + shape) - 1)
-    )
+    reshaped = SPREAD_SHARE * np.abs((1 + day_effect) * (1 + shape) - 1)
+    scaled = day_spread * (1.0 + shape)  # other hours keep the event's own (given) spread
+    hour_spread = np.where(shape != 0, np.maximum(scaled, reshaped), scaled)
     if hourly:
         on_day = hour_spread[hours_of]
     else:

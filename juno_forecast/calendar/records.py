@@ -79,6 +79,13 @@ def default_spread(effect: float) -> float:
     return round(max(SPREAD_FLOOR, SPREAD_SHARE * abs(float(effect))), 6)
 
 
+#: the uncertainty of an event in a series' scope that gives no effect for its metric (no known
+#: direction): 0 +- 10%. Measured on the 2015 hourly pickups (benchmarks/accuracy.py), the hours
+#: of Fleet Week, the school recesses and Fashion Week, none with an effect, missed the
+#: forecast by 9-13% (log standard deviation) more than ordinary hours. Used by the ranges only.
+UNKNOWN_SPREAD = 0.1
+
+
 def fill_spread(effect: dict[str, float], spread: dict[str, float]) -> dict[str, float]:
     """A spread for every metric of ``effect``: the given one, else :func:`default_spread`."""
     return {m: float(spread.get(m, default_spread(e))) for m, e in effect.items()}
