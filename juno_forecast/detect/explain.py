@@ -96,15 +96,21 @@ def overlaps(occ: pd.Series, stamps: Iterable[pd.Timestamp], freq: str) -> bool:
 # ------------------------------------------------------------------ learning
 
 
-def past_day_ratios(history: pd.Series, active: np.ndarray, freq: str) -> np.ndarray:
+def past_day_ratios(
+    history: pd.Series, active: np.ndarray, freq: str, hours: Iterable[int] | None = None
+) -> np.ndarray:
     """One log ratio per earlier day an event was active on in ``history``.
 
-    The day's actual total over its active points against the median of the same
-    points on up to ``LEARN_REFERENCES`` of the ``LEARN_WEEKS`` weeks before it when
-    the event was off (so a month-long event is not compared with itself).
+    The day's actual total over its active points (at hourly grain only those in
+    ``hours``, the incident's hours of the day: rain moves the rush hours more than the
+    night) against the median of the same points on up to ``LEARN_REFERENCES`` of the
+    ``LEARN_WEEKS`` weeks before it when the event was off (so a month-long event is
+    not compared with itself).
     """
     y = history.to_numpy(dtype=float)
     s = season(freq)
+    if hours is not None and freq == "h":
+        active = active & np.isin(history.index.hour, list(hours))
     pos = np.flatnonzero(active)
     days = history.index[pos].normalize()
     ratios = []
@@ -130,14 +136,16 @@ def learned_effect(ratios: np.ndarray, prior: float, prior_spread: float) -> tup
     A normal update on the log scale: the prior (the curated effect with its spread,
     or, for an event with no known effect, 0 with ``UNKNOWN_SPREAD``) is combined with
     the days' mean, weighted by their number and their day-to-day spread (the sample
-    standard deviation from 3 days on; before that, the prior's own spread). The
+    standard deviation from 3 days on; before that, the prior's own spread or the
+    days' distance from the prior, whichever is larger). The
     spread returned is that of a new day: the effect's uncertainty plus the
     day-to-day spread.
     """
     m0 = np.log1p(prior)
     s0 = prior_spread / (1.0 + prior)
     n = len(ratios)
-    sd_day = float(np.std(ratios, ddof=1)) if n >= 3 else s0
+    # from 3 days on their own spread; before, at least how far they are from the prior
+    sd_day = float(np.std(ratios, ddof=1)) if n >= 3 else max(s0, abs(np.mean(ratios) - m0))
     sd_day = max(sd_day, default_spread(0.0))
     precision = 1.0 / s0**2 + n / sd_day**2
     mean = (m0 / s0**2 + float(np.sum(ratios)) / sd_day**2) / precision
@@ -172,7 +180,8 @@ def event_expectations(
         known = bool(np.abs(eff[on]).max(initial=0.0) > 1e-9)
         ratios = np.zeros(0)
         if name not in recent and past is not None and name in past[1].columns:
-            ratios = past_day_ratios(past[0], past[1][name].to_numpy() > 0, freq)
+            hours = set(points[on].hour)
+            ratios = past_day_ratios(past[0], past[1][name].to_numpy() > 0, freq, hours)
         if not len(ratios):
             out.append(EventExpectation(name, eff, np.where(on, sd, 0.0), 0, known))
             continue
