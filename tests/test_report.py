@@ -175,7 +175,7 @@ def test_labels_that_sanitize_alike_get_their_own_files(tmp_path):
         "metric=trips zone=東京",
         "metric=trips zone=大阪",
     ]
-    figs = {label: _figure(label) for label in labels}
+    figs = {label: _figure(f"figure {i}") for i, label in enumerate(labels)}
     pngs = {label: None for label in labels}
     _, md_path = report(_incidents().iloc[:0], figs, tmp_path, title="Run")
     md = md_path.read_text()
