@@ -606,3 +606,13 @@ def test_a_non_utf8_file_names_the_line_of_the_bad_byte(tmp_path: Path):
         f"error: {path}:5: (file): expected UTF-8 text, got the byte 0xe9 at column 15 "
         "(save the file as UTF-8)"
     )
+
+
+def test_a_misspelt_holiday_name_gets_a_hint_too(tmp_path: Path):
+    errors = errors_of(
+        tmp_path, "holidays:\n  overrides:\n    Thanksgiving: {effect: {trips: 0.1}}\n"
+    )
+    assert len(errors) == 1 and errors[0].startswith(
+        f"{tmp_path / 'cal.yaml'}:3: holidays.overrides.Thanksgiving: expected a holiday name"
+    )
+    assert errors[0].endswith('got "Thanksgiving" (did you mean "Thanksgiving Day"?)')

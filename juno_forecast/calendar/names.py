@@ -55,7 +55,7 @@ class KnownNames:
             f"a metric the calendar knows ({', '.join(sorted(self.metrics))}; "
             "list your own under the top-level metrics:)"
         )
-        log.add(line, path, expected, _got(name, self.metrics))
+        log.add(line, path, expected, with_hint(name, self.metrics))
         return False
 
     def check_zone(self, name: str, line: int, path: str, log: ErrorLog) -> bool:
@@ -66,7 +66,7 @@ class KnownNames:
             f"a zone of {self.zones_from} (for another city: --zones FILE or zones_file:; "
             "zones_unchecked: true skips this check)"
         )
-        log.add(line, path, expected, _got(name, self.zones))
+        log.add(line, path, expected, with_hint(name, self.zones))
         return False
 
 
@@ -123,7 +123,7 @@ def check_effect_metric(name: str, line: int, path: str, log: ErrorLog) -> bool:
     return names is None or names.check_metric(name, line, path, log)
 
 
-def _got(name: str, known: Iterable[str]) -> str:
+def with_hint(name: str, known: Iterable[str]) -> str:
     """``"Manhatan" (did you mean "Manhattan"?)``: the closest known name, case ignored."""
     known = list(known)
     by_lower = {k.lower(): k for k in known}

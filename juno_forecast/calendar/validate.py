@@ -24,7 +24,7 @@ from .fields import (
     text_list,
     whole,
 )
-from .names import NAME_KEYS, check_effect_metric, check_items, known_names
+from .names import NAME_KEYS, check_effect_metric, check_items, known_names, with_hint
 from .records import (
     CATEGORIES,
     HOURLY_MEANINGS,
@@ -592,7 +592,7 @@ def _parse_holiday_names(
                 it_node.line,
                 path,
                 "a holiday name of the package: " + ", ".join(sorted(names)),
-                f'"{item}"',
+                with_hint(item, names),
             )
     return items
 
@@ -614,7 +614,7 @@ def _parse_overrides(
                 node.key_lines[name],
                 sub,
                 "a holiday name of the package: " + ", ".join(sorted(names)),
-                f'"{name}"',
+                with_hint(name, names),
             )
             continue
         g = check_keys(sub_node, sub, log, SCOPE_KEYS)
