@@ -35,7 +35,8 @@ def _report_problems(problems: list[str]) -> None:
     "--cutoff",
     default=None,
     callback=check_time,
-    help="Last timestamp of history to use (default: the last one).",
+    help="Last timestamp of history to use (default: the last one); one outside the data "
+    "is an error (exit 2).",
 )
 @click.option("--model", default="auto", show_default=True, help=MODEL_HELP)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the models.")
