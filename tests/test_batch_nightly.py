@@ -382,6 +382,13 @@ def test_stale_series_went_silent_not_failed(tmp_path: Path, capsys: pytest.Capt
         in (run / "report.md").read_text()
     )
     assert set(pd.read_parquet(run / "forecasts.parquet")["zone"]) == {"Live"}
+    silent = [
+        s.labels
+        for f in text_string_to_metric_families((run / "bands.prom").read_text())
+        for s in f.samples
+        if s.name == "juno_series_silent"
+    ]
+    assert silent == [{"metric": "trips", "zone": "Gone", "since": "2026-03-20"}]
     # stale_after in the config moves the line: 12 days of silence are tolerated
     cfg.write_text(cfg.read_text() + "stale_after: 12D\n")
     code, err = _nightly(["--config", str(cfg), "--out", str(tmp_path / "runs")], capsys)

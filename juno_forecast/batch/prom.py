@@ -13,6 +13,9 @@ node_exporter's textfile collector read
   event puts on the expected value (``-0.2``: expected -20%; ``0``: no expected
   effect), from the forecasts' ``event_effects`` column. The bands already hold
   the events (effect and its uncertainty), so alert rules need no muting;
+* ``juno_series_silent{metric, zone, since}`` = 1 for each series that went
+  silent (no data since ``since``: status ``stale`` in the manifest), so an
+  alert rule can page on it;
 * ``juno_run_info{as_of, model}`` = 1 and ``juno_run_timestamp_seconds``.
 
 ``zone`` is the series' key values joined with ``/`` (``Bronx``). Label values
@@ -68,12 +71,14 @@ def bands_text(
     hours: int,
     model: str = "",
     run_time: float | None = None,
+    silent: Iterable[Mapping[str, Any]] = (),
 ) -> str:
     """The text exposition of the first ``hours`` hours after ``as_of``'s day.
 
     ``forecasts`` has ``[*keys, metric, ds, yhat, lo_80, hi_80, lo_95, hi_95, events]``
     (hourly or daily rows; a daily row stands for its whole day, so it is written
-    under the label of its first hour).
+    under the label of its first hour). ``silent``: manifest records of stale
+    series (``metric``, ``keys``, ``last_data``).
     """
     keys = list(keys)
     start = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
@@ -111,6 +116,13 @@ def bands_text(
         "Relative change an active event puts on the expected value (-0.2 = expected -20%).",
     )
     out += effects
+    out += _header(
+        "juno_series_silent", "gauge", "1 for a series with no data since the given time."
+    )
+    for rec in silent:
+        zone = zone_of(rec["keys"], [k for k in keys if k in rec["keys"]])
+        since = rec.get("last_data", "")
+        out.append(f"juno_series_silent{labels(metric=rec['metric'], zone=zone, since=since)} 1")
     out += _header("juno_run_info", "gauge", "The nightly run these bands come from.")
     out.append(
         f"juno_run_info{labels(as_of=pd.Timestamp(as_of).strftime('%Y-%m-%d'), model=model)} 1"

@@ -87,12 +87,16 @@ class NightlyResult:
 
 
 @functools.lru_cache(maxsize=4)
-def load_calendar(spec: str | None, weather: str | None) -> Any:
-    """The calendar of a task: None = shipped, ``"none"`` = empty, else a path; cached per process."""
+def load_calendar(
+    spec: str | None, weather: str | None, weather_forecast: str | None = None
+) -> Any:
+    """The calendar of a task: None = shipped, ``"none"`` = empty, else a path, with the
+    observed weather and the weather forecast; cached per process."""
     from ..calendar import Calendar
 
     cal = Calendar.empty() if spec == "none" else Calendar.load(spec)
-    return cal.with_weather(weather) if weather else cal
+    cal = cal.with_weather(weather) if weather else cal
+    return cal.with_weather_forecast(weather_forecast) if weather_forecast else cal
 
 
 def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +117,7 @@ def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
         # one BLAS/OpenMP thread per worker: the engine parallelizes by process, and
         # nested threads on a few cores make the linear algebra several times slower
         with threadpool_limits(1):
-            cal = load_calendar(task["calendar"], task["weather"])
+            cal = load_calendar(task["calendar"], task["weather"], task.get("weather_forecast"))
             if task["history"] == "short":
                 result.update(_short_series(task, cal))
             else:
@@ -342,6 +346,7 @@ def _task(
         "seed": cfg.seed,
         "calendar": cfg.calendar,
         "weather": cfg.weather,
+        "weather_forecast": cfg.weather_forecast,
         "steps": int(steps),
         "forecast_start": cutoff,
         "level": cfg.detect.level,
@@ -470,7 +475,7 @@ def run_nightly(
         cfg = replace(cfg, model=_check_model(model))
     day = parse_as_of(as_of)
     make_out(out)  # an --out that cannot be written stops the run before any work (exit 2)
-    cal = load_calendar(cfg.calendar, cfg.weather)  # errors here stop the run (exit 2)
+    cal = load_calendar(cfg.calendar, cfg.weather, cfg.weather_forecast)  # errors: exit 2
     datasets = load_sources(cfg)
     day = day or max(ds.frame["ds"].max() for ds in datasets).normalize()
     timings["load_s"] = time.perf_counter() - t_start
@@ -602,6 +607,12 @@ def _write_tables(
     got.forecasts.to_parquet(tmp / "forecasts.parquet", index=False)
     got.incidents.drop(columns=["series"]).to_csv(tmp / "incidents.csv", index=False)
     text = bands_text(
-        got.forecasts, keys, day, cfg.prom_hours, model=cfg.model, run_time=time.time()
+        got.forecasts,
+        keys,
+        day,
+        cfg.prom_hours,
+        model=cfg.model,
+        run_time=time.time(),
+        silent=[r for r in got.records if r["status"] == "stale"],
     )
     (tmp / "bands.prom").write_text(text, encoding="utf-8")
