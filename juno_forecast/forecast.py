@@ -292,10 +292,17 @@ class SeriesForecaster:
             yhat = yhat.clip(lower=0.0)
         steps = np.maximum(1, np.rint((index - self.last_) / FREQ_DELTA[self.freq]).astype(int))
         effect, spread = self._event_uncertainty(feats)
+        spread = np.hypot(spread, (1.0 + effect) * self._weather_spread(index))
         out = self.intervals_.predict(yhat, steps, effect, spread)
         out.insert(0, "yhat", yhat.to_numpy())
         out["events"] = feats.events.to_numpy() if feats.events is not None else ""
         return out[OUTPUT_COLUMNS]
+
+    def _weather_spread(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """The relative spread of the unknown weather ahead (a snowy month with no weather
+        forecast), 0 where the weather is known; it widens the ranges like an event's spread."""
+        spread = getattr(self.calendar_, "unknown_weather_spread", None)
+        return np.zeros(len(index)) if spread is None else spread(self.metric, index)
 
     def event_effects(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         """The relative effect each active event puts on the forecast at ``index`` (NaN: not on).

@@ -129,8 +129,8 @@ def test_real_march_2015_snowstorm_is_not_heavy_rain(shared_data):
 
 
 def test_numeric_weather_reaches_the_regression_only_with_a_forecast():
-    """Temperature, precipitation and snow depth become ols regressors (observed history,
-    forecast ahead); without a forecast, no weather column at all."""
+    """Temperature and precipitation become ols regressors (observed history, forecast
+    ahead); without a forecast, no weather column at all."""
     y = pd.read_parquet(SAMPLE)
     y = y[(y["metric"] == "trips") & (y["borough"] == "Manhattan")]
     y = y.set_index("ds")["y"].resample("D").sum()
@@ -138,6 +138,52 @@ def test_numeric_weather_reaches_the_regression_only_with_a_forecast():
     obs = Calendar.load().with_weather(WEATHER)
     with_fc = SeriesForecaster("ols", obs.with_weather_forecast(WEATHER), "trips", freq="D").fit(y)
     names = set(with_fc.model_.params_.index)
-    assert {"weather: temperature", "weather: precipitation", "weather: snow depth"} <= names
+    assert {"weather: temperature", "weather: precipitation"} <= names
     blind = SeriesForecaster("ols", obs, "trips", freq="D").fit(y)
     assert not any(n.startswith("weather") for n in blind.model_.params_.index)
+
+
+def test_nightly_config_takes_a_weather_forecast_file(tmp_path):
+    from juno_forecast.batch.config import load_config
+    from juno_forecast.batch.runner import load_calendar
+    from juno_forecast.errors import ConfigError
+
+    (tmp_path / "trips.csv").write_text("ds,borough,metric,y\n")
+    fc = _forecast_file(tmp_path / "forecast.csv", storm=True)
+    cfg_path = tmp_path / "nightly.yaml"
+    cfg_path.write_text("data:\n  - path: trips.csv\nweather_forecast: forecast.csv\n")
+    cfg = load_config(cfg_path)
+    assert cfg.weather_forecast == str(fc)
+    cal = load_calendar(cfg.calendar, cfg.weather, cfg.weather_forecast)
+    occ = cal.occurrences(STORM, STORM, category="weather")
+    assert occ["source"].str.startswith("weather forecast forecast.csv").any()
+    cfg_path.write_text("data:\n  - path: trips.csv\nweather_forecast: missing.csv\n")
+    with pytest.raises(ConfigError, match="weather_forecast"):
+        load_config(cfg_path)
+
+
+# ------------------------------------------------------------------ ranges and unknown weather
+def test_ranges_widen_in_a_snowy_month_without_a_weather_forecast(tmp_path):
+    """January with no forecast: wider ranges than with the weather of those days known
+    (calm), by the month's unknown-weather spread; July (not snowy) does not widen."""
+    y = pd.read_parquet(SAMPLE)
+    y = y[(y["metric"] == "trips") & (y["borough"] == "Manhattan")]
+    y = y.set_index("ds")["y"].resample("D").sum()
+    calm = _forecast_file(tmp_path / "calm.csv", storm=False)
+    cal = Calendar.load()
+    hist = y[y.index <= "2026-01-23"]
+    idx = pd.date_range("2026-01-24", periods=4, freq="D")
+    blind = SeriesForecaster("naive", cal, "trips", freq="D").fit(hist).predict(idx)
+    known = (
+        SeriesForecaster("naive", cal.with_weather_forecast(calm), "trips", freq="D")
+        .fit(hist)
+        .predict(idx)
+    )
+    assert np.allclose(blind["yhat"], known["yhat"])  # naive ignores the weather itself
+    width = lambda f: np.log(f["hi_95"] / f["lo_95"])  # noqa: E731
+    assert (width(blind) > width(known) + 0.2).all()
+    summer = y[y.index <= "2025-07-10"]
+    jul = pd.date_range("2025-07-11", periods=4, freq="D")
+    a = SeriesForecaster("naive", cal, "trips", freq="D").fit(summer).predict(jul)
+    b = SeriesForecaster("naive", None, "trips", freq="D").fit(summer).predict(jul)
+    pd.testing.assert_frame_equal(a[["lo_95", "hi_95"]], b[["lo_95", "hi_95"]])

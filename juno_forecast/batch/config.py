@@ -25,7 +25,8 @@ Keys (see SPEC "Nightly batch")::
     stale_after: 2D            # optional: a series with no data for longer is "stale"
                                # (default 2D for daily sources, 6h for hourly ones)
     calendar: events_calendar.yaml   # optional; default the shipped one; none = off
-    weather: weather.csv             # optional
+    weather: weather.csv             # optional: observed weather, used up to the as-of only
+    weather_forecast: forecast.csv   # optional: expected weather of the days ahead (same formats)
     detect: {lookback: 1D, level: 0.95}
     engine: {name: local, workers: 2}   # or {name: dask, scheduler: "tcp://host:8786"}
     prometheus: {hours: 48}    # hours of bands written to bands.prom
@@ -96,6 +97,7 @@ class BatchConfig:
     stale_after: str | None = None
     calendar: str | None = None
     weather: str | None = None
+    weather_forecast: str | None = None
     detect: DetectConfig = field(default_factory=DetectConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
     prom_hours: int = 48
@@ -353,6 +355,7 @@ _TOP_KEYS = {
     "stale_after",
     "calendar",
     "weather",
+    "weather_forecast",
     "detect",
     "engine",
     "prometheus",
@@ -375,6 +378,7 @@ def _top(root: YNode, base: Path, errs: _Errors) -> dict[str, Any]:
         "model": lambda n, p: _model(n, p, errs),
         "calendar": lambda n, p: _calendar(n, p, base, errs),
         "weather": lambda n, p: _file(n, p, base, errs),
+        "weather_forecast": lambda n, p: _file(n, p, base, errs),
         "detect": lambda n, p: _detect(n, p, errs),
         "engine": lambda n, p: _engine(n, p, errs),
         "prometheus": lambda n, p: _prometheus(n, p, errs),

@@ -11,6 +11,7 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import CalendarError, InputError
@@ -19,7 +20,7 @@ from .holidays import expand_holidays
 from .names import read_zones
 from .records import CATEGORIES, CalendarSpec, Event, Scope, fill_spread, zone_effects, zone_spreads
 from .validate import load_spec
-from .weather import WeatherKnowledge, read_weather
+from .weather import WeatherKnowledge, read_weather, unknown_weather_spread
 from .yamlio import file_size_problem
 
 OCCURRENCE_COLUMNS = (
@@ -160,6 +161,13 @@ class Calendar:
     def weather_daily(self) -> pd.DataFrame | None:
         """The known daily weather (observed days, then forecast ones), or None."""
         return self.weather.daily() if self.weather is not None else None
+
+    def unknown_weather_spread(self, metric: str | None, index: pd.DatetimeIndex) -> np.ndarray:
+        """The relative spread the unknown weather adds to ``metric`` at each timestamp
+        (0 where the weather is known); see :func:`.weather.unknown_weather_spread`."""
+        return unknown_weather_spread(
+            self.weather, self.spec.weather.thresholds, self.canonical_metric(metric), index
+        )
 
     def weather_regressors(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         """Temperature, precipitation and snow depth on ``index`` (no columns without weather)."""

@@ -297,11 +297,13 @@ def rain_only(
     return rain.mask(snow_day)
 
 
-#: the daily weather the models take as numbers: mean temperature, precipitation, snow depth
+#: the daily weather the models take as numbers: mean temperature and precipitation.
+#: Snow depth is left out: measured on the 2015 NYC pickups (benchmarks/weather.py), as a
+#: regressor it made the daily ols errors on wet days 4.3x larger (weeks of 8-19 in of
+#: depth in February-March, far outside what January taught; log or 0/1 forms did not help).
 REGRESSORS = {
     "weather: temperature": lambda d: (d["TMAX"] + d["TMIN"]) / 2.0,
     "weather: precipitation": lambda d: d["PRCP"],
-    "weather: snow depth": lambda d: d["SNWD"],
 }
 
 
@@ -392,3 +394,35 @@ class WeatherKnowledge:
         """Whether the weather of each timestamp's day is known (observed or forecast)."""
         known = self.daily().dropna(how="all").index
         return np.asarray(pd.DatetimeIndex(index).normalize().isin(known))
+
+
+#: How uncertain the weather makes a day when no forecast covers it, per calendar month:
+#: the standard deviation of the weather's relative effect on the metrics the thresholds
+#: move (``trips``). Measured by benchmarks/weather.py on the 2015 NYC pickups: the spread
+#: over borough-days of log(forecast with the observed weather / forecast without) of daily
+#: ols. Only the snowy months (December-March) widen: from April on the measured spread is
+#: small and the recent weeks the ranges are calibrated on hold such weather already.
+#: December is not in the data; it takes the smallest of January-March.
+UNKNOWN_WEATHER_SPREAD: dict[int, float] = {12: 0.12, 1: 0.2, 2: 0.12, 3: 0.15}
+
+
+def unknown_weather_spread(
+    weather: WeatherKnowledge | None,
+    thresholds: tuple[Threshold, ...],
+    metric: str | None,
+    index: pd.DatetimeIndex,
+) -> np.ndarray:
+    """The relative spread the unknown weather adds at each timestamp of ``index``.
+
+    :data:`UNKNOWN_WEATHER_SPREAD` of the month on days whose weather is not known
+    (no observation, no forecast); 0 on known days, and for a ``metric`` no
+    weather threshold of the calendar has an effect on.
+    """
+    index = pd.DatetimeIndex(index)
+    moved = {m for t in thresholds for m, _ in t.scope.effect}
+    if metric is None or metric not in moved:
+        return np.zeros(len(index))
+    spread = np.array([UNKNOWN_WEATHER_SPREAD.get(m, 0.0) for m in index.month])
+    if weather is not None:
+        spread[weather.covers(index)] = 0.0
+    return spread

@@ -1,0 +1,225 @@
+"""Weather in forecasts, measured on the real NYC data (a benchmark, not a test).
+
+    nice python benchmarks/weather.py                 # daily ols and gbm (minutes)
+    nice python benchmarks/weather.py --freq h --models ols   # hourly (longer)
+
+Series: the Uber pickups of the five busiest boroughs (``uber_nyc_enriched.csv``),
+as metric ``trips``, with the file's own hourly weather (one NYC station) read by
+the shipped calendar's ``weather.hourly`` mapping. Rolling origin: a fold every
+``--step`` from 2015-01-15 to 2015-06-24, each forecasting ``--horizon`` ahead.
+
+Three backtests per model:
+
+* ``none``: no weather file;
+* ``observed``: ``weather=`` the file, known only up to each cutoff; it must
+  give the very same numbers as ``none`` (checked: the script fails otherwise);
+* ``perfect``: the same file also given as the weather forecast
+  (``weather_forecast=``), i.e. tomorrow's weather known exactly: an **upper
+  bound** of what a real weather forecast can bring.
+
+The calendar is the shipped one without its curated weather events (the 2015
+blizzard and March snowstorm are listed there by name; a backtest that knew them
+would see storms no forecast at its cutoff could list), so the weather comes from
+the file alone. Days are split into wet days (precipitation >= 0.25 in, or
+snowfall >= 1 in) and dry days. Error: the mean absolute error of the daily
+totals (hourly forecasts summed per day) per borough and day, and MASE.
+
+Also measured: the spread of the weather effect per calendar month (the standard
+deviation over days of log(perfect / none) of the daily totals), the number the
+ranges widen by when the weather ahead is unknown
+(:data:`juno_forecast.calendar.weather.UNKNOWN_WEATHER_SPREAD`), and the
+coverage of the 80/95% ranges of ``none`` per month and day kind.
+
+Writes ``benchmarks/results/weather.md`` (and ``weather.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATA = Path(os.environ.get("JUNO_SHARED_DATA", REPO.parent / "shared" / "data"))
+RESULTS = REPO / "benchmarks" / "results"
+FILE = DATA / "uber_nyc_enriched.csv"
+FIRST, LAST = "2015-01-15", "2015-06-24"
+WET_PRCP, WET_SNOW = 0.25, 1.0
+
+
+def dataset(freq: str):
+    """The five busiest boroughs' pickups as ``trips`` at grain ``freq``."""
+    from juno_forecast.data import Dataset, load_data
+
+    ds = load_data(FILE, time_col="pickup_dt", value_col="pickups", metric="trips",
+                   by=["borough"], freq=freq)  # fmt: skip
+    top = ds.frame.groupby("borough")["y"].sum().nlargest(5).index
+    return Dataset.from_frame(ds.frame[ds.frame["borough"].isin(top)], keys=("borough",), freq=freq)
+
+
+def calendar():
+    """The shipped calendar without its curated weather events (see the module docstring)."""
+    from juno_forecast.calendar import Calendar
+
+    cal = Calendar.load()
+    events = tuple(e for e in cal.spec.events if e.category != "weather")
+    return Calendar(replace(cal.spec, events=events))
+
+
+def run(ds, cal, model: str, args, **weather) -> pd.DataFrame:
+    """Backtest predictions of one model with the given weather arguments."""
+    from juno_forecast.forecast import backtest_predictions
+
+    return backtest_predictions(ds, FIRST, LAST, args.horizon, args.step, model, cal, **weather)
+
+
+def daily(pred: pd.DataFrame) -> pd.DataFrame:
+    """Forecasts and actuals summed per borough, cutoff and day (hourly -> daily totals)."""
+    g = pred.assign(day=pred["ds"].dt.normalize())
+    return (
+        g.groupby(["borough", "cutoff", "day"])
+        .agg(y=("y", "sum"), yhat=("yhat", "sum"), scale=("scale", "mean"), n=("y", "size"))
+        .reset_index()
+    )
+
+
+def wet_days() -> tuple[pd.DatetimeIndex, pd.DataFrame]:
+    """Days with precipitation >= 0.25 in or snowfall >= 1 in, and the daily weather."""
+    from juno_forecast.calendar import Calendar
+
+    w = Calendar.load().with_weather(FILE).weather_daily
+    wet = w.index[(w["PRCP"] >= WET_PRCP) | (w["SNOW"] >= WET_SNOW)]
+    return wet, w
+
+
+def errors(d: pd.DataFrame, wet: pd.DatetimeIndex) -> dict[str, dict[str, float]]:
+    """MAE of daily totals and MASE, on wet days, dry days and all days."""
+    out = {}
+    kinds = {"wet": d["day"].isin(wet), "dry": ~d["day"].isin(wet), "all": d["day"].notna()}
+    for kind, m in kinds.items():
+        sub = d[m]
+        err = (sub["y"] - sub["yhat"]).abs()
+        out[kind] = {
+            "days": int(sub["day"].nunique()),
+            "mae": float(err.mean()),
+            "mase": float((err / (sub["scale"] * sub["n"])).mean()),
+        }
+    return out
+
+
+def coverage(pred: pd.DataFrame, wet: pd.DatetimeIndex) -> pd.DataFrame:
+    """Share of actuals inside the 80/95% ranges, per month and wet/dry day."""
+    p = pred.assign(month=pred["ds"].dt.month, wet=pred["ds"].dt.normalize().isin(wet))
+    p["in80"] = (p["y"] >= p["lo_80"]) & (p["y"] <= p["hi_80"])
+    p["in95"] = (p["y"] >= p["lo_95"]) & (p["y"] <= p["hi_95"])
+    return p.groupby(["month", "wet"])[["in80", "in95"]].mean().round(3)
+
+
+def month_spread(none: pd.DataFrame, perfect: pd.DataFrame) -> pd.Series:
+    """Per calendar month: the standard deviation over borough-days of log(perfect / none)."""
+    a, b = daily(none), daily(perfect)
+    diff = np.log(b["yhat"].clip(lower=1.0).to_numpy() / a["yhat"].clip(lower=1.0).to_numpy())
+    frame = a.assign(d=diff, month=a["day"].dt.month)
+    return frame.groupby("month")["d"].std().round(3)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--freq", default="D", choices=["D", "h"])
+    p.add_argument("--models", default="ols,gbm")
+    p.add_argument("--horizon", default="7D")
+    p.add_argument("--step", default="7D")
+    args = p.parse_args()
+    ds, cal = dataset(args.freq), calendar()
+    wet, w = wet_days()
+    report: dict = {"freq": args.freq, "horizon": args.horizon, "step": args.step,
+                    "wet_days": [str(d.date()) for d in wet], "models": {}}  # fmt: skip
+    for model in args.models.split(","):
+        t0 = time.time()
+        runs = {
+            "none": run(ds, cal, model, args),
+            "observed": run(ds, cal, model, args, weather=FILE),
+            "perfect": run(ds, cal, model, args, weather=FILE, weather_forecast=FILE),
+        }
+        same = runs["none"].equals(runs["observed"])
+        if not same:
+            raise SystemExit(f"{model}: weather known up to the cutoff changed the backtest")
+        res = {k: errors(daily(v), wet) for k, v in runs.items()}
+        ratio = {k: res["perfect"][k]["mae"] / res["none"][k]["mae"] for k in ("wet", "dry", "all")}
+        report["models"][model] = {
+            "identical_none_observed": same,
+            "errors": res,
+            "perfect_over_none": ratio,
+            "month_spread": month_spread(runs["none"], runs["perfect"]).to_dict(),
+            "coverage_none": coverage(runs["none"], wet).reset_index().to_dict("records"),
+            "coverage_perfect": coverage(runs["perfect"], wet).reset_index().to_dict("records"),
+            "seconds": round(time.time() - t0, 1),
+        }
+        print(model, json.dumps(report["models"][model]["perfect_over_none"]), flush=True)
+    write(report, args)
+
+
+def write(report: dict, args) -> None:
+    """``weather[_h].md`` and ``.json`` under benchmarks/results."""
+    tag = "" if args.freq == "D" else "_h"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"weather{tag}.json").write_text(json.dumps(report, indent=1, default=str))
+    lines = [
+        f"# Weather in forecasts ({'daily' if args.freq == 'D' else 'hourly'} trips, 5 boroughs)",
+        "",
+        f"`nice python benchmarks/weather.py --freq {args.freq} --models "
+        f"{','.join(report['models'])} --horizon {args.horizon} --step {args.step}`",
+        "",
+        f"Folds every {args.step} from {FIRST} to {LAST}, {args.horizon} ahead; shipped calendar"
+        " without its curated weather events. Wet days: precipitation >= 0.25 in or snowfall"
+        f" >= 1 in ({len(report['wet_days'])} days). MAE of daily totals per borough and day.",
+        "",
+        "| model | run | wet MAE | dry MAE | all MAE | wet MASE | dry MASE | all MASE |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    label = {"none": "no weather", "observed": "weather up to each cutoff",
+             "perfect": "perfect forecast (upper bound)"}  # fmt: skip
+    for model, r in report["models"].items():
+        for run_name, e in r["errors"].items():
+            lines.append(
+                f"| {model} | {label[run_name]} | {e['wet']['mae']:.0f} | {e['dry']['mae']:.0f} "
+                f"| {e['all']['mae']:.0f} | {e['wet']['mase']:.3f} | {e['dry']['mase']:.3f} "
+                f"| {e['all']['mase']:.3f} |"
+            )
+        q = r["perfect_over_none"]
+        lines.append(
+            f"| {model} | perfect / none | {q['wet']:.2f}x | {q['dry']:.2f}x | {q['all']:.2f}x "
+            "| | | |"
+        )
+    lines += ["", "`none` and `observed` are identical in every fold (checked by the script).", ""]
+    lines += ["## Spread of the weather effect per month (std of log(perfect / none))", ""]
+    lines += ["| model | " + " | ".join(f"m{m}" for m in range(1, 7)) + " |"]
+    lines += ["| --- |" + " ---: |" * 6]
+    for model, r in report["models"].items():
+        s = {int(k): v for k, v in r["month_spread"].items()}
+        lines.append(
+            f"| {model} | "
+            + " | ".join(f"{s.get(m, float('nan')):.3f}" for m in range(1, 7))
+            + " |"
+        )
+    lines += ["", "## Coverage of the ranges, no weather forecast (month, wet day)", ""]
+    lines += ["| model | month | wet | cov 80 | cov 95 |", "| --- | ---: | --- | ---: | ---: |"]
+    for model, r in report["models"].items():
+        for c in r["coverage_none"]:
+            lines.append(
+                f"| {model} | {c['month']} | {c['wet']} | {c['in80']:.3f} | {c['in95']:.3f} |"
+            )
+    (RESULTS / f"weather{tag}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
