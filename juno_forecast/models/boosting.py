@@ -17,11 +17,28 @@ import pandas as pd
 from .base import (
     Forecaster,
     RegressionFitMixin,
-    fourier,
+    fourier_array,
     future_frame,
     recency_weights,
     time_in_days,
 )
+
+_CONTROLLER = None
+
+
+def _one_thread():  # noqa: ANN202 - a threadpoolctl context manager
+    """OpenMP limited to one thread: the fits are small and the cores shared.
+
+    The controller is built once, after scikit-learn (which loads OpenMP) is
+    imported; a fresh ``threadpool_limits`` costs milliseconds per call.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        import sklearn.ensemble  # noqa: F401 - loads OpenMP before the controller looks
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)
 
 
 class CalendarBoosting(RegressionFitMixin, Forecaster):
@@ -45,15 +62,20 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
         self.max_bins = max_bins
         self.early_stopping = early_stopping
 
-    def _features(self, index: pd.DatetimeIndex, X: pd.DataFrame) -> pd.DataFrame:
-        f = pd.DataFrame({"dow": index.dayofweek.astype(float)}, index=index)
+    def _features(self, index: pd.DatetimeIndex, X: pd.DataFrame) -> np.ndarray:
+        """Weekday (hourly: also hour and hour of the week), the yearly cycle, the events."""
+        dow = np.asarray(index.dayofweek, dtype=float)
+        cols = [dow]
         if self.freq == "h":
-            f["hour"] = index.hour.astype(float)
-            f["how"] = (index.dayofweek * 24 + index.hour).astype(float)
+            hour = np.asarray(index.hour, dtype=float)
+            cols += [hour, dow * 24 + hour]
+        blocks = [np.column_stack(cols)]
         if self.yearly_:
-            f = f.join(fourier(index, 365.25, 3, "year"))
-        ev = X.reindex(index=index, columns=self.events_, fill_value=0.0).astype(float)
-        return f.join(ev.set_axis([f"ev_{i}" for i in range(ev.shape[1])], axis=1))
+            blocks.append(fourier_array(index, 365.25, 3, "year")[0])
+        if self.events_:
+            ev = X if X.index.equals(index) else X.reindex(index=index)
+            blocks.append(ev.reindex(columns=self.events_, fill_value=0.0).to_numpy(float))
+        return np.hstack(blocks)
 
     def _trend(self, index: pd.DatetimeIndex) -> np.ndarray:
         return np.polyval(self.trend_, time_in_days(index, self.origin_))
@@ -61,7 +83,6 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> CalendarBoosting:
         """Fit the trend, then the boosted trees on what the trend leaves."""
         from sklearn.ensemble import HistGradientBoostingRegressor
-        from threadpoolctl import threadpool_limits
 
         y, X, target = self._begin_fit(y, X)
         halflife = self.halflife_days or (56.0 if self.freq == "h" else 120.0)
@@ -82,18 +103,14 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
             validation_fraction=0.1,
             random_state=self.seed,
         )
-        with threadpool_limits(
-            limits=1
-        ):  # fresh: OpenMP is loaded with sklearn; small data: threads only add overhead, and cores are shared
+        with _one_thread():
             self.gbm_.fit(self._features(y.index, X), target - self._trend(y.index))
         return self
 
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
         """Point forecasts on ``X.index``: trend + boosted seasonal/calendar part."""
-        from threadpoolctl import threadpool_limits
-
         X = future_frame(X)
-        with threadpool_limits(limits=1):
+        with _one_thread():
             value = self._trend(X.index) + self.gbm_.predict(self._features(X.index, X))
         if self.log_:
             value = np.expm1(value)
