@@ -27,6 +27,7 @@ def expect(
     calendar: Any = None,
     weather: Any = None,
     seed: int = 0,
+    weather_forecast: Any = None,
     **data_kwargs: Any,
 ) -> pd.DataFrame:
     """Expected ranges for a coming period, with the calendar events in it.
@@ -38,7 +39,7 @@ def expect(
     s, e = parse_range(start, end)
     model = check_model(model, DETECT_MODELS)
     ds = resolve_dataset(data, **data_kwargs)
-    cal = resolve_calendar(calendar, weather)
+    cal = resolve_calendar(calendar, weather, weather_forecast)
     rows, problems = [], [str(p) for p in ds.problems]
     for metric, keys, y in ds.series():
         label = series_label(metric, keys)

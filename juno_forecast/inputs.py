@@ -77,8 +77,9 @@ def resolve_dataset(data: Any, **data_kwargs: Any):
     return as_dataset(data, **data_kwargs)
 
 
-def resolve_calendar(calendar: Any = None, weather: Any = None):
-    """A Calendar: None -> the shipped one, ``"none"`` -> empty, a path -> loaded; plus weather.
+def resolve_calendar(calendar: Any = None, weather: Any = None, weather_forecast: Any = None):
+    """A Calendar: None -> the shipped one, ``"none"`` -> empty, a path -> loaded; plus the
+    observed ``weather`` and the ``weather_forecast`` of the days ahead.
 
     A Calendar object (anything with ``occurrences``) is used as it is.
     """
@@ -97,6 +98,10 @@ def resolve_calendar(calendar: Any = None, weather: Any = None):
         if not os.path.exists(weather):
             raise InputError(f"{weather}: no such weather file")
         cal = cal.with_weather(weather)
+    if weather_forecast is not None:
+        if not os.path.exists(weather_forecast):
+            raise InputError(f"{weather_forecast}: no such weather forecast file")
+        cal = cal.with_weather_forecast(weather_forecast)
     return cal
 
 

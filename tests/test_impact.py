@@ -487,18 +487,6 @@ def test_cli_bad_windows_exit_2_with_one_line(data_file, capsys, start, end, mes
     assert "Traceback" not in err and out == ""
 
 
-def test_cli_refuses_a_weather_forecast_for_a_past_window(data_file, tmp_path, capsys) -> None:  # noqa: ANN001
-    weather = tmp_path / "weather.csv"
-    weather.write_text("date,prcp\n2024-02-07,0\n")
-    argv = ["impact", str(data_file), *NAIVE, *WINDOW_FLAGS, "--weather-forecast", str(weather)]
-    code, out, err = run_cli(argv, capsys)
-    assert code == 2 and out == ""
-    assert err.strip() == (
-        "error: --weather-forecast: impact judges a past window against the observed weather "
-        "(--weather); a weather forecast does not apply"
-    )
-
-
 def test_the_returned_table_prints_and_keeps_its_paths(base: pd.DataFrame) -> None:
     # A notebook prints the table (pandas compares attrs then); plots rebuild from it.
     table = impact(base, *WINDOW, model="naive", calendar="none", by=("zone",))

@@ -187,3 +187,35 @@ def test_ranges_widen_in_a_snowy_month_without_a_weather_forecast(tmp_path):
     a = SeriesForecaster("naive", cal, "trips", freq="D").fit(summer).predict(jul)
     b = SeriesForecaster("naive", None, "trips", freq="D").fit(summer).predict(jul)
     pd.testing.assert_frame_equal(a[["lo_95", "hi_95"]], b[["lo_95", "hi_95"]])
+
+
+def test_impact_counterfactual_sees_the_window_weather_only_as_a_forecast():
+    """impact's counterfactual is a forecast from before the window: the observed storm of
+    the window does not lower it, unless the weather is given as --weather-forecast."""
+    from juno_forecast.impact import impact
+
+    df = pd.read_parquet(SAMPLE)
+    df = df[(df["metric"] == "trips") & (df["borough"] == "Manhattan")]
+    df = df[(df["ds"] >= "2025-10-01") & (df["ds"] < "2026-02-10")]
+    kw = dict(model="ols", by=["borough"])
+    plain = impact(df, "2026-01-25", "2026-01-25", **kw)
+    observed = impact(df, "2026-01-25", "2026-01-25", weather=WEATHER, **kw)
+    known = impact(df, "2026-01-25", "2026-01-25", weather=WEATHER, weather_forecast=WEATHER, **kw)
+    assert observed["expected_total"].iloc[0] == pytest.approx(plain["expected_total"].iloc[0])
+    assert known["expected_total"].iloc[0] < 0.8 * plain["expected_total"].iloc[0]
+    assert "Snowstorm" in known["events"].iloc[0]
+
+
+def test_detect_cli_commands_take_weather_forecast(tmp_path, capsys):
+    fc = _forecast_file(tmp_path / "storm.csv", storm=True)
+    args = ["expect", str(SAMPLE), "--metric", "trips", "--by", "borough", "--freq", "D"]
+    args += ["--start", "2026-01-24", "--end", "2026-01-27", "--model", "ols", "--format", "csv"]
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--weather", str(WEATHER), "--weather-forecast", str(fc)])
+    assert e.value.code == 0
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out), parse_dates=["ds"])
+    assert out.loc[out["ds"] == STORM, "events"].str.contains("Snowstorm").all()
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--weather-forecast", str(tmp_path / "missing.csv")])
+    assert e.value.code == 2
+    assert "missing.csv: no such weather forecast file" in capsys.readouterr().err

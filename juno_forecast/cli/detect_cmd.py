@@ -100,6 +100,7 @@ def detect_command(**kw) -> None:
         model=kw["model"],
         calendar=kw["calendar"],
         weather=kw["weather"],
+        weather_forecast=kw["weather_forecast"],
         min_points=kw["min_points"],
         **dk,
     )
@@ -130,6 +131,7 @@ def expect_command(**kw) -> None:
         model=kw["model"],
         calendar=kw["calendar"],
         weather=kw["weather"],
+        weather_forecast=kw["weather_forecast"],
         **dk,
     )
     for p in out.attrs.get("problems", []):
@@ -167,6 +169,7 @@ def check_command(**kw) -> None:
         model=kw["model"],
         calendar=kw["calendar"],
         weather=kw["weather"],
+        weather_forecast=kw["weather_forecast"],
         **dk,
     )
     if kw["out"]:

@@ -130,7 +130,6 @@ def impact_command(**kwargs: object) -> None:
     range of expected_total), difference, difference_pct, peak_ds, affected, and
     more columns (ranges of the difference, the peak, events in the window).
     """
-    from ..errors import InputError
     from ..impact import run_impact
     from ..impact.summary import impact_summary_markdown
     from ..io import atomic_write, emit_table
@@ -138,11 +137,6 @@ def impact_command(**kwargs: object) -> None:
     dkw = data_kwargs(kwargs)
     out, fmt = kwargs.pop("out"), kwargs.pop("fmt")
     plots, summary = kwargs.pop("plots"), kwargs.pop("summary")
-    if kwargs.pop("weather_forecast", None):
-        raise InputError(
-            "--weather-forecast: impact judges a past window against the observed weather "
-            "(--weather); a weather forecast does not apply"
-        )
     result = run_impact(
         kwargs.pop("data"),
         kwargs.pop("start"),
@@ -151,6 +145,7 @@ def impact_command(**kwargs: object) -> None:
         model=kwargs.pop("model"),
         calendar=kwargs.pop("calendar"),
         weather=kwargs.pop("weather"),
+        weather_forecast=kwargs.pop("weather_forecast"),
         exclude_events=kwargs.pop("exclude_events"),
         n_folds=kwargs.pop("n_folds"),
         anchor=kwargs.pop("anchor"),

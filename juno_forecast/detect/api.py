@@ -23,13 +23,14 @@ def _prepare(
     weather: Any,
     data_kwargs: dict,
     names: tuple[str, str] = ("--start", "--end"),
+    weather_forecast: Any = None,
 ):
     """Validated inputs shared by detect/check/expect (cheap checks before loading data)."""
     s, e = parse_range(start, end, names)
     level = check_level(level)
     model = check_model(model, DETECT_MODELS)
     ds = resolve_dataset(data, **data_kwargs)
-    cal = resolve_calendar(calendar, weather)
+    cal = resolve_calendar(calendar, weather, weather_forecast)
     return s, e, level, model, cal, ds
 
 
@@ -50,6 +51,7 @@ def run_detection(
     calendar: Any = None,
     weather: Any = None,
     *,
+    weather_forecast: Any = None,
     refit: str = "1D",
     min_points: int | None = None,
     max_gap: int = 1,
@@ -61,8 +63,9 @@ def run_detection(
     Series that cannot be used are listed in ``problems`` and skipped; the others go on.
     """
     s, e, level, model, cal, ds = _prepare(
-        data, start, end, level, model, calendar, weather, data_kwargs
-    )
+        data, start, end, level, model, calendar, weather, data_kwargs,
+        weather_forecast=weather_forecast,
+    )  # fmt: skip
     last = ds.frame["ds"].max() if len(ds.frame) else s
     if s > last:
         raise InputError(f"--start {s} is after the last timestamp of the data ({last})")
@@ -110,6 +113,7 @@ def detect(
     calendar: Any = None,
     weather: Any = None,
     min_points: int | None = None,
+    weather_forecast: Any = None,
     **data_kwargs: Any,
 ) -> pd.DataFrame:
     """Flagged deviations between ``start`` and ``end``: one row per incident.
@@ -123,8 +127,9 @@ def detect(
     Skipped series are listed in ``result.attrs["problems"]``.
     """
     res = run_detection(
-        data, start, end, level, model, calendar, weather, min_points=min_points, **data_kwargs
-    )
+        data, start, end, level, model, calendar, weather, min_points=min_points,
+        weather_forecast=weather_forecast, **data_kwargs,
+    )  # fmt: skip
     out = res.incidents
     out.attrs["problems"] = res.problems
     return out

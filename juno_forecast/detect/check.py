@@ -101,6 +101,7 @@ def check(
     model: str = "baseline",
     calendar: Any = None,
     weather: Any = None,
+    weather_forecast: Any = None,
     **data_kwargs: Any,
 ) -> CheckResult:
     """Actuals since a release against the expectation from data before ``since``.
@@ -119,7 +120,7 @@ def check(
         raise InputError(f"--since {s} is after the last timestamp of the data ({last})")
     u = parse_range(s, until if until is not None else last, ("--since", "--until"))[1]
     level, model = check_level(level), check_model(model, DETECT_MODELS)
-    cal = resolve_calendar(calendar, weather)
+    cal = resolve_calendar(calendar, weather, weather_forecast)
     agg = data_kwargs.get("agg") or "sum"
     days = max(1, int(np.ceil((u.normalize() - s.normalize()) / pd.Timedelta(days=1))) + 1)
     rows, parts = [], []

@@ -29,6 +29,7 @@ def run_impact(
     calendar: Any = None,
     weather: Any = None,
     *,
+    weather_forecast: Any = None,
     exclude_events: Iterable[str] = (),
     n_folds: int = 42,
     anchor: float = 1.0,
@@ -52,7 +53,8 @@ def run_impact(
     cfg = ImpactSettings(
         post=post, model=model, n_folds=n_folds, anchor=anchor, level_days=level_days, refits=refits
     )
-    run = _Run(impact_calendar(calendar, weather, exclude_events), window, ds.freq, cfg, seed)
+    cal = impact_calendar(calendar, weather, exclude_events, weather_forecast)
+    run = _Run(cal, window, ds.freq, cfg, seed)
     problems = [f"{p.series}: {p.message}" for p in ds.problems]
     needed = sorted(set(judged) | {j for js in control_map.values() for j in js})
     fits = run.fit_all(series, needed, problems)
@@ -82,7 +84,10 @@ def impact(data: Any, start: Any, end: Any, *args: Any, **kwargs: Any) -> pd.Dat
     ``data``: a path (CSV/Parquet), a ``Dataset`` or a tidy DataFrame; the other
     keywords are :func:`~juno_forecast.data.load_data`'s (``time_col, value_col,
     metric_col, metric, by, freq, agg``), as for ``forecast``. ``calendar``: path, ``None`` (shipped), ``"none"`` or a
-    ``Calendar``; ``weather``: observed weather file. ``end`` is inclusive; a date
+    ``Calendar``; ``weather``: observed weather file, seen by the counterfactual only up to
+    the window; ``weather_forecast``: the weather the counterfactual assumes from the
+    window on (the observed file itself: "what would the window have been in this
+    weather without the incident"). ``end`` is inclusive; a date
     alone means its whole day. ``post=True`` also levels the counterfactual on the
     data after the window. ``exclude_events``: calendar event names (shell-style
     patterns) left out of the counterfactual, e.g. the storm being investigated.

@@ -60,14 +60,16 @@ class ExcludingCalendar:
         return getattr(self.calendar, name)
 
 
-def impact_calendar(calendar: Any, weather: Any, exclude: Iterable[str] = ()) -> Any:
+def impact_calendar(
+    calendar: Any, weather: Any, exclude: Iterable[str] = (), weather_forecast: Any = None
+) -> Any:
     """The calendar of :func:`~juno_forecast.inputs.resolve_calendar`, without ``exclude``.
 
     An empty calendar (``"none"``) becomes ``None``, the forecaster's "no events".
     """
     from ..inputs import resolve_calendar
 
-    cal = resolve_calendar(calendar, weather)
+    cal = resolve_calendar(calendar, weather, weather_forecast)
     if getattr(cal, "is_empty", lambda: False)():
         return None  # no calendar knowledge (SeriesForecaster gets "none")
     return ExcludingCalendar(cal, tuple(exclude or ()))
