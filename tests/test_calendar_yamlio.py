@@ -110,3 +110,27 @@ def test_calendar_over_the_size_cap_is_refused_before_reading(
     assert err == [
         f"error: {path}:1: (file): expected at most {MAX_BYTES} bytes of YAML, got {MAX_BYTES + 2}"
     ]
+
+
+def test_a_megabyte_of_tiny_values_is_refused_not_expanded(tmp_path: Path) -> None:
+    from juno_forecast.calendar.yamlio import MAX_VALUES
+
+    root, problems = read_yaml("events: [" + "1," * 500_000 + "1]\n")
+    assert root is None
+    assert [(p.line, p.expected) for p in problems] == [
+        (1, f"at most {MAX_VALUES} values (lists, mappings and scalars) in the file")
+    ]
+
+
+def test_thousands_of_errors_print_200_lines_and_a_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "empty_events.yaml"
+    path.write_text("events: [" + "{}, " * 999 + "{}]\n")  # 1000 events with nothing in them
+    t0 = time.perf_counter()
+    code, err = run_cli(["calendar", "validate", str(path)], capsys)
+    assert code == 2 and time.perf_counter() - t0 < 5
+    assert len(err) == 201 and all(
+        line.startswith(f"error: {path}:1: events[") for line in err[:200]
+    )
+    assert err[-1] == "error: ... and 2800 more errors"

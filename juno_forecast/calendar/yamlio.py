@@ -11,7 +11,9 @@ Hostile files are refused before they cost time or memory (a calendar or
 config under :data:`MAX_BYTES` reads in about a second): at most
 :data:`MAX_BYTES` of text, :data:`MAX_ALIASES` aliases, :data:`MAX_ALIAS_VALUES`
 values copied by aliases (an "alias bomb" of nested lists of aliases expands
-exponentially) and :data:`MAX_DEPTH` levels of nesting, aliases expanded. An
+exponentially), :data:`MAX_VALUES` values in all (a megabyte of ``[1,1,1,...``
+would otherwise become half a million nodes and as many errors) and
+:data:`MAX_DEPTH` levels of nesting, aliases expanded. An
 alias inside its own anchor (``x: &a [*a]``) is refused rather than followed
 forever. Each breach is one problem with its line, like a syntax error.
 
@@ -44,6 +46,8 @@ MAX_BYTES = 1 << 20
 MAX_ALIASES = 1_000
 #: most values (scalars, lists, mappings) all aliases together may copy
 MAX_ALIAS_VALUES = 100_000
+#: most values in a file, aliases' copies included (a 1 MB calendar of 3,000 events has 78,000)
+MAX_VALUES = 100_000
 #: deepest nesting of lists and mappings, aliases expanded (the shipped calendar uses 6)
 MAX_DEPTH = 50
 
@@ -81,6 +85,7 @@ class _CappedComposer(Composer):
         self._level = 0
         self._aliases = 0
         self._copied = 0
+        self._values = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         event = self.peek_event()
@@ -88,6 +93,7 @@ class _CappedComposer(Composer):
         if isinstance(event, yaml.AliasEvent):
             return self._alias(parent, index, event.anchor, line)
         self._level += 1
+        self._count(1, line)
         if self._level > MAX_DEPTH:
             raise _Limit(line, f"at most {MAX_DEPTH} levels of nesting", "deeper nesting")
         if event.anchor is not None:
@@ -122,7 +128,18 @@ class _CappedComposer(Composer):
                 f"aliases copying at most {MAX_ALIAS_VALUES} values in all",
                 f"{self._copied} by *{anchor} (nested aliases multiply)",
             )
+        self._count(self._stats[id(node)][0], line)
         return node
+
+    def _count(self, values: int, line: int) -> None:
+        """Add ``values`` to the file's total; past :data:`MAX_VALUES` the file is refused."""
+        self._values += values
+        if self._values > MAX_VALUES:
+            raise _Limit(
+                line,
+                f"at most {MAX_VALUES} values (lists, mappings and scalars) in the file",
+                "more by this line",
+            )
 
     def _measure(self, node: yaml.Node) -> tuple[int, int]:
         """(values, depth) of ``node`` expanded, from its children's (already known)."""

@@ -18,6 +18,9 @@ import click
 from ..errors import FileErrors, JunoError, JunoWarning, NoSeriesError, SkippedWarning
 from . import batch_cmd, calendar_cmd, detect_cmd, forecast_cmd, impact_cmd
 
+#: at most this many error lines are printed (a hostile file can have thousands)
+MAX_ERROR_LINES = 200
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
@@ -90,7 +93,9 @@ def _run(args: list[str], debug: bool) -> None:
             if isinstance(e, FileErrors | NoSeriesError)
             else [str(e).splitlines()[0] if str(e) else type(e).__name__]
         )
-        for line in lines:
+        for line in lines[:MAX_ERROR_LINES]:
             click.echo(f"error: {line}", err=True)
+        if len(lines) > MAX_ERROR_LINES:
+            click.echo(f"error: ... and {len(lines) - MAX_ERROR_LINES} more errors", err=True)
         sys.exit(e.exit_code)
     sys.exit(rc if isinstance(rc, int) else 0)
