@@ -37,3 +37,14 @@ def test_hourly_week_uses_the_hour_of_day_and_never_goes_negative() -> None:
     assert fc.loc[night, "yhat"].max() < 10 and fc.loc[~night, "yhat"].min() > 45
     assert (fc["lo_95"] >= 0).all() and (fc["lo_80"] >= fc["lo_95"]).all()
     assert (fc["hi_95"] > fc["hi_80"]).all()
+
+
+def test_missing_values_keep_the_weekdays_aligned() -> None:
+    ds = pd.date_range("2026-01-05", periods=21, freq="D")  # a Monday, three weeks
+    y = pd.Series(np.where(ds.dayofweek >= 5, 10.0, 100.0), index=ds)
+    y.iloc[[2, 9, 16]] = np.nan  # every Wednesday missing
+    fc = short_forecast(y, pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=7), "D", True)
+    weekend = fc.index.dayofweek >= 5
+    assert (fc.loc[weekend, "yhat"] == 10).all()
+    assert (fc.loc[~weekend & (fc.index.dayofweek != 2), "yhat"] == 100).all()
+    assert np.isfinite(fc.to_numpy()).all()  # Wednesday: the mean of the other days

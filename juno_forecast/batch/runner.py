@@ -169,14 +169,15 @@ def _short_series(task: dict[str, Any], cal: Any) -> dict[str, Any]:
     """Forecast (and, when it has two weeks before the checked day, check) a short series."""
     from ..features import calendar_features
 
-    y: pd.Series = task["y"].dropna()
+    y: pd.Series = task["y"]
+    y = y.loc[y.first_valid_index() :]  # regular steps kept (NaN inside) so phases stay aligned
     index = pd.date_range(
         task["forecast_start"], periods=task["steps"], freq=task["freq"], name="ds"
     )
     pred = short_forecast(y, index, task["freq"], counts=task["agg"] == "sum")
     feats = calendar_features(cal, index, task["freq"], task["metric"], task["keys"])
     pred["events"] = feats.events.to_numpy() if feats.events is not None else ""
-    out = {"status": "short", "cause": short_note(len(y), task["freq"], y.index[0])}
+    out = {"status": "short", "cause": short_note(int(y.notna().sum()), task["freq"], y.index[0])}
     out["forecast"] = _with_keys(pred.rename_axis("ds").reset_index(), task)
     try:
         if not task["check"]:

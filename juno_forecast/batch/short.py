@@ -43,10 +43,18 @@ def short_season(freq: str, n: int) -> int:
 
 
 def _profile(values: np.ndarray, season: int, end: int, count: int) -> np.ndarray:
-    """Mean of each phase over up to ``MAX_SEASONS`` whole seasons ending at position ``end``."""
+    """Mean of each phase over up to ``MAX_SEASONS`` whole seasons ending at position ``end``.
+
+    Missing values are skipped; a phase missing in every season gets the mean of the rest.
+    """
     k = min(MAX_SEASONS, end // season)
     block = values[end - k * season : end].reshape(k, season)
-    return np.nanmean(block, axis=0)[np.arange(count) % season]
+    seen = np.isfinite(block)
+    n = seen.sum(axis=0)
+    total = np.where(seen, block, 0.0).sum(axis=0)
+    fallback = total.sum() / max(1, n.sum())
+    phase = np.where(n > 0, total / np.maximum(n, 1), fallback)
+    return phase[np.arange(count) % season]
 
 
 def replay_errors(values: np.ndarray, season: int) -> np.ndarray:
