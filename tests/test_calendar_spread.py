@@ -139,6 +139,9 @@ def test_calendar_show_lists_the_spreads_last(tmp_path: Path):
     assert list(table.columns[-2:]) == ["spread", "window_spread"]
     assert table.loc[0, "spread"] == "trips=0.1;drivers_online=0.05"
     assert table.loc[0, "window_spread"] == "trips=0.02"
+    assert table.loc[0, "zone_effects"] == (
+        "Brooklyn: trips=-0.5 | Manhattan: trips=-0.4, spread trips=0.3;drivers_online=0.07"
+    )
 
 
 def test_validate_warns_about_one_off_entries_that_can_explain_nothing(tmp_path: Path):

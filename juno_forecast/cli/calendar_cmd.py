@@ -161,6 +161,8 @@ def _zone_text(by_zone) -> str:  # noqa: ANN001 (a tuple of ZoneEffect)
     for z in by_zone or ():
         said = [_effect_text(z.effect)] if z.effect else []
         said += [f"window {_effect_text(z.window_effect)}"] if z.window_effect else []
+        said += [f"spread {_effect_text(z.spread)}"] if z.spread else []
+        said += [f"window spread {_effect_text(z.window_spread)}"] if z.window_spread else []
         parts.append(f"{';'.join(z.zones)}: {', '.join(said)}")
     return " | ".join(parts)
 
