@@ -161,3 +161,14 @@ def test_config_over_the_size_cap_is_refused(folder: Path) -> None:
     assert info.value.errors == [
         f"{cfg}:1: (file): expected at most {MAX_BYTES} bytes of YAML, got {MAX_BYTES + 10}"
     ]
+
+
+def test_a_horizon_past_400_days_is_refused(folder: Path) -> None:
+    cfg = folder / "nightly.yaml"
+    cfg.write_text("data:\n  - path: trips.csv\nhorizon: 99999999D\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg)
+    assert info.value.errors == [
+        f"{cfg}:3: horizon: expected a positive duration of at most 400D such as 14D or 48h, "
+        'got "99999999D"'
+    ]

@@ -210,15 +210,23 @@ def _choice(node: YNode, path: str, choices: tuple[str, ...], errs: _Errors) -> 
     return None
 
 
-def _duration(node: YNode, path: str, errs: _Errors) -> str | None:
-    """A positive duration like ``14D`` or ``48h``."""
+#: the longest horizon a nightly run forecasts (a year and a month; longer is a typo)
+MAX_HORIZON = pd.Timedelta(days=400)
+
+
+def _duration(
+    node: YNode, path: str, errs: _Errors, most: pd.Timedelta | None = None
+) -> str | None:
+    """A positive duration like ``14D`` or ``48h`` (at most ``most`` when given)."""
     if isinstance(node.value, str):
         try:
-            if pd.Timedelta(node.value) > pd.Timedelta(0):
+            d = pd.Timedelta(node.value)
+            if d > pd.Timedelta(0) and (most is None or d <= most):
                 return node.value
         except ValueError:
             pass
-    errs.bad(node, path, "a positive duration such as 14D or 48h")
+    limit = f" of at most {most.days}D" if most is not None else ""
+    errs.bad(node, path, f"a positive duration{limit} such as 14D or 48h")
     return None
 
 
@@ -372,7 +380,7 @@ def _top(root: YNode, base: Path, errs: _Errors) -> dict[str, Any]:
         errs.add(root.line, "data", "a non-empty list of data sources", "nothing")
     checks: dict[str, Callable[[YNode, str], Any]] = {
         "data": lambda n, p: _data(n, p, base, errs),
-        "horizon": lambda n, p: _duration(n, p, errs),
+        "horizon": lambda n, p: _duration(n, p, errs, MAX_HORIZON),
         "history": lambda n, p: _duration(n, p, errs),
         "stale_after": lambda n, p: _duration(n, p, errs),
         "model": lambda n, p: _model(n, p, errs),
