@@ -45,12 +45,10 @@ class SeasonalNaive(Forecaster):
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
         """The value ``k`` seasons back, with ``k`` the fewest that lands inside the history."""
         index = future_frame(X).index
-        delta = FREQ_DELTA[self.freq]
-        steps = np.rint((index - self.last_) / delta).astype(int)
+        after = (np.asarray(index.asi8) - self.last_.value) / FREQ_DELTA[self.freq].value
+        steps = np.rint(after).astype(int)
         k = np.maximum(1, np.ceil(steps / self.season_)).astype(int)
-        sources = (
-            index - self.last_
-        ) / delta - k * self.season_  # steps after the last value, <= 0
+        sources = after - k * self.season_  # steps after the last value, <= 0
         pos = len(self.y_) - 1 + np.rint(sources).astype(int)
         values = self.y_.to_numpy()[np.clip(pos, 0, len(self.y_) - 1)]
         return pd.Series(values, index=index, name="yhat")
