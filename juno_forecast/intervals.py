@@ -143,9 +143,9 @@ def effect_half_widths(
     downwards and ``log(1 + e + z s) - log(1 + e)`` upwards. These combine with
     the model's own half-widths by root sum of squares (independent errors).
     """
-    from scipy.stats import norm
+    from statistics import NormalDist
 
-    z = float(norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     m = np.maximum(1.0 + np.asarray(effect, float), MIN_MULTIPLIER)
     s = np.asarray(spread, float)
     down = np.log(m) - np.log(np.maximum(m - z * s, MIN_MULTIPLIER))
