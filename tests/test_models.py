@@ -161,6 +161,17 @@ def test_series_forecaster_clones_a_model_object_and_reads_its_tags():
     assert naive.cv_["fold"].nunique() == 6, "other models are backtested by the forecaster"
 
 
+def test_impact_refuses_a_model_that_cannot_predict_the_past():
+    """impact's counterfactual lives on past timestamps: the tag, not the name, says no."""
+    from juno_forecast import impact
+    from juno_forecast.errors import InputError
+
+    y, _ = daily_series()
+    df = pd.DataFrame({"ds": y.index, "y": y.to_numpy(), "metric": "trips"})
+    with pytest.raises(InputError, match="'baseline' cannot predict past timestamps"):
+        impact(df, "2024-04-01", "2024-04-02", model="baseline", calendar="none")
+
+
 def test_a_model_that_cannot_predict_the_past_says_so():
     y, X, _ = sample_data("D")
     with pytest.raises(PastTimestampsError, match="predicts only timestamps after"):
@@ -189,12 +200,16 @@ def test_conformance_through_series_forecaster(name):
     y, _ = daily_series()
     idx = future(y, 14, "D")
     a = (
-        SeriesForecaster(name, calendar="none", metric="trips", keys={"zone": "A"}, freq="D", seed=3)
+        SeriesForecaster(
+            name, calendar="none", metric="trips", keys={"zone": "A"}, freq="D", seed=3
+        )
         .fit(y)
         .predict(idx)
     )
     b = (
-        SeriesForecaster(name, calendar="none", metric="trips", keys={"zone": "A"}, freq="D", seed=3)
+        SeriesForecaster(
+            name, calendar="none", metric="trips", keys={"zone": "A"}, freq="D", seed=3
+        )
         .fit(y)
         .predict(idx)
     )
@@ -216,7 +231,9 @@ def test_conformance_hourly(name):
     y = hourly_series()
     idx = future(y, 48, "h")
     out = (
-        SeriesForecaster(name, calendar="none", metric="trips", freq="h", seed=0).fit(y).predict(idx)
+        SeriesForecaster(name, calendar="none", metric="trips", freq="h", seed=0)
+        .fit(y)
+        .predict(idx)
     )
     values = out[INTERVALS].to_numpy()
     assert out.index.equals(idx) and np.isfinite(values).all()

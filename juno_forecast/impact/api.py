@@ -20,6 +20,19 @@ from .series import series_impact
 from .window import check_window, fmt_time, resolve_window
 
 
+def _check_predicts_past(model: str) -> None:
+    """The counterfactual is predicted on past timestamps: a model must say it can (its tag)."""
+    from ..models import MODEL_NAMES, make_model
+    from ..models.base import get_tags
+
+    if not get_tags(make_model(model)).predicts_past:
+        able = [n for n in MODEL_NAMES if get_tags(make_model(n)).predicts_past]
+        raise InputError(
+            f"--model: {model!r} cannot predict past timestamps (tag predicts_past=False), "
+            f"which impact's counterfactual needs; expected one of {', '.join(able)}"
+        )
+
+
 def run_impact(
     data: Any,
     start: Any,
@@ -43,6 +56,7 @@ def run_impact(
     from ..data import series_label
 
     check_model(model)
+    _check_predicts_past(model)
     ds = resolve_dataset(data, **data_kwargs)
     window = resolve_window(start, end, ds.freq)
     if ds.frame.empty:
