@@ -10,6 +10,7 @@ is raised with all of them. The fields an event may have are listed once, in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from ..errors import CalendarError
 from .fields import (
@@ -333,7 +334,7 @@ def _parse_spread(
     f: dict[str, YNode],
     key: str,
     effect_key: str,
-    p,
+    p: Callable[[str], str],
     log: ErrorLog,
     effect: tuple[tuple[str, float], ...],
     base: tuple[tuple[str, float], ...] = (),
