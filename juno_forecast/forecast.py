@@ -307,8 +307,9 @@ class SeriesForecaster:
     def event_effects(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         """The relative effect each active event puts on the forecast at ``index`` (NaN: not on).
 
-        One column per event name: the effect learned from its past occurrences
-        (learned events), else the calendar's effect there (0: no expected effect).
+        One column per event name: the effect measured on its past occurrences
+        (learned events; NaN when no day could be compared), else the calendar's
+        effect there (0: no expected effect).
         What ``juno_event_effect`` exports, so a panel can say "expected -20%: Memorial Day".
         """
         index = pd.DatetimeIndex(index)
@@ -319,7 +320,8 @@ class SeriesForecaster:
             if not on.any():
                 continue
             if name in self.learned_:
-                eff = np.full(len(index), self.learned_effects_.get(name, (0.0, 0.0))[0])
+                # NaN: learned by the model but not measurable on its past days
+                eff = np.full(len(index), self.learned_effects_.get(name, (np.nan, 0.0))[0])
             else:
                 eff = _column(feats.effects, name, len(index))
             out[name] = np.where(on, eff, np.nan)
