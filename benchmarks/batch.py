@@ -62,7 +62,7 @@ def real_daily() -> dict[str, np.ndarray]:
     raw = raw[raw["borough"].isin(["Bronx", "Brooklyn", "Manhattan", "Queens", "Staten Island"])]
     raw["day"] = pd.to_datetime(raw["pickup_dt"], format="%m/%d/%Y %H:%M").dt.normalize()
     daily = raw.groupby(["borough", "day"])["pickups"].sum().unstack(0).sort_index()
-    first_monday = daily.index[daily.index.dayofweek == 0][0]
+    first_monday = daily.index[daily.index.day_of_week == 0][0]
     daily = daily[daily.index >= first_monday]
     weeks = len(daily) // 7
     return {b: daily[b].to_numpy(float)[: weeks * 7] for b in daily.columns}
@@ -73,7 +73,7 @@ def synthetic_series(n: int, seed: int = 0) -> pd.DataFrame:
     base = real_daily()
     names = sorted(base)
     days = pd.date_range(end=AS_OF, periods=HISTORY_DAYS, freq="D")
-    offset = days[0].dayofweek  # align resampled weeks on the weekday of the first day
+    offset = days[0].day_of_week  # align resampled weeks on the weekday of the first day
     n_weeks = HISTORY_DAYS // 7 + 2
     rng = np.random.default_rng(seed)
     parts = []
@@ -260,7 +260,7 @@ def real_weeks(freq: str) -> dict[str, np.ndarray]:
     raw["ds"] = pd.to_datetime(raw["pickup_dt"], format="%m/%d/%Y %H:%M")
     hourly = raw.groupby(["borough", "ds"])["pickups"].sum().unstack(0).sort_index()
     hourly = hourly.asfreq("h").interpolate(limit_direction="both")
-    first = hourly.index[(hourly.index.dayofweek == 0) & (hourly.index.hour == 0)][0]
+    first = hourly.index[(hourly.index.day_of_week == 0) & (hourly.index.hour == 0)][0]
     hourly = hourly[hourly.index >= first]
     weeks = len(hourly) // 168
     return {b: hourly[b].to_numpy(float)[: weeks * 168] for b in hourly.columns}
@@ -275,7 +275,7 @@ def synthetic(n: int, freq: str, seed: int = 0) -> pd.DataFrame:
     names = sorted(base)
     end = AS_OF if freq == "D" else AS_OF + pd.Timedelta(hours=23)
     ds = pd.date_range(end=end, periods=total, freq=freq)
-    offset = (ds[0].dayofweek * 24 + ds[0].hour) if freq == "h" else ds[0].dayofweek
+    offset = (ds[0].day_of_week * 24 + ds[0].hour) if freq == "h" else ds[0].day_of_week
     rng = np.random.default_rng(seed)
     parts = []
     for i in range(n):

@@ -144,7 +144,7 @@ def synthetic_frame(seed: int) -> pd.DataFrame:
     """Hourly trips per zone: daily and weekly cycles, growth, overdispersed noise, no events."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range(SYN_START, SYN_END, freq="h")
-    h, dow = ds.hour.to_numpy(), ds.dayofweek.to_numpy()
+    h, dow = ds.hour.to_numpy(), ds.day_of_week.to_numpy()
     weekend = dow >= 5
     commute = np.exp(-((h - 8.5) ** 2) / 4) + 1.3 * np.exp(-((h - 19) ** 2) / 8)
     night = np.exp(-((h - 1) % 24) / 3) * (0.5 + 1.5 * (dow >= 5))

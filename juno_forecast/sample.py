@@ -167,7 +167,7 @@ def holiday_factors(days: pd.DatetimeIndex) -> pd.DataFrame:
 
 def _weather(days: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
     """Daily NOAA GHCN-Daily style weather with the snowstorms at fixed dates."""
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     seasonal = -np.cos(2 * np.pi * (doy - 20) / 365.25)  # -1 around Jan 20, +1 in July
     tmax = np.round(62 + 22 * seasonal + rng.normal(0, 5, len(days)))
     tmin = np.round(tmax - 11 - np.abs(rng.normal(0, 3, len(days))))
@@ -247,11 +247,11 @@ def _means(
     """Expected trips and drivers online per hour for one borough."""
     prof = _profiles(borough)
     day_idx = (hours.normalize() - days[0]).days.to_numpy()
-    hour, dow = hours.hour.to_numpy(), hours.dayofweek.to_numpy()
+    hour, dow = hours.hour.to_numpy(), hours.day_of_week.to_numpy()
     commuting = effects["commuting"].to_numpy()[day_idx]
     shape = commuting * prof[dow, hour] + (1 - commuting) * prof[6, hour]
     years = (hours - hours[0]).total_seconds().to_numpy() / (365.25 * 86400)
-    yearly = 1 + 0.05 * np.cos(2 * np.pi * (hours.dayofyear.to_numpy() - 305) / 365.25)
+    yearly = 1 + 0.05 * np.cos(2 * np.pi * (hours.day_of_year.to_numpy() - 305) / 365.25)
     noise = shared_noise * np.exp(rng.normal(0.0, 0.015, len(days)))
     day_level = (effects["level"].to_numpy() * noise)[day_idx]
     trips = DAILY_TRIPS[borough] / 24 * shape * yearly * (1 + TRIPS_GROWTH) ** years * day_level

@@ -317,8 +317,8 @@ if HAVE_DATA:
     ("code", """\
 if HAVE_DATA:
     around = daily.loc["2015-01-19":"2015-02-01", ["Manhattan", "Brooklyn", "Queens", "Bronx"]]
-    usual = daily.loc["2015-01-05":"2015-01-18", around.columns].groupby(lambda d: d.dayofweek).mean()
-    change = around / usual.loc[around.index.dayofweek].to_numpy() - 1
+    usual = daily.loc["2015-01-05":"2015-01-18", around.columns].groupby(lambda d: d.day_of_week).mean()
+    change = around / usual.loc[around.index.day_of_week].to_numpy() - 1
     print("daily pickups vs the same weekday of the two weeks before, %:")
     display((100 * change).round(0).astype(int))"""),
     ("md", """\

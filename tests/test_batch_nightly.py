@@ -34,7 +34,7 @@ def _hourly(zone: str, hours: int, rng: np.random.Generator) -> pd.DataFrame:
     """Counts with a daily and weekly cycle ending at END."""
     ds = pd.date_range(end=END, periods=hours, freq="h")
     daily = 1.0 + 0.6 * np.sin(2 * np.pi * (ds.hour - 6) / 24)
-    weekly = np.where(ds.dayofweek >= 5, 0.8, 1.0)
+    weekly = np.where(ds.day_of_week >= 5, 0.8, 1.0)
     y = rng.poisson(200 * daily * weekly).astype(object)
     return pd.DataFrame({"ds": ds, "zone": zone, "metric": "trips", "y": y})
 
@@ -322,7 +322,7 @@ def _daily(folder: Path, zones: dict[str, tuple[str, str]]) -> Path:
     parts = []
     for zone, (first, last) in zones.items():
         ds = pd.date_range(first, last, freq="D")
-        y = rng.poisson(1000 * np.where(ds.dayofweek >= 5, 0.7, 1.0))
+        y = rng.poisson(1000 * np.where(ds.day_of_week >= 5, 0.7, 1.0))
         parts.append(pd.DataFrame({"ds": ds, "zone": zone, "metric": "trips", "y": y}))
     pd.concat(parts).to_csv(folder / "daily.csv", index=False)
     cfg = folder / "daily.yaml"

@@ -12,11 +12,11 @@ from juno_forecast.batch.short import SHORT_MIN, WIDEN, replay_errors, short_for
 def test_daily_short_forecast_follows_the_weekday_profile_and_covers() -> None:
     rng = np.random.default_rng(1)
     ds = pd.date_range("2026-01-01", periods=70, freq="D")
-    level = np.where(ds.dayofweek >= 5, 600.0, 1000.0)
+    level = np.where(ds.day_of_week >= 5, 600.0, 1000.0)
     y = pd.Series(rng.normal(level, 40.0), index=ds)
     hist, future = y.iloc[:28], y.iloc[28:]  # four weeks known, six weeks ahead
     fc = short_forecast(hist, future.index, "D", counts=True)
-    weekend = future.index.dayofweek >= 5
+    weekend = future.index.day_of_week >= 5
     assert (
         abs(fc["yhat"][weekend].mean() - 600) < 40 and abs(fc["yhat"][~weekend].mean() - 1000) < 40
     )
@@ -41,10 +41,10 @@ def test_hourly_week_uses_the_hour_of_day_and_never_goes_negative() -> None:
 
 def test_missing_values_keep_the_weekdays_aligned() -> None:
     ds = pd.date_range("2026-01-05", periods=21, freq="D")  # a Monday, three weeks
-    y = pd.Series(np.where(ds.dayofweek >= 5, 10.0, 100.0), index=ds)
+    y = pd.Series(np.where(ds.day_of_week >= 5, 10.0, 100.0), index=ds)
     y.iloc[[2, 9, 16]] = np.nan  # every Wednesday missing
     fc = short_forecast(y, pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=7), "D", True)
-    weekend = fc.index.dayofweek >= 5
+    weekend = fc.index.day_of_week >= 5
     assert (fc.loc[weekend, "yhat"] == 10).all()
-    assert (fc.loc[~weekend & (fc.index.dayofweek != 2), "yhat"] == 100).all()
+    assert (fc.loc[~weekend & (fc.index.day_of_week != 2), "yhat"] == 100).all()
     assert np.isfinite(fc.to_numpy()).all()  # Wednesday: the mean of the other days

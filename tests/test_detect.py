@@ -41,7 +41,7 @@ def hourly_frame(
     """Tidy hourly trips with a daily and weekly cycle and Poisson noise (naive NY wall-clock)."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range(start, periods=weeks * 7 * 24, freq="h")
-    hour, dow = ds.hour.to_numpy(), ds.dayofweek.to_numpy()
+    hour, dow = ds.hour.to_numpy(), ds.day_of_week.to_numpy()
     shape = 1.0 + 0.8 * np.sin((hour - 9) / 24 * 2 * np.pi) + 0.25 * (dow >= 4)
     frames = []
     for i, z in enumerate(zones):

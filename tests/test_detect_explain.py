@@ -32,7 +32,7 @@ def daily_trips(start: str = "2022-01-03", end: str = "2025-12-31", seed: int = 
     """Daily city trips with a weekly cycle, Poisson noise, and every 4 July 20% low."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range(start, end, freq="D")
-    level = 20000 * (1.0 + 0.15 * (ds.dayofweek.to_numpy() >= 4))
+    level = 20000 * (1.0 + 0.15 * (ds.day_of_week.to_numpy() >= 4))
     level = np.where((ds.month == 7) & (ds.day == 4), level * 0.8, level)
     return pd.DataFrame({"metric": "trips", "ds": ds, "y": rng.poisson(level).astype(float)})
 

@@ -25,7 +25,7 @@ def tidy_hourly(start: str, end: str, zones=("A", "B"), seed: int = 0) -> pd.Dat
     frames = []
     for i, zone in enumerate(zones):
         mean = (100 + 30 * i) * (1 + 0.7 * np.sin(2 * np.pi * (idx.hour - 6) / 24))
-        mean = mean * np.where(idx.dayofweek >= 5, 0.8, 1.0)
+        mean = mean * np.where(idx.day_of_week >= 5, 0.8, 1.0)
         frames.append(
             pd.DataFrame(
                 {"ds": idx, "zone": zone, "metric": "trips", "y": rng.poisson(mean).astype(float)}
@@ -354,7 +354,7 @@ def test_no_look_ahead_daily_auto_with_smoothing():
     """Daily auto (naive, ols and ets weighed by backtest): garbage after the cutoff changes nothing."""
     idx = pd.date_range("2024-01-01", periods=84, freq="D")
     rng = np.random.default_rng(4)
-    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.dayofweek]
+    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.day_of_week]
     y = 1000 * np.exp(0.01 * np.arange(84)) * weekly * rng.normal(1, 0.03, 84)
     daily = pd.DataFrame({"ds": idx, "zone": "A", "metric": "trips", "y": y})
     cutoff = pd.Timestamp("2024-03-10")
@@ -445,7 +445,7 @@ def test_a_constant_series_has_a_finite_backtest_mase():
 
 def test_calendar_none_means_the_shipped_calendar_for_the_forecaster_too():
     idx = pd.date_range("2024-05-01", "2024-07-01", freq="D")
-    y = pd.Series(100.0 + (idx.dayofweek == 5) * 10, index=idx)
+    y = pd.Series(100.0 + (idx.day_of_week == 5) * 10, index=idx)
     july = pd.date_range("2024-07-02", "2024-07-06", freq="D")
     shipped = SeriesForecaster("naive", None, "trips", freq="D").fit(y).predict(july)
     off = SeriesForecaster("naive", "none", "trips", freq="D").fit(y).predict(july)

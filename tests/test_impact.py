@@ -29,7 +29,7 @@ def synthetic(seed: int = 0, weeks: int = 6, zones: tuple[str, ...] = ("North",)
     """Tidy hourly trips per zone: daily and weekly cycles, Poisson noise, no trend."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range("2024-01-01", periods=weeks * 168, freq="h")
-    hour, dow = ds.hour.to_numpy(), ds.dayofweek.to_numpy()
+    hour, dow = ds.hour.to_numpy(), ds.day_of_week.to_numpy()
     daily = 1.0 + 0.8 * np.sin((hour - 9) / 24 * 2 * np.pi) + 0.4 * np.exp(-((hour - 18) ** 2) / 4)
     weekly = np.where(dow >= 5, 0.8, 1.0)
     frames = []

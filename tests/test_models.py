@@ -30,7 +30,7 @@ def daily_series(
     """Weekly cycle, slow growth, noise; optionally a -40% event every ``event_every`` days."""
     idx = pd.date_range("2024-01-01", periods=days, freq="D")
     rng = np.random.default_rng(seed)
-    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.dayofweek]
+    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.day_of_week]
     level = 1000 * (1 + 0.001 * np.arange(days)) * weekly * rng.normal(1, 0.02, days)
     X = pd.DataFrame(index=idx)
     if event_every:
@@ -43,7 +43,7 @@ def hourly_series(weeks: int = 5, seed: int = 2) -> pd.Series:
     idx = pd.date_range("2024-01-01", periods=weeks * 168, freq="h")
     rng = np.random.default_rng(seed)
     day = 1 + 0.8 * np.sin(2 * np.pi * (idx.hour - 6) / 24)
-    week = np.where(idx.dayofweek >= 5, 0.8, 1.0)
+    week = np.where(idx.day_of_week >= 5, 0.8, 1.0)
     return pd.Series(rng.poisson(200 * day * week).astype(float), index=idx)
 
 
@@ -264,7 +264,7 @@ def test_models_learn_a_recurring_event(name):
 
 def test_auto_prefers_naive_on_an_exactly_weekly_series_and_a_model_on_a_trend():
     idx = pd.date_range("2024-01-01", periods=120, freq="D")
-    weekly = pd.Series(np.array([5.0, 6, 7, 8, 9, 10, 4])[idx.dayofweek] * 100, index=idx)
+    weekly = pd.Series(np.array([5.0, 6, 7, 8, 9, 10, 4])[idx.day_of_week] * 100, index=idx)
     exact = AutoModel(freq="D").fit(weekly)
     assert exact.chosen_ == "naive" and exact.weights_ == {"naive": 1.0}
     trend, _ = daily_series(days=120)
@@ -302,7 +302,7 @@ def test_auto_weights_follow_inverse_squared_backtest_error():
 def test_smoothing_follows_a_short_growing_series_better_than_last_week():
     """Six weeks growing 3% a day (a new base): Holt-Winters keeps up, seasonal naive lags a week."""
     idx = pd.date_range("2015-01-01", periods=49, freq="D")
-    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.dayofweek]
+    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.day_of_week]
     rng = np.random.default_rng(0)
     full = pd.Series(
         1000 * np.exp(0.03 * np.arange(49)) * weekly * rng.normal(1, 0.02, 49), index=idx

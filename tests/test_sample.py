@@ -91,13 +91,13 @@ def test_sample_loads_with_default_flags(sample: Dataset) -> None:
 
 def test_weekday_rush_hour_beats_4am_and_weekend_nights_are_late(sample: Dataset) -> None:
     y = series(sample, "Manhattan", "trips")
-    weekday = y[y.index.dayofweek < 5]
+    weekday = y[y.index.day_of_week < 5]
     by_hour = weekday.groupby(weekday.index.hour).mean()
     assert by_hour[8] > 3 * by_hour[4] and by_hour[18] > 3 * by_hour[4]
     at_1am = y[y.index.hour == 1]
     sat, wed = (
-        at_1am[at_1am.index.dayofweek == 5].mean(),
-        at_1am[at_1am.index.dayofweek == 2].mean(),
+        at_1am[at_1am.index.day_of_week == 5].mean(),
+        at_1am[at_1am.index.day_of_week == 2].mean(),
     )
     assert sat > 2 * wed  # Friday night out
 

@@ -69,7 +69,7 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
 
     def _features(self, index: pd.DatetimeIndex, X: pd.DataFrame) -> np.ndarray:
         """Weekday (hourly: also hour and hour of the week), the yearly cycle, the events."""
-        dow = np.asarray(index.dayofweek, dtype=float)
+        dow = np.asarray(index.day_of_week, dtype=float)
         cols = [dow]
         if self.freq == "h":
             hour = np.asarray(index.hour, dtype=float)

@@ -36,7 +36,7 @@ def sample_data(freq: str = "D", seed: int = 0) -> tuple[pd.Series, pd.DataFrame
     rng = np.random.default_rng(seed)
     idx = pd.date_range("2024-01-01", periods=n + 2 * SEASON[freq], freq=freq)
     day = np.asarray((idx - idx[0]) // pd.Timedelta(days=1))
-    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.dayofweek]
+    weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.day_of_week]
     hourly = 1 + 0.6 * np.sin(2 * np.pi * (idx.hour - 6) / 24) if freq == "h" else 1.0
     event = (day % 10 == 9).astype(float)
     level = 1000 * (1 + 0.002 * day) * weekly * hourly * rng.normal(1, 0.03, len(idx))

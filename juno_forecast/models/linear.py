@@ -50,9 +50,9 @@ def _build_design(
     """Constant, trend, weekly dummies and (``yearly_order`` > 0) the yearly cycle on ``index``."""
     t = time_in_days(index, origin) / 365.25
     if freq == "h":
-        slot, n_slots = index.dayofweek * 24 + index.hour, SEASON["h"]
+        slot, n_slots = index.day_of_week * 24 + index.hour, SEASON["h"]
     else:
-        slot, n_slots = index.dayofweek, 7
+        slot, n_slots = index.day_of_week, 7
     dummies = (np.asarray(slot)[:, None] == np.arange(1, n_slots)[None, :]).astype(float)
     blocks = [np.ones((len(index), 1)), t[:, None], dummies]
     if yearly_order:
