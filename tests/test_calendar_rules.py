@@ -18,7 +18,7 @@ from juno_forecast.calendar.rules import (
     PackageHoliday,
     Rule,
 )
-from juno_forecast.calendar.sun import sun_hours
+from juno_forecast.calendar.sun import HourMark, span_hours, sun_hours
 
 D = dt.date
 
@@ -309,3 +309,15 @@ def test_the_holiday_section_takes_anchored_hours_too(tmp_path):
     occ = Calendar.load(path).occurrences("2015-07-04", "2015-07-04")
     row = occ[occ["name"] == "Independence Day"].iloc[0]
     assert row["hours"] == (20, 21, 22)  # sunset 20:31: the fireworks
+
+
+def test_span_rule_wraps_past_midnight_and_a_day_or_more_is_the_whole_day():
+    assert span_hours(17, 23) == tuple(range(17, 24))  # fixed hours as before
+    assert span_hours(22, 2) == (0, 1, 2, 22, 23)
+    assert span_hours(22.5, 25.5) == (0, 1, 22, 23)  # sunset+2 to sunset+5 in June
+    assert span_hours(-0.6, 26.5) == tuple(range(24))  # sunrise-6 to sunset+6 in June
+    assert span_hours(19.5, 19.9) == (19,)
+    assert HourMark.read("Sunset - 1.5") == HourMark("sunset", -1.5)
+    assert HourMark.read("sunrise") == HourMark("sunrise", 0.0)
+    for wrong in ("sunset+12.5", "dusk", "17", 24, -1, True, 17.5):
+        assert HourMark.read(wrong) is None
