@@ -6,11 +6,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError, SeriesError
+from ..data import SeriesProblem
+from ..errors import InputError
 from ..inputs import check_level, check_model, parse_range, resolve_calendar, resolve_dataset
 from .expectation import DETECT_MODELS
 from .incidents import INCIDENT_COLUMNS, sort_incidents
-from .series import DetectionResult, SeriesDetection, detect_series
+from .series import DetectionResult, SeriesDetection, detect_each
 
 
 def _prepare(
@@ -76,28 +77,12 @@ def run_detection(
     agg = data_kwargs.get("agg") or "sum"
     series: dict[str, SeriesDetection] = {}
     problems = [str(p) for p in ds.problems]
-    for metric, keys, y in ds.series():
-        try:
-            sd = detect_series(
-                y,
-                metric,
-                keys,
-                s,
-                e,
-                cal,
-                level=level,
-                model=model,
-                freq=ds.freq,
-                agg=agg,
-                refit=refit,
-                min_points=min_points,
-                max_gap=max_gap,
-                seed=seed,
-            )
-        except SeriesError as err:
-            problems.append(str(err))
-            continue
-        series[sd.label] = sd
+    options = dict(level=level, model=model, agg=agg, refit=refit, min_points=min_points)
+    for sd in detect_each(ds, s, e, cal, **options, max_gap=max_gap, seed=seed):
+        if isinstance(sd, SeriesProblem):
+            problems.append(str(sd))
+        else:
+            series[sd.label] = sd
     if not series and problems:
         raise InputError(f"no series could be checked: {problems[0]}")
     incidents = _concat_incidents([sd.incidents for sd in series.values()], ds.keys)

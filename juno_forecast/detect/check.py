@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import SeriesProblem
-from ..errors import InputError, SeriesError
+from ..errors import InputError
 from ..inputs import (
     check_level,
     check_model,
@@ -21,7 +21,7 @@ from ..inputs import (
 from .api import _concat_incidents
 from .expectation import DETECT_MODELS
 from .incidents import not_explained
-from .series import SeriesDetection, detect_series
+from .series import SeriesDetection, detect_each
 
 VERDICT_OK = "ok"
 VERDICT_EXPLAINED = "explained deviation"
@@ -125,26 +125,12 @@ def check(
     days = max(1, int(np.ceil((u.normalize() - s.normalize()) / pd.Timedelta(days=1))) + 1)
     rows, parts = [], []
     skipped: list[Any] = list(ds.problems)
-    for metric, keys, y in ds.series():
-        try:
-            sd = detect_series(
-                y[y.index <= u],
-                metric,
-                keys,
-                s,
-                u,
-                cal,
-                level=level,
-                model=model,
-                freq=ds.freq,
-                agg=agg,
-                refit=f"{days}D",
-            )
-        except SeriesError as err:
-            skipped.append(SeriesProblem(err.series, str(err).removeprefix(f"{err.series}: ")))
-            continue
-        rows.append(_verdict_row(sd))
-        parts.append(sd.incidents)
+    for sd in detect_each(ds, s, u, cal, level=level, model=model, agg=agg, refit=f"{days}D"):
+        if isinstance(sd, SeriesProblem):
+            skipped.append(sd)
+        else:
+            rows.append(_verdict_row(sd))
+            parts.append(sd.incidents)
     if not rows:
         first = str(skipped[0]) if skipped else "no data"
         raise InputError(f"no series could be checked: {first}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from ..data import series_label
+from ..data import SeriesProblem, series_label
+from ..errors import SeriesError
 from ..features import series_occurrences
 from .expectation import make_expectation, rolling_expectation
 from .explain import explain
@@ -73,3 +75,19 @@ def detect_series(
     occ = series_occurrences(cal, start, end, metric, keys)
     inc = explain(inc, occ, keys, freq, points=flagged, history=y, calendar=cal, level=level)
     return SeriesDetection(metric, keys, flagged, inc, occ)
+
+
+def detect_each(
+    ds: Any, start: pd.Timestamp, end: pd.Timestamp, cal: Any, **options: Any
+) -> Iterator[SeriesDetection | SeriesProblem]:
+    """:func:`detect_series` over every series of a Dataset, in order.
+
+    Yields each series' result, or a :class:`~juno_forecast.data.SeriesProblem` for a
+    series that could not be judged (the others go on). ``options`` are
+    :func:`detect_series`'s keywords; ``freq`` comes from the Dataset.
+    """
+    for metric, keys, y in ds.series():
+        try:
+            yield detect_series(y, metric, keys, start, end, cal, freq=ds.freq, **options)
+        except SeriesError as err:
+            yield SeriesProblem(err.series, str(err).removeprefix(f"{err.series}: "))
