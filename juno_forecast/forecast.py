@@ -161,7 +161,7 @@ class SeriesForecaster:
         (they are built timestamp by timestamp from occurrences looked up from
         the history's start), so it is cut from them instead of looked up again.
         """
-        key = (hash(np.asarray(index.asi8).tobytes()), len(index), since)
+        key = (hash(epoch_ns(index).tobytes()), len(index), since)
         cache = self.__dict__.setdefault("_memo", {})
         history = cache.get("history")
         if key not in cache and history is not None and since == self.start_ and len(index):

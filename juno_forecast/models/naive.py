@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..compat import epoch_ns
 from .base import (
     FREQ_DELTA,
     SEASON,
@@ -45,7 +46,7 @@ class SeasonalNaive(Forecaster):
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
         """The value ``k`` seasons back, with ``k`` the fewest that lands inside the history."""
         index = future_frame(X).index
-        after = (np.asarray(index.asi8) - self.last_.value) / FREQ_DELTA[self.freq].value
+        after = (epoch_ns(index) - self.last_.value) / FREQ_DELTA[self.freq].value
         steps = np.rint(after).astype(int)
         k = np.maximum(1, np.ceil(steps / self.season_)).astype(int)
         sources = after - k * self.season_  # steps after the last value, <= 0
