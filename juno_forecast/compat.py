@@ -2,9 +2,9 @@
 
 pandas 3 infers the resolution of parsed timestamps (``datetime64[us]`` for
 most strings and files, not always ``[ns]``), so an index's raw integers
-(``asi8``) are in its own unit while ``Timestamp.value`` stays nanoseconds. It
-also stores text in its own ``str`` dtype instead of ``object``, and under
-copy-on-write ``to_numpy()`` / ``.values`` may hand back read-only views.
+(``asi8``) are in its own unit while ``Timestamp.value`` stays nanoseconds. (Under
+copy-on-write ``to_numpy()`` may hand back a read-only view: code that writes
+into an array asks for a copy, ``np.array(x, dtype=float)``.)
 """
 
 from __future__ import annotations
@@ -23,9 +23,3 @@ def epoch_ns(values: Any) -> np.ndarray:
     """
     index = pd.DatetimeIndex(values)
     return np.asarray(index.as_unit("ns").asi8)
-
-
-def is_text(values: Any) -> bool:
-    """Whether a column (or dtype) holds text: ``object`` on pandas 2, ``str`` on pandas 3."""
-    dtype = getattr(values, "dtype", values)
-    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
