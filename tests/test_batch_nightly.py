@@ -16,6 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from juno_forecast.batch import run_nightly
+from juno_forecast.batch.outputs import output_files
 from juno_forecast.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,7 +97,9 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert len(hit) == 1 and hit.iloc[0]["direction"] == "below"
     assert "Nightly run 2026-06-30" in (run / "report.html").read_text()
     assert len(manifest["config"]["sha256"]) == 64 and manifest["versions"]["pandas"]
-    assert set(manifest["timings"]) >= {"load_s", "series_s", "report_s", "total_s"}
+    assert set(manifest["timings"]) >= {"load_s", "series_s", "write_s", "report_s", "total_s"}
+    # the registry of outputs names what the run wrote, and the manifest lists exactly that
+    assert set(manifest["outputs"]) == set(output_files()) == OUTPUTS
 
 
 def test_failed_series_are_isolated_and_exit_3(

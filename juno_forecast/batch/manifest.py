@@ -65,16 +65,6 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-OUTPUTS = [
-    "forecasts.parquet",
-    "incidents.csv",
-    "report.html",
-    "report.md",
-    "bands.prom",
-    "manifest.json",
-]
-
-
 def build_manifest(
     cfg: BatchConfig,
     day: pd.Timestamp,
@@ -82,9 +72,10 @@ def build_manifest(
     forecasts: pd.DataFrame,
     incidents: pd.DataFrame,
     timings: dict[str, float],
+    outputs: list[str],
 ) -> dict[str, Any]:
     """What the run was (versions, config digest, engine), how long it took, what became
-    of each series, and totals."""
+    of each series, totals, and the ``outputs`` it wrote (see :mod:`.outputs`)."""
     inc = incidents
     counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
     unexplained = int(not_explained(inc).sum()) if len(inc) else 0
@@ -106,6 +97,6 @@ def build_manifest(
             "incidents": int(len(inc)),
             "unexplained_incidents": unexplained,
         },
-        "outputs": OUTPUTS,
+        "outputs": list(outputs),
         "series": records,
     }

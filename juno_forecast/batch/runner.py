@@ -21,20 +21,15 @@ it. Each series ends with one status (SPEC "Nightly batch"):
 An ``--as-of`` outside the data (before its first day, or so late that every
 series is stale) is a usage error: nothing is published.
 
-The outputs are written into a temporary folder and renamed into
-``OUT/<as-of>/`` (see :mod:`.rundir`):
-
-* ``forecasts.parquet``: ``[*keys, metric, ds, yhat, lo_80, hi_80, lo_95, hi_95, events]``
-* ``incidents.csv``: the last ``detect.lookback`` of incidents (see :func:`juno_forecast.detect.detect`)
-* ``report.html`` and ``report.md``
-* ``bands.prom``: Prometheus text of the coming hours' bands (:mod:`.prom`)
-* ``manifest.json``: versions, config digest, timings, per-series status, totals
+The outputs (``forecasts.parquet``, ``incidents.csv``, ``report.html``/``.md``,
+``bands.prom``, ``manifest.json``; each named with its writer in :mod:`.outputs`)
+are written into a temporary folder and renamed into ``OUT/<as-of>/`` (see
+:mod:`.rundir`).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import sys
 import time
@@ -52,9 +47,9 @@ from ..grain import to_wall_clock
 from ..inputs import check_model
 from .config import BatchConfig, load_config
 from .engine import TaskOutcome, run_tasks
-from .figures import write_report
-from .manifest import build_manifest, series_record
-from .prom import bands_text, effects_json
+from .manifest import series_record
+from .outputs import RunTables, write_outputs
+from .prom import effects_json
 from .rundir import atomic_run_dir, make_out
 from .short import SHORT_MIN, short_forecast, short_note
 
@@ -539,28 +534,11 @@ def _write_run(
     timings: dict[str, float],
     t_start: float,
 ) -> dict[str, Any]:
-    """Tables, report and (last) the manifest into the temporary run folder; returns the manifest."""
-    t0 = time.perf_counter()
-    _write_tables(tmp, got, keys, day, cfg)
-    timings["write_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    actuals = {t["series"]: t["y"].iloc[-3 * _per_day(t["freq"]) :] for t in tasks}
-    title = f"Nightly run {day:%Y-%m-%d}: flagged deviations of the last day"
-    write_report(
-        tmp,
-        got.results,
-        actuals,
-        got.records,
-        got.incidents,
-        cal,
-        title=title,
-        level=cfg.detect.level,
-    )
-    timings["report_s"] = time.perf_counter() - t0
-    timings["total_s"] = time.perf_counter() - t_start
-    manifest = build_manifest(cfg, day, got.records, got.forecasts, got.incidents, timings)
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    return manifest
+    """Every output of :mod:`.outputs` (the manifest last) into the temporary run folder;
+    returns the manifest."""
+    got_tables = (got.forecasts, got.incidents, got.records, got.results)
+    run = RunTables(tmp, *got_tables, tasks, keys, day, cfg, cal, timings)
+    return write_outputs(run, t_start)
 
 
 def _check_model(name: str) -> str:
@@ -589,31 +567,9 @@ def _run(
         bar.close()
 
 
-def _per_day(freq: str) -> int:
-    return 24 if freq == "h" else 1
-
-
 def _all_keys(datasets: list[Any]) -> list[str]:
     """Key columns over all sources, in first-seen order."""
     keys: list[str] = []
     for ds in datasets:
         keys += [k for k in ds.keys if k not in keys]
     return keys
-
-
-def _write_tables(
-    tmp: Path, got: _Collected, keys: list[str], day: pd.Timestamp, cfg: BatchConfig
-) -> None:
-    """forecasts.parquet, incidents.csv and bands.prom into the temporary run folder."""
-    got.forecasts.to_parquet(tmp / "forecasts.parquet", index=False)
-    got.incidents.drop(columns=["series"]).to_csv(tmp / "incidents.csv", index=False)
-    text = bands_text(
-        got.forecasts,
-        keys,
-        day,
-        cfg.prom_hours,
-        model=cfg.model,
-        run_time=time.time(),
-        silent=[r for r in got.records if r["status"] == "stale"],
-    )
-    (tmp / "bands.prom").write_text(text, encoding="utf-8")
