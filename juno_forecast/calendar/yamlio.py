@@ -248,7 +248,12 @@ def read_yaml(text: str) -> tuple[YNode | None, list[Problem]]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
-        return None, [Problem(line, "(file)", "valid YAML", (e.problem or str(e)).strip())]
+        problem = (e.problem or str(e)).strip()
+        if "maximum nesting depth" in problem:  # PyYAML >= 6.0.4's libyaml stops it first
+            return None, [
+                Problem(line, "(file)", f"at most {MAX_DEPTH} levels of nesting", problem)
+            ]
+        return None, [Problem(line, "(file)", "valid YAML", problem)]
     except yaml.YAMLError as e:
         return None, [Problem(1, "(file)", "valid YAML", str(e).splitlines()[0])]
     finally:
