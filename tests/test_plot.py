@@ -63,9 +63,16 @@ def _frames():
                 "start": idx[30],
                 "end": idx[35],
                 "peak_ds": idx[33],
+                "explanation": "explained",
                 "explained_by": "A long event name that needs room",
             },
-            {"start": idx[100], "end": idx[103], "peak_ds": idx[101], "explained_by": ""},
+            {
+                "start": idx[100],
+                "end": idx[103],
+                "peak_ds": idx[101],
+                "explanation": "unexplained",
+                "explained_by": "",
+            },
         ]
     )
     return actual, fc, events, incidents

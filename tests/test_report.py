@@ -56,8 +56,9 @@ def _incidents():
                 "hi": 50.0,
                 "deviation_pct": -75.0,
                 "severity": 3.0,
+                "explanation": "explained",
                 "explained_by": "Blizzard",
-                "note": "",
+                "note": "Blizzard: expected -50% (-90% to -11%); actual -55%: explained",
             },
             {
                 "zone": "../../etc",
@@ -72,6 +73,7 @@ def _incidents():
                 "hi": 50.0,
                 "deviation_pct": 125.0,
                 "severity": 2.0,
+                "explanation": "unexplained",
                 "explained_by": "",
                 "note": "<b>x</b>",
             },
