@@ -352,9 +352,9 @@ def test_smoothing_on_less_than_two_weeks_starts_from_the_first_week():
         make_model("ets", freq="D").fit(y.iloc[:5])
     # auto with a 14-day fold on 20 days: ets cannot fit 6 days, auto goes on without it
     y20 = pd.Series(1000 * np.tile(week, 3)[:20], index=pd.date_range("2015-01-01", periods=20))
-    f = SeriesForecaster("auto", "none", "trips", {}, "D", horizon=14).fit(y20)
-    assert "ets" not in f.model_.scores_ and set(f.model_.scores_) == {"naive", "ols"}
-    assert np.isfinite(f.predict(pd.date_range("2015-01-21", periods=14))["yhat"]).all()
+    auto = AutoModel(freq="D", n_folds=1, fold_len=14).fit(y20)
+    assert "ets" not in auto.scores_ and set(auto.scores_) == {"naive", "ols"}
+    assert np.isfinite(auto.predict(pd.date_range("2015-01-21", periods=14))).all()
 
 
 def test_backtest_folds_cover_about_six_weeks_daily_and_three_hourly():
