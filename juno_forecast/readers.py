@@ -62,9 +62,26 @@ def _read_csv(path: Path, opts: Any) -> pd.DataFrame:
         return table[opts.needed_columns(list(table.columns))]
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: cannot read CSV: {_bad_byte(path)}") from None
+    except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read CSV: {first}") from None
+
+
+def _bad_byte(path: Path) -> str:
+    """Where a file stops being UTF-8: ``not UTF-8 text: byte 0xe9 at line 2, column 23``."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        return (
+            f"not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}, column {column} "
+            "(save the file as UTF-8)"
+        )
+    return "not UTF-8 text"  # compressed: the position inside the archive means nothing
 
 
 def _read_parquet(path: Path, opts: Any) -> pd.DataFrame:

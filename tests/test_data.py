@@ -645,3 +645,14 @@ def test_daily_hole_longer_than_a_week_and_fill_zero_keeps_zeros(tmp_path: Path)
     assert auto.frame["ds"].min() == pd.Timestamp("2025-01-28") and auto.frame["y"].eq(100).all()
     zero = load_data(path, freq="D", fill="zero")  # the user says absent rows are zeros
     assert len(zero.frame) == 120 and zero.frame["y"].eq(0).sum() == 8
+
+
+def test_a_non_utf8_csv_names_the_line_and_column_of_the_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("ds,metric,y\n2025-01-01 00:00,café,1\n".encode("latin-1"))
+    with pytest.raises(InputError) as err:
+        load_data(path)
+    assert str(err.value) == (
+        f"{path}: cannot read CSV: not UTF-8 text: byte 0xe9 at line 2, column 21 "
+        "(save the file as UTF-8)"
+    )
