@@ -141,6 +141,10 @@ def test_numeric_weather_reaches_the_regression_only_with_a_forecast():
     assert {"weather: temperature", "weather: precipitation"} <= names
     blind = SeriesForecaster("ols", obs, "trips", freq="D").fit(y)
     assert not any(n.startswith("weather") for n in blind.model_.params_.index)
+    # gbm is tagged numeric_columns=False (measured worse with them): only the 0/1 events
+    gbm = SeriesForecaster("gbm", obs.with_weather_forecast(WEATHER), "trips", freq="D").fit(y)
+    assert not any(c.startswith("weather") for c in gbm.model_.events_)
+    assert "Snowstorm (observed)" in gbm.model_.events_
 
 
 def test_nightly_config_takes_a_weather_forecast_file(tmp_path):

@@ -403,7 +403,7 @@ class WeatherKnowledge:
 #: ols. Only the snowy months (December-March) widen: from April on the measured spread is
 #: small and the recent weeks the ranges are calibrated on hold such weather already.
 #: December is not in the data; it takes the smallest of January-March.
-UNKNOWN_WEATHER_SPREAD: dict[int, float] = {12: 0.12, 1: 0.2, 2: 0.12, 3: 0.15}
+UNKNOWN_WEATHER_SPREAD: dict[int, float] = {12: 0.16, 1: 0.19, 2: 0.17, 3: 0.16}
 
 
 def unknown_weather_spread(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .base import (
     Forecaster,
+    ModelTags,
     RegressionFitMixin,
     fourier_array,
     future_frame,
@@ -48,6 +49,10 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
     at 0.2 on 64 bins; daily: 100 at 0.05 on 255); ``early_stopping=True`` holds out a
     random 10% of the history and stops after 10 rounds without improvement.
     """
+
+    def __juno_tags__(self) -> ModelTags:
+        """Only the 0/1 event columns: numeric weather made its errors larger (measured)."""
+        return ModelTags(numeric_columns=False)
 
     def __init__(
         self,
