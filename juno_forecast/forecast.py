@@ -26,7 +26,15 @@ from .inputs import check_model, parse_timestamp
 from .intervals import ConformalIntervals
 from .models import make_model
 from .models.auto import default_folds, rolling_origin
-from .models.base import FREQ_DELTA, SEASON, check_y, get_tags, log_target, single_thread
+from .models.base import (
+    FREQ_DELTA,
+    SEASON,
+    HistoryTooShort,
+    check_y,
+    get_tags,
+    log_target,
+    single_thread,
+)
 
 OUTPUT_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"]
 
@@ -42,6 +50,9 @@ def _active(X: pd.DataFrame) -> list[str]:
     """Columns with at least one active row."""
     return list(X.columns[(X.to_numpy() > 0).any(axis=0)])
 
+
+#: fewest steps the training part of a calibration fold must have (a longer horizon is an error)
+MIN_FOLD_TRAIN = 2
 
 #: an event under way at the cutoff, with no earlier occurrence, is learned only after this many days
 MIN_ONGOING_DAYS = 7
@@ -256,13 +267,13 @@ class SeriesForecaster:
         X = feats.X
         n_folds, fold_len = default_folds(self.freq, len(y), self.horizon)
         n_folds = max(1, n_folds)
-        if len(y) - fold_len < SEASON[self.freq] + 2:  # not even one calibration fold fits
+        if len(y) - fold_len < MIN_FOLD_TRAIN:  # not even one calibration fold fits
             unit = "hour" if self.freq == "h" else "day"
             raise SeriesError(
                 self.label_,
                 f"too short for a horizon of {fold_len} {unit}s: {len(y)} {unit}s of history, "
-                f"at least {SEASON[self.freq] + 2 + fold_len} needed (over a week plus the "
-                "horizon, to calibrate the ranges)",
+                f"at least {fold_len + MIN_FOLD_TRAIN} needed (the horizon plus "
+                f"{MIN_FOLD_TRAIN} {unit}s, to calibrate the ranges)",
             )
         self.seen_ = _active(X)
         self.learned_ = _learned(X, self.seen_)
@@ -273,7 +284,14 @@ class SeriesForecaster:
             est.set_params(n_folds=n_folds, fold_len=fold_len, fit_predict=self._fit_predict)
             cv = est.fit(y, Xs).cv_
         else:
-            cv = rolling_origin(self._new_model, y, Xs, n_folds, fold_len, self._fit_predict)
+            try:
+                cv = rolling_origin(self._new_model, y, Xs, n_folds, fold_len, self._fit_predict)
+            except HistoryTooShort as e:  # the model cannot fit a calibration fold's history
+                name = self.model if isinstance(self.model, str) else model_label(est)
+                raise SeriesError(
+                    self.label_,
+                    f"too short for the model {name} with this horizon: {e}",
+                ) from None
             est.fit(y, Xs)
         self.model_ = est
         self.cv_ = cv

@@ -149,7 +149,7 @@ def test_a_horizon_as_long_as_the_history_is_one_line_exit_2(tmp_path, capsys):
     assert code == 2
     assert err[-1] == (
         "error: skipped: metric=trips: too short for a horizon of 480 hours: 480 hours of "
-        "history, at least 650 needed (over a week plus the horizon, to calibrate the ranges)"
+        "history, at least 482 needed (the horizon plus 2 hours, to calibrate the ranges)"
     )
 
 

@@ -480,3 +480,24 @@ def test_backtest_names_a_bad_start_and_a_model_that_is_no_model(hourly):
         backtest(hourly, "x", "2024-02-10", model="naive", calendar="none")
     with pytest.raises(InputError, match="--model: expected a model name or an object with fit"):
         backtest(hourly, "2024-02-01", "2024-02-10", model=[3], calendar="none")
+
+
+def test_a_horizon_the_history_cannot_hold_is_a_series_error_naming_both() -> None:
+    """Issue 14: a horizon as long as the history was an IndexError deep in the backtest."""
+    from juno_forecast.errors import SeriesError
+    from juno_forecast.forecast import SeriesForecaster
+
+    idx = pd.date_range("2015-01-01", periods=16, freq="D")
+    y = pd.Series(1000.0 + 100 * (idx.day_of_week >= 5), index=idx)
+    with pytest.raises(SeriesError) as info:
+        SeriesForecaster("naive", "none", "trips", {}, "D", horizon=16).fit(y)
+    assert str(info.value) == (
+        "metric=trips: too short for a horizon of 16 days: 16 days of history, at least 18 "
+        "needed (the horizon plus 2 days, to calibrate the ranges)"
+    )
+    with pytest.raises(SeriesError) as info:  # ets cannot fit the 2 days before its fold
+        SeriesForecaster("ets", "none", "trips", {}, "D", horizon=14).fit(y)
+    assert str(info.value).startswith(
+        "metric=trips: too short for the model ets with this horizon: ets needs at least"
+    )
+    SeriesForecaster("naive", "none", "trips", {}, "D", horizon=14).fit(y)  # 2 days: enough
