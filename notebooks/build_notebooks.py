@@ -154,8 +154,10 @@ plt.close(fig)"""),
 `detect(data, start, end)` asks, for every hour of the range: did the metric leave its normal range?
 Each hour's expectation is fitted only on data **before its day** (no look-ahead), so what happens
 later cannot change it. Runs of flagged hours become **incidents**. Each incident is then compared
-with the calendar: `explained_by` names the overlapping events, and an empty `explained_by` means
-*unexplained*: someone should look into it.
+with the calendar, and an explanation has to be earned: `explanation` is `explained` only when an
+in-scope event's expected effect, with its uncertainty, holds the actual; `partly` when the event
+moves the metric the right way but the actual goes beyond it; else `unexplained`: someone should
+look into it. `explained_by` names the events considered and `note` says what each expected.
 
 We check trips in every borough over the last week of the sample."""),
     ("code", """\
@@ -163,7 +165,7 @@ from juno_forecast.detect import detect
 
 trips = data.frame[data.frame["metric"] == "trips"]
 incidents = detect(trips, "2026-06-24", "2026-06-30", calendar=calendar, by=["borough"])
-incidents[["borough", "metric", "start", "end", "direction", "deviation_pct", "severity", "explained_by"]]"""),
+incidents[["borough", "metric", "start", "end", "direction", "deviation_pct", "severity", "explanation"]]"""),
     ("md", """\
 The sample hides a payment outage on its last afternoon (Manhattan trips -45%, 15:00-18:59; see
 `data/incidents.csv`). The detector should find it, and no calendar event explains it:"""),
@@ -177,17 +179,19 @@ found = incidents[
     & (incidents["start"] <= outage["end"])
     & (incidents["end"] >= outage["start"])
 ]
-assert len(found) == 1 and found["explained_by"].iloc[0] == "", "the outage should be one unexplained incident"
-found[["borough", "start", "end", "deviation_pct", "explained_by"]]"""),
+assert len(found) == 1 and found["explanation"].iloc[0] == "unexplained", "the outage should be one unexplained incident"
+found[["borough", "start", "end", "deviation_pct", "explanation", "explained_by"]]"""),
     ("md", """\
 What does an *explained* incident look like? The sample also has a snowstorm on 22 February 2026
-(6 inches in `data/weather.csv`). Detecting over that week flags the drop in every borough, and
-`explained_by` names the weather event that the observed snowfall produced (and any other event
-overlapping those hours):"""),
+(6 inches in `data/weather.csv`). Detecting over that week flags the drop in every borough. The
+observed snowfall makes a "Snowstorm (observed)" event, whose effect is learned from the earlier
+snow days in the history; the drop lies within its range, so the incidents come out `explained`,
+and `note` says by how much each event expected the metric to move:"""),
     ("code", """\
 snow = detect(trips, "2026-02-19", "2026-02-25", calendar=calendar, by=["borough"])
 assert (snow["explained_by"].str.contains("Snowstorm")).all()
-snow[["borough", "start", "end", "direction", "deviation_pct", "explained_by"]]"""),
+assert (snow["explanation"] == "explained").all()
+snow[["borough", "start", "end", "deviation_pct", "explanation", "note"]]"""),
     ("md", """\
 ## 5. The report
 
@@ -434,8 +438,10 @@ if HAVE_DATA:
 ## 4. Explained and unexplained incidents
 
 `detect` flags the hours where pickups left their normal range, with each hour's expectation fitted
-only on the data before its day. The calendar then *explains* incidents that overlap an event in
-scope (its days, window, hours, metrics and zones). An unexplained incident is one somebody should
+only on the data before its day. The calendar then *explains* incidents: an event in scope (its
+days, window, hours, metrics and zones) explains one only when its expected effect, with its
+uncertainty, holds the actual (`explanation`: explained, partly, unexplained). An incident that is
+not fully explained is one somebody should
 look at: a data problem, an outage, a competitor's promotion... We scan the four big boroughs from
 16 January (the expectation needs two weeks of history) to the end of June."""),
     ("code", """\
@@ -444,12 +450,11 @@ if HAVE_DATA:
 
     big = hourly.frame[hourly.frame["borough"].isin(["Manhattan", "Brooklyn", "Queens", "Bronx"])]
     incidents = detect(big, "2015-01-16", "2015-06-30", calendar=calendar, by=["borough"])
-    incidents["explained"] = incidents["explained_by"] != ""
-    print(incidents.groupby("explained").size().rename({True: "explained", False: "unexplained"}).to_string())
-    cols = ["borough", "start", "end", "direction", "deviation_pct", "severity", "explained_by"]
+    print(incidents.groupby("explanation").size().to_string())
+    cols = ["borough", "start", "end", "direction", "deviation_pct", "severity", "explanation", "note"]
     display(incidents[cols].head(12).round(1))"""),
     ("md", """\
-Unexplained incidents come first, then explained ones, each by severity (how many ordinary hours
+Unexplained incidents come first, then partly and explained ones, each by severity (how many ordinary hours
 of volume were missing or extra beyond the range). Many unexplained ones here are surges (`above`)
 in the Bronx and Queens in spring 2015: the monthly table above shows pickups in the Bronx more
 than doubling between January and May (Queens: +70%), faster than the four-week baseline follows, and the calendar
@@ -460,7 +465,7 @@ The blizzard should be among the explained ones:"""),
     ("code", """\
 if HAVE_DATA:
     storm = incidents[(incidents["start"] <= "2015-01-27 23:00") & (incidents["end"] >= "2015-01-26")]
-    assert len(storm) and storm["explained"].all(), "the blizzard should be flagged and explained"
+    assert len(storm) and (storm["explanation"] == "explained").all(), "the blizzard should be flagged and explained"
     display(storm[cols].round(1))"""),
     ("md", """\
 Where to go from here: `juno-forecast impact --start ... --end ...` measures what an incident cost
