@@ -112,3 +112,26 @@ def test_sample_event_hours_are_covered_near_their_level():
     cov95 = ((ev["y"] >= ev["lo_95"]) & (ev["y"] <= ev["hi_95"])).mean()
     assert abs(cov80 - 0.80) <= 0.10, cov80
     assert abs(cov95 - 0.95) <= 0.10, cov95
+
+
+def test_a_learned_event_widens_its_range_by_the_dispersion_of_its_past_days(tmp_path: Path):
+    """A daily series with an event every other Wednesday: when its past days moved by -10%
+    and -50% in turn, the next one's range is wider than when they all moved by -30%."""
+    idx = pd.date_range("2024-01-01", periods=168, freq="D")
+    on = (idx.dayofweek == 2) & ((idx.dayofyear // 7) % 2 == 0)
+    path = tmp_path / "cal.yaml"
+    dates = ", ".join(str(d.date()) for d in idx[on]) + ", 2024-06-19"
+    path.write_text(f"events:\n  - {{name: Market, category: event, dates: [{dates}]}}\n")
+    cal = Calendar.load(path)
+    noise = np.random.default_rng(3).normal(0, 0.03, len(idx))
+    widths = {}
+    for label, effects in (("steady", [-0.3, -0.3]), ("erratic", [-0.1, -0.5])):
+        y = 1000 * np.exp(noise)
+        y[np.flatnonzero(on)] *= 1 + np.resize(effects, on.sum())
+        f = SeriesForecaster("ols", cal, "trips", None, "D").fit(pd.Series(y, index=idx))
+        out = f.predict(pd.date_range("2024-06-17", periods=7, freq="D"))
+        assert out.loc["2024-06-19", "events"] == "Market"
+        widths[label] = np.log(out["hi_95"] / out["lo_95"])
+        effect, spread = f.learned_effects_["Market"]
+        assert effect == pytest.approx(-0.3, abs=0.05)
+    assert widths["erratic"]["2024-06-19"] > 1.5 * widths["steady"]["2024-06-19"]
