@@ -139,6 +139,46 @@ def _as_dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _hour_shape(row: Any, metric: str) -> np.ndarray:
+    """The ``by_hours`` reshaping of ``metric`` by hour of day (24 relative effects, 0 if none)."""
+    shape = np.zeros(24)
+    for h, eff in _as_dict(getattr(row, "by_hours", None)).items():
+        shape[int(h)] = float(_as_dict(eff).get(metric, 0.0))
+    return shape
+
+
+def _lay_out(
+    row: Any,
+    by_hour: np.ndarray,
+    window: float,
+    days: np.ndarray,
+    hours_of: np.ndarray,
+    active: np.ndarray,
+    hourly: bool,
+) -> np.ndarray:
+    """One occurrence's per-hour value (``by_hour``, 24) and ``window`` value on each timestamp.
+
+    The event's own days (a step: from its start on) get the value of their hour;
+    its window days get ``window``; 0 where it is not ``active``. In daily data a
+    day gets the mean of its hours weighted by :data:`HOUR_SHARE` (only the
+    event's ``hours``, if it has some), and the window its hours' share of a day.
+    """
+    on_days = days >= _day_ns(row.start)
+    if row.shape != STEP:
+        on_days &= days <= _day_ns(row.end)
+    hours = list(row.hours or ()) if row.shape != STEP else []
+    if hourly:
+        on_day = by_hour[hours_of]
+    else:
+        hrs = hours or list(range(24))
+        on_day = np.full(len(days), float(np.sum(HOUR_SHARE[hrs] * by_hour[hrs])))
+        window *= HOUR_SHARE[hrs].sum()
+    out = np.zeros(len(days))
+    out[active & on_days] = on_day[active & on_days]
+    out[active & ~on_days] = window
+    return out
+
+
 def effect_at(
     row: Any,
     metric: str | None,
@@ -156,28 +196,12 @@ def effect_at(
     of a typical day's trips (:data:`HOUR_SHARE`), so an evening-only effect
     moves the day by about half its size.
     """
-    out = np.zeros(len(days))
     if metric is None:
-        return out
-    on_days = days >= _day_ns(row.start)
-    if row.shape != STEP:
-        on_days &= days <= _day_ns(row.end)
+        return np.zeros(len(days))
     day_effect = float(_as_dict(row.effect).get(metric, 0.0))
-    shape = np.zeros(24)
-    for h, eff in _as_dict(getattr(row, "by_hours", None)).items():
-        shape[int(h)] = float(_as_dict(eff).get(metric, 0.0))
-    hours = list(row.hours or ()) if row.shape != STEP else []
+    by_hour = (1.0 + day_effect) * (1.0 + _hour_shape(row, metric)) - 1.0
     window = float(_as_dict(getattr(row, "window_effect", None)).get(metric, 0.0))
-    if hourly:
-        on_day_effect = (1.0 + day_effect) * (1.0 + shape[hours_of]) - 1.0
-    else:
-        hrs = hours or list(range(24))
-        day = float(np.sum(HOUR_SHARE[hrs] * ((1.0 + day_effect) * (1.0 + shape[hrs]) - 1.0)))
-        on_day_effect = np.full(len(days), day)
-        window *= HOUR_SHARE[hrs].sum()
-    out[active & on_days] = on_day_effect[active & on_days]
-    out[active & ~on_days] = window
-    return out
+    return _lay_out(row, by_hour, window, days, hours_of, active, hourly)
 
 
 def spread_at(
@@ -197,33 +221,18 @@ def spread_at(
     spread :data:`~.calendar.records.UNKNOWN_SPREAD`. In daily data an
     hours-limited spread counts for those hours' share of the day, like the effect.
     """
-    out = np.zeros(len(days))
     if metric is None:
-        return out
-    on_days = days >= _day_ns(row.start)
-    if row.shape != STEP:
-        on_days &= days <= _day_ns(row.end)
+        return np.zeros(len(days))
     unknown = UNKNOWN_SPREAD  # no effect for the metric: no known direction, 0 +- 10%
     day_spread = float(_as_dict(getattr(row, "spread", None)).get(metric, unknown))
-    shape = np.zeros(24)
-    for h, eff in _as_dict(getattr(row, "by_hours", None)).items():
-        shape[int(h)] = float(_as_dict(eff).get(metric, 0.0))
-    hours = list(row.hours or ()) if row.shape != STEP else []
+    shape = _hour_shape(row, metric)
     window = float(_as_dict(getattr(row, "window_spread", None)).get(metric, unknown))
     # an hour that by_hours makes larger is as uncertain as a guess of that size
     day_effect = float(_as_dict(row.effect).get(metric, 0.0))
     reshaped = SPREAD_SHARE * np.abs((1 + day_effect) * (1 + shape) - 1)
     scaled = day_spread * (1.0 + shape)  # other hours keep the event's own (given) spread
-    hour_spread = np.where(shape != 0, np.maximum(scaled, reshaped), scaled)
-    if hourly:
-        on_day = hour_spread[hours_of]
-    else:
-        hrs = hours or list(range(24))
-        on_day = np.full(len(days), float(np.sum(HOUR_SHARE[hrs] * hour_spread[hrs])))
-        window *= HOUR_SHARE[hrs].sum()
-    out[active & on_days] = on_day[active & on_days]
-    out[active & ~on_days] = window
-    return out
+    by_hour = np.where(shape != 0, np.maximum(scaled, reshaped), scaled)
+    return _lay_out(row, by_hour, window, days, hours_of, active, hourly)
 
 
 def build_features(

@@ -9,6 +9,7 @@ all its errors are reported together.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from .sun import HourMark, Hours, SunHours, span_hours
@@ -94,6 +95,26 @@ def check_keys(
             article = "an" if key[0] in "aeiou" else "a"
             log.add(node.line, f"{path}.{key}" if path else key, f"{article} {key}", "nothing")
     return {k: v for k, v in fields.items() if k in allowed}
+
+
+def optional(
+    f: dict[str, YNode],
+    key: str,
+    path: str,
+    log: ErrorLog,
+    check: Callable[..., Any],
+    *args: Any,
+    default: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Field ``key`` of the mapping ``f`` through ``check`` (at ``path.key``), or ``default``.
+
+    The one rule of an optional field: absent, it takes its default; present, its
+    check runs with ``args``/``kwargs`` (and logs what is wrong, returning None).
+    """
+    if key not in f:
+        return default
+    return check(f[key], f"{path}.{key}" if path else key, log, *args, **kwargs)
 
 
 def whole(

@@ -49,25 +49,31 @@ class KnownNames:
 
     def check_metric(self, name: str, line: int, path: str, log: ErrorLog) -> bool:
         """True when ``name`` is a known metric; else log it with a hint."""
-        if name in self.metrics:
-            return True
         expected = (
             f"a metric the calendar knows ({', '.join(sorted(self.metrics))}; "
             "list your own under the top-level metrics:)"
         )
-        log.add(line, path, expected, with_hint(name, self.metrics))
-        return False
+        return _known(name, self.metrics, expected, line, path, log)
 
     def check_zone(self, name: str, line: int, path: str, log: ErrorLog) -> bool:
         """True when ``name`` is a known zone (or zones are unchecked); else log it with a hint."""
-        if self.zones is None or name in self.zones:
+        if self.zones is None:
             return True
         expected = (
             f"a zone of {self.zones_from} (for another city: --zones FILE or zones_file:; "
             "zones_unchecked: true skips this check)"
         )
-        log.add(line, path, expected, with_hint(name, self.zones))
-        return False
+        return _known(name, self.zones, expected, line, path, log)
+
+
+def _known(
+    name: str, known: frozenset[str], expected: str, line: int, path: str, log: ErrorLog
+) -> bool:
+    """True when ``name`` is in ``known``; else log ``expected`` with a did-you-mean hint."""
+    if name in known:
+        return True
+    log.add(line, path, expected, with_hint(name, known))
+    return False
 
 
 def known_names(

@@ -20,6 +20,7 @@ from .fields import (
     check_keys,
     describe,
     number,
+    optional,
     parse_hours,
     text,
     text_list,
@@ -122,7 +123,7 @@ def parse_root(
         log.wrong(f["version"], "version", "1 (the only version so far)")
     aliases = _parse_aliases(f["metric_aliases"], log) if "metric_aliases" in f else ()
     log.names = known_names(f, aliases, log, file, zones)
-    holidays = parse_holidays(f["holidays"], "holidays", log) if "holidays" in f else None
+    holidays = optional(f, "holidays", "", log, parse_holidays)
     events: list[Event] = []
     if "events" in f:
         node = f["events"]
@@ -132,7 +133,7 @@ def parse_root(
             ]
         elif node.value is not None:
             log.wrong(node, "events", "a list of events")
-    weather = parse_weather(f["weather"], "weather", log) if "weather" in f else WeatherConfig()
+    weather = optional(f, "weather", "", log, parse_weather, default=WeatherConfig())
     return CalendarSpec(tuple(events), holidays, weather or WeatherConfig(), file, aliases)
 
 
@@ -167,17 +168,15 @@ def parse_event(node: YNode, path: str, log: ErrorLog) -> Event | None:
     if f is None:
         return None
     n_errors = len(log.messages)
-    name = text(f["name"], f"{path}.name", log) if "name" in f else None
-    category = None
-    if "category" in f:
-        category = _choice(f["category"], f"{path}.category", log, CATEGORIES)
+    name = optional(f, "name", path, log, text)
+    category = optional(f, "category", path, log, _choice, CATEGORIES)
     spans, rule = _parse_when(node, f, path, log)
-    years = _parse_years(f["years"], f"{path}.years", log) if "years" in f else YearBounds()
+    years = optional(f, "years", path, log, _parse_years, default=YearBounds())
     if "years" in f and "rule" not in f:
         log.add(node.key_lines["years"], f"{path}.years", "years only with a rule", "a dated event")
     scope = parse_scope(f, path, log)
-    source = text(f["source"], f"{path}.source", log) if "source" in f else ""
-    notes = text(f["notes"], f"{path}.notes", log) if "notes" in f else ""
+    source = optional(f, "source", path, log, text, default="")
+    notes = optional(f, "notes", path, log, text, default="")
     if rule is not None and len(log.messages) == n_errors:
         _check_occurs(f["rule"], f"{path}.rule", log, rule, years)
     if len(log.messages) > n_errors:
@@ -254,8 +253,8 @@ def _parse_years(node: YNode, path: str, log: ErrorLog) -> YearBounds:
     f = check_keys(node, path, log, ("from", "to", "except"))
     if f is None:
         return YearBounds()
-    first = whole(f["from"], f"{path}.from", log, 1900, 2200, "a year") if "from" in f else None
-    last = whole(f["to"], f"{path}.to", log, 1900, 2200, "a year") if "to" in f else None
+    first = optional(f, "from", path, log, whole, 1900, 2200, "a year")
+    last = optional(f, "to", path, log, whole, 1900, 2200, "a year")
     if first and last and last < first:
         log.add(f["to"].line, f"{path}.to", f"a year >= from ({first})", str(last))
     skip: list[int] = []
@@ -275,23 +274,15 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
     """window, hours, metrics, zones, effect, shape (missing ones from ``base``)."""
     base = base or Scope()
     p = (lambda k: f"{path}.{k}") if path else (lambda k: k)
-    window = _parse_window(f["window"], p("window"), log) if "window" in f else base.window
-    hours = _parse_hours(f["hours"], p("hours"), log, anchors=True) if "hours" in f else base.hours
-    metrics = (
-        text_list(f["metrics"], p("metrics"), log, "metric names")
-        if "metrics" in f
-        else base.metrics
-    )
-    zones = text_list(f["zones"], p("zones"), log, "zone names") if "zones" in f else base.zones
+    window = optional(f, "window", path, log, _parse_window, default=base.window)
+    hours = optional(f, "hours", path, log, _parse_hours, anchors=True, default=base.hours)
+    metrics = optional(f, "metrics", path, log, text_list, "metric names", default=base.metrics)
+    zones = optional(f, "zones", path, log, text_list, "zone names", default=base.zones)
     for key, kind in (("metrics", "metric"), ("zones", "zone")):
         if key in f and (metrics if key == "metrics" else zones):
             check_items(f[key], p(key), log, kind)
-    effect = (
-        _parse_effect(f["effect"], p("effect"), log, metrics or ())
-        if "effect" in f
-        else base.effect
-    )
-    shape = _choice(f["shape"], p("shape"), log, SHAPES) if "shape" in f else base.shape
+    effect = optional(f, "effect", path, log, _parse_effect, metrics or (), default=base.effect)
+    shape = optional(f, "shape", path, log, _choice, SHAPES, default=base.shape)
     window_effect = base.window_effect
     if "window_effect" in f:
         window_effect = _parse_effect(f["window_effect"], p("window_effect"), log, metrics or ())
@@ -524,10 +515,17 @@ def _parse_effect(
     return tuple(out) if len(out) == len(node.value) else None
 
 
-def _choice(node: YNode, path: str, log: ErrorLog, choices: tuple[str, ...]) -> str | None:
+def _choice(
+    node: YNode,
+    path: str,
+    log: ErrorLog,
+    choices: tuple[str, ...],
+    case: Callable[[str], str] = str.lower,
+) -> str | None:
+    """One of ``choices``, whatever the case of the text (``case`` spells it as they do)."""
     v = node.value
-    if isinstance(v, str) and v.strip().lower() in choices:
-        return v.strip().lower()
+    if isinstance(v, str) and case(v.strip()) in choices:
+        return case(v.strip())
     log.wrong(node, path, "one of " + ", ".join(choices))
     return None
 
@@ -541,12 +539,12 @@ def parse_holidays(node: YNode, path: str, log: ErrorLog) -> HolidaySource | Non
     if f is None:
         return None
     n = len(log.messages)
-    country = text(f["country"], f"{path}.country", log) if "country" in f else "US"
-    subdiv = text(f["subdiv"], f"{path}.subdiv", log) if "subdiv" in f else None
-    observed = boolean(f["observed"], f"{path}.observed", log) if "observed" in f else True
-    years = _parse_years(f["years"], f"{path}.years", log) if "years" in f else YearBounds()
+    country = optional(f, "country", path, log, text, default="US")
+    subdiv = optional(f, "subdiv", path, log, text)
+    observed = optional(f, "observed", path, log, boolean, default=True)
+    years = optional(f, "years", path, log, _parse_years, default=YearBounds())
     scope = parse_scope(f, path, log)
-    source = text(f["source"], f"{path}.source", log) if "source" in f else ""
+    source = optional(f, "source", path, log, text, default="")
     if country and len(log.messages) == n:
         _check_country(f, path, log, country, subdiv)
     names = _holiday_names(country, subdiv, observed) if len(log.messages) == n else set()
@@ -643,7 +641,7 @@ def parse_weather(node: YNode, path: str, log: ErrorLog) -> WeatherConfig | None
             ]
         else:
             log.wrong(t, f"{path}.thresholds", "a list of thresholds")
-    hourly = parse_hourly(f["hourly"], f"{path}.hourly", log) if "hourly" in f else HourlyColumns()
+    hourly = optional(f, "hourly", path, log, parse_hourly, default=HourlyColumns())
     return WeatherConfig(tuple(thresholds), hourly or HourlyColumns())
 
 
@@ -653,17 +651,8 @@ def parse_threshold(node: YNode, path: str, log: ErrorLog) -> Threshold | None:
     if f is None:
         return None
     n = len(log.messages)
-    name = text(f["name"], f"{path}.name", log) if "name" in f else None
-    field_ = None
-    if "field" in f:
-        v = f["field"].value
-        field_ = (
-            v.strip().upper()
-            if isinstance(v, str) and v.strip().upper() in WEATHER_FIELDS
-            else None
-        )
-        if field_ is None:
-            log.wrong(f["field"], f"{path}.field", "one of " + ", ".join(WEATHER_FIELDS))
+    name = optional(f, "name", path, log, text)
+    field_ = optional(f, "field", path, log, _choice, WEATHER_FIELDS, case=str.upper)
     limits = [k for k in ("at_least", "at_most") if k in f]
     if len(limits) != 1:
         log.add(node.line, path, "exactly one of at_least, at_most", "both" if limits else "none")
@@ -690,8 +679,8 @@ def parse_hourly(node: YNode, path: str, log: ErrorLog) -> HourlyColumns | None:
     if f is None:
         return None
     n = len(log.messages)
-    time_col = text(f["time_col"], f"{path}.time_col", log) if "time_col" in f else "ds"
-    fmt = text(f["time_format"], f"{path}.time_format", log) if "time_format" in f else None
+    time_col = optional(f, "time_col", path, log, text, default="ds")
+    fmt = optional(f, "time_format", path, log, text)
     cols: list[tuple[str, str]] = []
     if "columns" in f:
         g = check_keys(f["columns"], f"{path}.columns", log, HOURLY_MEANINGS)
@@ -699,8 +688,8 @@ def parse_hourly(node: YNode, path: str, log: ErrorLog) -> HourlyColumns | None:
             c = text(col, f"{path}.columns.{meaning}", log, "a column name")
             if c:
                 cols.append((meaning, c))
-    ratio = number(f["snow_ratio"], f"{path}.snow_ratio", log) if "snow_ratio" in f else 10.0
-    freezing = number(f["freezing"], f"{path}.freezing", log) if "freezing" in f else 32.0
+    ratio = optional(f, "snow_ratio", path, log, number, default=10.0)
+    freezing = optional(f, "freezing", path, log, number, default=32.0)
     if len(log.messages) > n:
         return None
     return HourlyColumns(time_col, fmt, tuple(cols), ratio, freezing)

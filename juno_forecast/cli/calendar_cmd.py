@@ -6,27 +6,16 @@ import click
 
 from .options import calendar_options, output_options
 
-SHOW_COLUMNS = [
-    "name",
-    "category",
-    "start",
-    "end",
-    "window_start",
-    "window_end",
-    "metrics",
-    "zones",
-    "effect",
-    "source",
-]
-#: after SPEC's columns: what shapes an effect (hours, the window's own prior, zones, hours)
-DETAIL_COLUMNS = [
+#: occurrence columns shown after SPEC's, as text (what shapes an effect), or not at all (shape)
+DETAIL_COLUMNS = (
     "hours",
+    "shape",
     "window_effect",
-    "zone_effects",
-    "hour_effects",
+    "by_zone",
+    "by_hours",
     "spread",
     "window_spread",
-]
+)
 
 
 @click.group("calendar")
@@ -124,7 +113,9 @@ def render_occurrences(table):  # noqa: ANN001, ANN201 (pandas imported lazily)
     ...``) or by hour (``0-3: trips=0.5 | ...``), so the analyst sees every prior applied;
     last the city-wide uncertainty of the effects (``spread``, ``window_spread``).
     """
-    out = table[SHOW_COLUMNS].copy()
+    from ..calendar import OCCURRENCE_COLUMNS
+
+    out = table[[c for c in OCCURRENCE_COLUMNS if c not in DETAIL_COLUMNS]].copy()
     for col in ("start", "end", "window_start", "window_end"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
     for col in ("metrics", "zones"):

@@ -13,7 +13,6 @@ import click
 
 from .options import (
     calendar_options,
-    data_kwargs,
     data_options,
     output_options,
     writable_folder,
@@ -91,24 +90,13 @@ def detect_command(**kw) -> None:
     from ..detect import run_detection
     from ..io import emit_table
 
-    dk = data_kwargs(kw)
-    res = run_detection(
-        kw["data"],
-        kw["start"],
-        kw["end"],
-        level=kw["level"],
-        model=kw["model"],
-        calendar=kw["calendar"],
-        weather=kw["weather"],
-        weather_forecast=kw["weather_forecast"],
-        min_points=kw["min_points"],
-        **dk,
-    )
+    out, fmt, report_dir = kw.pop("out"), kw.pop("fmt"), kw.pop("report_dir")
+    res = run_detection(**kw)
     for p in res.problems:
         click.echo(f"warning: skipped {p}", err=True)
-    if kw["report_dir"]:
-        _write_report(res, kw["report_dir"], f"Flagged deviations {kw['start']} to {kw['end']}")
-    emit_table(res.incidents, kw["out"], kw["fmt"])
+    if report_dir:
+        _write_report(res, report_dir, f"Flagged deviations {kw['start']} to {kw['end']}")
+    emit_table(res.incidents, out, fmt)
 
 
 @click.command("expect")
@@ -123,20 +111,11 @@ def expect_command(**kw) -> None:
     from ..expect import expect
     from ..io import emit_table
 
-    dk = data_kwargs(kw)
-    out = expect(
-        kw["data"],
-        kw["start"],
-        kw["end"],
-        model=kw["model"],
-        calendar=kw["calendar"],
-        weather=kw["weather"],
-        weather_forecast=kw["weather_forecast"],
-        **dk,
-    )
-    for p in out.attrs.get("problems", []):
+    out, fmt = kw.pop("out"), kw.pop("fmt")
+    table = expect(**kw)
+    for p in table.attrs.get("problems", []):
         click.echo(f"warning: skipped {p}", err=True)
-    emit_table(out, kw["out"], kw["fmt"])
+    emit_table(table, out, fmt)
 
 
 @click.command("check")
@@ -160,21 +139,11 @@ def check_command(**kw) -> None:
     from ..detect import check
     from ..io import emit_table, to_json_records
 
-    dk = data_kwargs(kw)
-    res = check(
-        kw["data"],
-        kw["since"],
-        kw["until"],
-        level=kw["level"],
-        model=kw["model"],
-        calendar=kw["calendar"],
-        weather=kw["weather"],
-        weather_forecast=kw["weather_forecast"],
-        **dk,
-    )
-    if kw["out"]:
-        emit_table(res.verdicts, kw["out"], kw["fmt"])
-    elif kw["fmt"] == "json":
+    out, fmt = kw.pop("out"), kw.pop("fmt")
+    res = check(**kw)
+    if out:
+        emit_table(res.verdicts, out, fmt)
+    elif fmt == "json":
         payload = {
             "verdicts": json.loads(to_json_records(res.verdicts)),
             "incidents": json.loads(to_json_records(res.incidents)),
@@ -182,7 +151,7 @@ def check_command(**kw) -> None:
             "exit_code": res.exit_code,
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-    elif kw["fmt"] == "csv":
+    elif fmt == "csv":
         emit_table(res.verdicts, None, "csv")
     else:
         click.echo(format_verdicts(res))

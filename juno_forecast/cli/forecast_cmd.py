@@ -10,7 +10,6 @@ import click
 from .options import (
     calendar_options,
     check_time,
-    data_kwargs,
     data_options,
     output_options,
     writable_file,
@@ -47,18 +46,7 @@ def forecast_command(**kw) -> None:
     from ..forecast import forecast
 
     out, fmt = kw.pop("out"), kw.pop("fmt")
-    data = kw.pop("data")
-    result = forecast(
-        data,
-        kw.pop("horizon"),
-        kw.pop("cutoff"),
-        kw.pop("model"),
-        kw.pop("calendar"),
-        kw.pop("weather"),
-        kw.pop("seed"),
-        weather_forecast=kw.pop("weather_forecast"),
-        **data_kwargs(kw),
-    )
+    result = forecast(**kw)
     _report_problems(result.attrs.get("problems", []))
     from ..io import emit_table
 
@@ -103,20 +91,7 @@ def backtest_command(**kw) -> None:
 
     out, fmt, folds_out = kw.pop("out"), kw.pop("fmt"), kw.pop("folds_out")
     models = [m.strip() for m in kw.pop("model").split(",") if m.strip()]
-    data = kw.pop("data")
-    result = backtest(
-        data,
-        kw.pop("start"),
-        kw.pop("end"),
-        kw.pop("horizon"),
-        kw.pop("step"),
-        models if len(models) > 1 else models[0],
-        kw.pop("calendar"),
-        kw.pop("weather"),
-        kw.pop("seed"),
-        weather_forecast=kw.pop("weather_forecast"),
-        **data_kwargs(kw),
-    )
+    result = backtest(model=models if len(models) > 1 else models[0], **kw)
     _report_problems(result.folds.attrs.get("problems", []))
     if folds_out:
         write_table(result.folds, folds_out)

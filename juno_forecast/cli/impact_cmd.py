@@ -15,7 +15,6 @@ import click
 
 from .options import (
     calendar_options,
-    data_kwargs,
     data_options,
     output_options,
     writable_file,
@@ -134,27 +133,9 @@ def impact_command(**kwargs: object) -> None:
     from ..impact.summary import impact_summary_markdown
     from ..io import atomic_write, emit_table
 
-    dkw = data_kwargs(kwargs)
     out, fmt = kwargs.pop("out"), kwargs.pop("fmt")
     plots, summary = kwargs.pop("plots"), kwargs.pop("summary")
-    result = run_impact(
-        kwargs.pop("data"),
-        kwargs.pop("start"),
-        kwargs.pop("end"),
-        post=kwargs.pop("post"),
-        model=kwargs.pop("model"),
-        calendar=kwargs.pop("calendar"),
-        weather=kwargs.pop("weather"),
-        weather_forecast=kwargs.pop("weather_forecast"),
-        exclude_events=kwargs.pop("exclude_events"),
-        n_folds=kwargs.pop("n_folds"),
-        anchor=kwargs.pop("anchor"),
-        level_days=kwargs.pop("level_days"),
-        refits=kwargs.pop("refits"),
-        controls=kwargs.pop("controls"),
-        seed=kwargs.pop("seed"),
-        **dkw,
-    )
+    result = run_impact(**kwargs)
     emit_table(result.table, out, fmt)
     for line in _share_lines(result):
         click.echo(line, err=True)

@@ -9,8 +9,11 @@ Use them as decorators; the command receives plain keyword arguments:
   (the expected weather of the days ahead, path or None).
 * ``output_options``: ``out`` (path or None) and ``fmt``.
 
-``data_kwargs(kwargs)`` pops the data flags into a dict for
-:func:`juno_forecast.data.load_data`.
+Every flag's destination is the name of the library parameter it feeds (``--folds``
+is ``n_folds`` for :func:`juno_forecast.impact.run_impact`, the data flags are
+:func:`juno_forecast.data.load_data`'s), so a command pops what only it uses
+(``out``, ``fmt``, a report folder) and passes the rest on as they are:
+``forecast(**kw)``. A new flag is a new keyword of the library function.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
-
-DATA_KEYS = ("time_col", "value_col", "metric_col", "metric", "by", "freq", "agg")
 
 
 def _split_by(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -145,8 +146,3 @@ def output_options(f: Callable) -> Callable:
         help="Write the table here (.csv, .parquet or .json).",
     )(f)
     return f
-
-
-def data_kwargs(kwargs: dict) -> dict:
-    """Pop the data flags out of a command's kwargs, for ``load_data(path, **...)``."""
-    return {k: kwargs.pop(k) for k in DATA_KEYS if k in kwargs}
