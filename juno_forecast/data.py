@@ -8,7 +8,9 @@ with every series on a regular hourly (``"h"``) or daily (``"D"``) grid.
 
 Keys and metric names stay strings exactly as written: a borough called ``NA``
 is a borough, not a missing value (CSV files are read with
-``keep_default_na=False``).
+``keep_default_na=False``, see :mod:`juno_forecast.readers`). A missing key
+value (None/NaN in a DataFrame or Parquet file, e.g. a CSV read by pandas with
+its defaults) names no series: it is an InputError naming the column and row.
 
 Time zone and daylight saving (DST)
 -----------------------------------

@@ -508,8 +508,12 @@ def forecast(
 
     Only data at or before ``cutoff`` (default: each series' last timestamp)
     is used, and only the ``weather`` observed by then: the days after it see
-    the ``weather_forecast`` (a file like ``weather``) or no weather. Series that cannot be forecast are skipped with a warning and
-    listed in ``result.attrs["problems"]``. Columns:
+    the ``weather_forecast`` (a file like ``weather``) or no weather. A cutoff
+    outside the data is an InputError; a series whose data end before it is
+    forecast from its own end, with a ``JunoWarning``. Series that cannot be
+    forecast are skipped with a ``SkippedWarning`` and listed in
+    ``result.attrs["problems"]``; when every series is, :class:`NoSeriesError`
+    lists them all. Columns:
     ``[*keys, metric, ds, yhat, lo_80, hi_80, lo_95, hi_95, events]``.
     """
     check_model(model)
@@ -587,7 +591,8 @@ def backtest_predictions(
     cutoff only and the ``weather_forecast`` after it (none: no weather). Columns: ``[*keys, metric, model, cutoff,
     ds, y, yhat, lo_80, hi_80, lo_95, hi_95, events, scale]`` where ``scale``
     is the in-sample seasonal naive MAE of the fold's history (for MASE).
-    ``attrs["problems"]`` lists the series/folds that could not be forecast.
+    ``attrs["problems"]`` lists the series/folds that could not be forecast
+    (:class:`NoSeriesError` when none could).
     """
     models = [model] if isinstance(model, str) else list(model)
     for m in models:
