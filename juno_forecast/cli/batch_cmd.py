@@ -11,6 +11,7 @@ import sys
 import click
 
 from ..errors import InputError
+from .options import model_option
 
 
 @click.command("nightly")
@@ -47,11 +48,7 @@ from ..errors import InputError
     default=None,
     help="Worker processes for the local engine (default 2).",
 )
-@click.option(
-    "--model",
-    default=None,
-    help="Model for every series (overrides the config's; default auto).",
-)
+@model_option(None, "Model for every series (overrides the config's; default auto).")
 @click.option(
     "--progress/--no-progress",
     default=None,

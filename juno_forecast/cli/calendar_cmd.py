@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import calendar_options, output_options
+from .options import calendar_options, output_options, path_option
 
 #: occurrence columns shown after SPEC's, as text (what shapes an effect), or not at all (shape)
 DETAIL_COLUMNS = (
@@ -25,10 +25,8 @@ def calendar_group() -> None:
 
 @calendar_group.command("validate")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
-@click.option(
+@path_option(
     "--zones",
-    default=None,
-    type=click.Path(dir_okay=False),
     help="Zone names the calendar may use (CSV with a header, or one per line); "
     "default New York City's boroughs and taxi zones.",
 )

@@ -14,8 +14,9 @@ import click
 from .options import (
     calendar_options,
     data_options,
+    model_option,
     output_options,
-    writable_folder,
+    path_option,
 )
 
 #: at most this many series get a figure in ``detect --report`` (most severe first)
@@ -58,11 +59,8 @@ def _write_report(result, out_dir: str, title: str) -> None:
     type=float,
     help="Range level: points outside it are flagged (0.8, 0.95, ...).",
 )
-@click.option(
-    "--model",
-    default="baseline",
-    show_default=True,
-    help="Expectation model: baseline (robust, fast, refit daily) or a forecasting model.",
+@model_option(
+    "baseline", "Expectation model: baseline (robust, fast, refit daily) or a forecasting model."
 )
 @click.option(
     "--min-points",
@@ -70,12 +68,11 @@ def _write_report(result, out_dir: str, title: str) -> None:
     type=click.IntRange(min=1),
     help="Shortest run of flagged points kept as an incident (default: 3 hours, or 1 day).",
 )
-@click.option(
+@path_option(
     "--report",
     "report_dir",
-    default=None,
-    type=click.Path(file_okay=False),
-    callback=writable_folder,
+    folder=True,
+    written=True,
     help="Also write report.html and report.md (with plots) in this folder.",
 )
 @calendar_options
@@ -103,7 +100,7 @@ def detect_command(**kw) -> None:
 @data_options
 @click.option("--start", required=True, help="First timestamp of the coming period.")
 @click.option("--end", required=True, help="Last timestamp (or day) of the coming period.")
-@click.option("--model", default="auto", show_default=True, help="Forecasting model.")
+@model_option()
 @calendar_options
 @output_options
 def expect_command(**kw) -> None:
@@ -125,7 +122,7 @@ def expect_command(**kw) -> None:
     "--until", default=None, help="End of the period checked (default: the last timestamp)."
 )
 @click.option("--level", default=0.95, show_default=True, type=float, help="Range level.")
-@click.option("--model", default="baseline", show_default=True, help="Expectation model.")
+@model_option("baseline", "Expectation model: baseline or a forecasting model.")
 @calendar_options
 @output_options
 def check_command(**kw) -> None:

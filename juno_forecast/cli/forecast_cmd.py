@@ -8,16 +8,14 @@ from __future__ import annotations
 import click
 
 from .options import (
+    MODEL_HELP,
     calendar_options,
     check_time,
     data_options,
+    model_option,
     output_options,
-    writable_file,
-)
-
-MODEL_HELP = (
-    "auto (per series, the fast models weighted by their backtest error), naive, ols, gbm, ets"
-    " or prophet."
+    path_option,
+    seed_option,
 )
 
 
@@ -37,8 +35,8 @@ def _report_problems(problems: list[str]) -> None:
     help="Last timestamp of history to use (default: the last one); one outside the data "
     "is an error (exit 2).",
 )
-@click.option("--model", default="auto", show_default=True, help=MODEL_HELP)
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the models.")
+@model_option()
+@seed_option
 @calendar_options
 @output_options
 def forecast_command(**kw) -> None:
@@ -61,21 +59,14 @@ def forecast_command(**kw) -> None:
 @click.option("--end", required=True, callback=check_time, help="Last fold start.")
 @click.option("--horizon", default="7D", show_default=True, help="Length of each fold's forecast.")
 @click.option("--step", default="7D", show_default=True, help="Spacing of fold starts.")
-@click.option(
-    "--model",
-    default="auto",
-    show_default=True,
-    help=MODEL_HELP + " Several, comma-separated, to compare them.",
-)
-@click.option(
+@model_option(help=MODEL_HELP + " Several, comma-separated, to compare them.")
+@path_option(
     "--folds",
     "folds_out",
-    default=None,
-    type=click.Path(dir_okay=False),
-    callback=writable_file,
+    written=True,
     help="Also write the per-cutoff, per-series scores here (.csv/.parquet/.json).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the models.")
+@seed_option
 @calendar_options
 @output_options
 def backtest_command(**kw) -> None:

@@ -14,11 +14,13 @@ from pathlib import Path
 import click
 
 from .options import (
+    MODEL_HELP,
     calendar_options,
     data_options,
+    model_option,
     output_options,
-    writable_file,
-    writable_folder,
+    path_option,
+    seed_option,
 )
 
 
@@ -52,9 +54,7 @@ def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported 
     is_flag=True,
     help="Also use the data after the window to re-level the counterfactual.",
 )
-@click.option(
-    "--model", default="auto", show_default=True, help="Forecasting model for the counterfactual."
-)
+@model_option(help="Forecasting model for the counterfactual: " + MODEL_HELP)
 @click.option(
     "--folds",
     "n_folds",
@@ -105,23 +105,13 @@ def _share_lines(result) -> list[str]:  # noqa: ANN001 - ImpactResult, imported 
     help="Leave this calendar event (shell pattern, e.g. 'Blizzard*') out of the "
     "counterfactual: the incident itself. Repeatable.",
 )
-@click.option(
-    "--plots",
-    "plots",
-    default=None,
-    type=click.Path(file_okay=False),
-    callback=writable_folder,
-    help="Write one PNG per series into this folder.",
+@path_option(
+    "--plots", folder=True, written=True, help="Write one PNG per series into this folder."
 )
-@click.option(
-    "--summary",
-    "summary",
-    default=None,
-    type=click.Path(dir_okay=False),
-    callback=writable_file,
-    help="Write a Markdown summary for the incident debrief here.",
+@path_option(
+    "--summary", written=True, help="Write a Markdown summary for the incident debrief here."
 )
-@click.option("--seed", default=0, show_default=True, help="Seed for models that use randomness.")
+@seed_option
 def impact_command(**kwargs: object) -> None:
     """What an incident cost: counterfactual totals per series with 80/95% ranges.
 

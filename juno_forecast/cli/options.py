@@ -8,6 +8,8 @@ Use them as decorators; the command receives plain keyword arguments:
   one), ``weather`` (observed weather, path or None) and ``weather_forecast``
   (the expected weather of the days ahead, path or None).
 * ``output_options``: ``out`` (path or None) and ``fmt``.
+* ``model_option(...)``, ``seed_option``, ``path_option(...)``: the ``--model``,
+  ``--seed`` and file/folder flags of the commands, each declared here once.
 
 Every flag's destination is the name of the library parameter it feeds (``--folds``
 is ``n_folds`` for :func:`juno_forecast.impact.run_impact`, the data flags are
@@ -21,6 +23,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
+
+MODEL_HELP = (
+    "auto (per series, the fast models weighted by their backtest error), naive, ols, gbm, ets"
+    " or prophet."
+)
+SEED_HELP = "Seed of the models that use randomness."
 
 
 def _split_by(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -102,20 +110,36 @@ def data_options(f: Callable) -> Callable:
     return f
 
 
+def path_option(*decls: str, help: str, folder: bool = False, written: bool = False) -> Callable:
+    """A flag naming a file (``folder``: a folder), default None.
+
+    ``written``: the command writes there, so a place that cannot be written stops
+    the command before any work (exit 2, see :func:`writable_file`).
+    """
+    kind = click.Path(file_okay=False) if folder else click.Path(dir_okay=False)
+    check = (writable_folder if folder else writable_file) if written else None
+    return click.option(*decls, default=None, type=kind, callback=check, help=help)
+
+
+def model_option(default: str | None = "auto", help: str = MODEL_HELP) -> Callable:
+    """``--model NAME`` (``default`` None: the command's config decides)."""
+    return click.option("--model", default=default, show_default=default is not None, help=help)
+
+
+def seed_option(f: Callable) -> Callable:
+    """``--seed N`` for the models that use randomness (results repeat for one seed)."""
+    return click.option("--seed", default=0, show_default=True, type=int, help=SEED_HELP)(f)
+
+
 def calendar_options(f: Callable) -> Callable:
     """``--calendar PATH|none``, ``--weather PATH`` and ``--weather-forecast PATH``."""
-    f = click.option(
+    f = path_option(
         "--weather-forecast",
-        "weather_forecast",
-        default=None,
-        type=click.Path(dir_okay=False),
         help="Expected weather of the days ahead, same formats as --weather: a forecast at a"
         " cutoff uses it after the cutoff (without it, no weather after the cutoff).",
     )(f)
-    f = click.option(
+    f = path_option(
         "--weather",
-        default=None,
-        type=click.Path(dir_okay=False),
         help="Observed weather (NOAA GHCN-Daily style or hourly CSV); a forecast at a cutoff"
         " sees it only up to the cutoff.",
     )(f)
@@ -138,11 +162,6 @@ def output_options(f: Callable) -> Callable:
         show_default=True,
         help="Format on stdout when --out is not given.",
     )(f)
-    f = click.option(
-        "--out",
-        default=None,
-        type=click.Path(dir_okay=False),
-        callback=writable_file,
-        help="Write the table here (.csv, .parquet or .json).",
+    return path_option(
+        "--out", written=True, help="Write the table here (.csv, .parquet or .json)."
     )(f)
-    return f
