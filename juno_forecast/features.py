@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -139,6 +139,14 @@ def _as_dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+class Timeline(NamedTuple):
+    """A series' timestamps as the calendar effects see them."""
+
+    days: np.ndarray  #: each timestamp's day, in ns since the epoch
+    hours_of: np.ndarray  #: each timestamp's hour of day
+    hourly: bool  #: hourly grain (else daily: a day counts its hours by HOUR_SHARE)
+
+
 def _hour_shape(row: Any, metric: str) -> np.ndarray:
     """The ``by_hours`` reshaping of ``metric`` by hour of day (24 relative effects, 0 if none)."""
     shape = np.zeros(24)
@@ -148,13 +156,7 @@ def _hour_shape(row: Any, metric: str) -> np.ndarray:
 
 
 def _lay_out(
-    row: Any,
-    by_hour: np.ndarray,
-    window: float,
-    days: np.ndarray,
-    hours_of: np.ndarray,
-    active: np.ndarray,
-    hourly: bool,
+    row: Any, by_hour: np.ndarray, window: float, at: Timeline, active: np.ndarray
 ) -> np.ndarray:
     """One occurrence's per-hour value (``by_hour``, 24) and ``window`` value on each timestamp.
 
@@ -163,30 +165,23 @@ def _lay_out(
     day gets the mean of its hours weighted by :data:`HOUR_SHARE` (only the
     event's ``hours``, if it has some), and the window its hours' share of a day.
     """
-    on_days = days >= _day_ns(row.start)
+    on_days = at.days >= _day_ns(row.start)
     if row.shape != STEP:
-        on_days &= days <= _day_ns(row.end)
+        on_days &= at.days <= _day_ns(row.end)
     hours = list(row.hours or ()) if row.shape != STEP else []
-    if hourly:
-        on_day = by_hour[hours_of]
+    if at.hourly:
+        on_day = by_hour[at.hours_of]
     else:
         hrs = hours or list(range(24))
-        on_day = np.full(len(days), float(np.sum(HOUR_SHARE[hrs] * by_hour[hrs])))
+        on_day = np.full(len(at.days), float(np.sum(HOUR_SHARE[hrs] * by_hour[hrs])))
         window *= HOUR_SHARE[hrs].sum()
-    out = np.zeros(len(days))
+    out = np.zeros(len(at.days))
     out[active & on_days] = on_day[active & on_days]
     out[active & ~on_days] = window
     return out
 
 
-def effect_at(
-    row: Any,
-    metric: str | None,
-    days: np.ndarray,
-    hours_of: np.ndarray,
-    active: np.ndarray,
-    hourly: bool,
-) -> np.ndarray:
+def effect_at(row: Any, metric: str | None, at: Timeline, active: np.ndarray) -> np.ndarray:
     """The curated relative effect of one occurrence on ``metric`` at each timestamp.
 
     The event's own days (a step: from its start on) get ``effect``, reshaped by
@@ -197,21 +192,14 @@ def effect_at(
     moves the day by about half its size.
     """
     if metric is None:
-        return np.zeros(len(days))
+        return np.zeros(len(at.days))
     day_effect = float(_as_dict(row.effect).get(metric, 0.0))
     by_hour = (1.0 + day_effect) * (1.0 + _hour_shape(row, metric)) - 1.0
     window = float(_as_dict(getattr(row, "window_effect", None)).get(metric, 0.0))
-    return _lay_out(row, by_hour, window, days, hours_of, active, hourly)
+    return _lay_out(row, by_hour, window, at, active)
 
 
-def spread_at(
-    row: Any,
-    metric: str | None,
-    days: np.ndarray,
-    hours_of: np.ndarray,
-    active: np.ndarray,
-    hourly: bool,
-) -> np.ndarray:
+def spread_at(row: Any, metric: str | None, at: Timeline, active: np.ndarray) -> np.ndarray:
     """The uncertainty of :func:`effect_at`: the ``spread`` of one occurrence at each timestamp.
 
     The event's days get ``spread`` (scaled by an hour's ``by_hours`` reshaping,
@@ -222,7 +210,7 @@ def spread_at(
     hours-limited spread counts for those hours' share of the day, like the effect.
     """
     if metric is None:
-        return np.zeros(len(days))
+        return np.zeros(len(at.days))
     unknown = UNKNOWN_SPREAD  # no effect for the metric: no known direction, 0 +- 10%
     day_spread = float(_as_dict(getattr(row, "spread", None)).get(metric, unknown))
     shape = _hour_shape(row, metric)
@@ -232,7 +220,7 @@ def spread_at(
     reshaped = SPREAD_SHARE * np.abs((1 + day_effect) * (1 + shape) - 1)
     scaled = day_spread * (1.0 + shape)  # other hours keep the event's own (given) spread
     by_hour = np.where(shape != 0, np.maximum(scaled, reshaped), scaled)
-    return _lay_out(row, by_hour, window, days, hours_of, active, hourly)
+    return _lay_out(row, by_hour, window, at, active)
 
 
 def build_features(
@@ -249,6 +237,7 @@ def build_features(
     days = epoch_ns(index.normalize())
     hours_of = np.asarray(index.hour)
     hourly = freq == "h"
+    at = Timeline(days, hours_of, hourly)
     columns: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
     effects: dict[str, np.ndarray] = {}
@@ -261,9 +250,9 @@ def build_features(
         active, named = _masks(row, days, hours_of, hourly)
         columns[name] = columns[name] | active if name in columns else active
         labels[name] = labels[name] | named if name in labels else named
-        eff = effect_at(row, metric, days, hours_of, active, hourly)
+        eff = effect_at(row, metric, at, active)
         effects[name] = effects[name] + eff if name in effects else eff
-        sd = spread_at(row, metric, days, hours_of, active, hourly)
+        sd = spread_at(row, metric, at, active)
         spreads[name] = np.hypot(spreads[name], sd) if name in spreads else sd
         kinds.setdefault(name, row.shape)
         effect = _as_dict(row.effect)
