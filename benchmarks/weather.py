@@ -28,7 +28,8 @@ Also measured: the spread of the weather effect per calendar month (the standard
 deviation over days of log(perfect / none) of the daily totals), the number the
 ranges widen by when the weather ahead is unknown
 (:data:`juno_forecast.calendar.weather.UNKNOWN_WEATHER_SPREAD`), and the
-coverage of the 80/95% ranges of ``none`` per month and day kind.
+coverage of the 80/95% ranges of ``none`` per month and day kind, with that
+widening and without it (a fourth run, ranges only).
 
 Writes ``benchmarks/results/weather.md`` (and ``weather.json``).
 """
@@ -36,6 +37,7 @@ Writes ``benchmarks/results/weather.md`` (and ``weather.json``).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -131,6 +133,18 @@ def month_spread(none: pd.DataFrame, perfect: pd.DataFrame) -> pd.Series:
     return frame.groupby("month")["d"].std().round(3)
 
 
+def _without_widening(make):
+    """``make()`` with the unknown-weather widening of the ranges turned off."""
+    from juno_forecast.calendar import weather
+
+    saved = dict(weather.UNKNOWN_WEATHER_SPREAD)
+    weather.UNKNOWN_WEATHER_SPREAD.clear()
+    try:
+        return make()
+    finally:
+        weather.UNKNOWN_WEATHER_SPREAD.update(saved)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--freq", default="D", choices=["D", "h"])
@@ -149,6 +163,7 @@ def main() -> None:
             "observed": run(ds, cal, model, args, weather=FILE),
             "perfect": run(ds, cal, model, args, weather=FILE, weather_forecast=FILE),
         }
+        narrow = _without_widening(functools.partial(run, ds, cal, model, args))
         same = runs["none"].equals(runs["observed"])
         if not same:
             raise SystemExit(f"{model}: weather known up to the cutoff changed the backtest")
@@ -160,6 +175,7 @@ def main() -> None:
             "perfect_over_none": ratio,
             "month_spread": month_spread(runs["none"], runs["perfect"]).to_dict(),
             "coverage_none": coverage(runs["none"], wet).reset_index().to_dict("records"),
+            "coverage_none_narrow": coverage(narrow, wet).reset_index().to_dict("records"),
             "coverage_perfect": coverage(runs["perfect"], wet).reset_index().to_dict("records"),
             "seconds": round(time.time() - t0, 1),
         }
@@ -211,11 +227,17 @@ def write(report: dict, args) -> None:
             + " |"
         )
     lines += ["", "## Coverage of the ranges, no weather forecast (month, wet day)", ""]
-    lines += ["| model | month | wet | cov 80 | cov 95 |", "| --- | ---: | --- | ---: | ---: |"]
+    lines += ["Widened: with the unknown-weather spread of the month (December-March);"]
+    lines += ["plain: the same forecasts with that widening turned off.", ""]
+    lines += [
+        "| model | month | wet | cov 80 widened | cov 95 widened | cov 80 plain | cov 95 plain |"
+    ]
+    lines += ["| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
     for model, r in report["models"].items():
-        for c in r["coverage_none"]:
+        for c, n in zip(r["coverage_none"], r["coverage_none_narrow"], strict=True):
             lines.append(
-                f"| {model} | {c['month']} | {c['wet']} | {c['in80']:.3f} | {c['in95']:.3f} |"
+                f"| {model} | {c['month']} | {c['wet']} | {c['in80']:.3f} | {c['in95']:.3f} "
+                f"| {n['in80']:.3f} | {n['in95']:.3f} |"
             )
     (RESULTS / f"weather{tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
