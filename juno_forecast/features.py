@@ -325,10 +325,11 @@ def calendar_features(
 
 
 def with_weather_columns(feats: CalendarFeatures, calendar: Any) -> CalendarFeatures:
-    """``feats`` with the calendar's temperature, precipitation and snow depth as columns of ``X``.
+    """``feats`` with the calendar's mean temperature and precipitation as columns of ``X``.
 
-    Numbers, not 0/1: models that regress on their columns (ols, gbm) learn how
-    demand moves with them. They carry no prior, so no curated effect applies.
+    Numbers, not 0/1: models that regress on their columns (ols, ets) learn how
+    demand moves with them; a model tagged ``numeric_columns=False`` (gbm)
+    leaves them out. They carry no prior, so no curated effect applies.
     A calendar without weather (or a forecast made with no weather forecast,
     see :meth:`~juno_forecast.calendar.Calendar.weather_until`) adds none.
     """
