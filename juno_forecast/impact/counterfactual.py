@@ -94,11 +94,15 @@ def predict_frame(forecaster: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 def chosen_model(forecaster: Any, requested: str) -> str | None:
-    """The concrete model ``auto`` picked (reported in the table)."""
+    """The concrete model a self-backtesting model (``auto``) picked, or the one requested
+    (reported in the table); None when a self-backtesting model has not told."""
+    from ..models import make_model
+    from ..models.base import get_tags
+
     chosen = getattr(getattr(forecaster, "model_", None), "chosen_", None)
     if isinstance(chosen, str):
         return chosen
-    return None if requested == "auto" else requested
+    return None if get_tags(make_model(requested)).self_backtests else requested
 
 
 def level_ratio(actual: np.ndarray, yhat: np.ndarray, weight: float = 1.0) -> float:
