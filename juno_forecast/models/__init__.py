@@ -3,7 +3,7 @@
 ``make_model(name, freq, seed)`` builds any of ``MODEL_NAMES``:
 
 * ``naive``: seasonal naive (same hour last week / same weekday last week), the baseline;
-* ``ols``: statsmodels weighted least squares on log1p(y) with trend, weekly cycle and
+* ``ols``: weighted least squares (numpy) on log1p(y) with trend, weekly cycle and
   calendar regressors (:mod:`.linear`);
 * ``gbm``: scikit-learn gradient boosting on calendar and seasonal features around a
   trend (:mod:`.boosting`);
