@@ -15,6 +15,7 @@ from .detect.expectation import DETECT_MODELS, make_expectation
 from .detect.explain import overlaps
 from .errors import InputError, SeriesError
 from .features import series_occurrences
+from .forecast import with_keys
 from .inputs import check_model, parse_range, resolve_calendar, resolve_dataset
 from .models.base import get_tags
 
@@ -60,9 +61,7 @@ def expect(
             problems.append(f"{label}: {err}")
             continue
         pred = pred.reset_index(names="ds")
-        for k, v in keys.items():
-            pred.insert(0, k, v)
-        pred.insert(len(keys), "metric", metric)
+        pred = with_keys(pred, ds.keys, keys, metric)
         rows.append(pred)
     if not rows:
         raise InputError(f"no series could be forecast: {problems[0] if problems else 'no data'}")

@@ -536,7 +536,7 @@ def forecast(
             problems.append(str(e))
             warnings.warn(str(e), SkippedWarning, stacklevel=2)
             continue
-        frames.append(_with_keys(out.rename_axis("ds").reset_index(), dataset.keys, keys, metric))
+        frames.append(with_keys(out.rename_axis("ds").reset_index(), dataset.keys, keys, metric))
     if not frames and problems:
         raise NoSeriesError("forecast", problems)
     cols = [*dataset.keys, "metric", "ds", *OUTPUT_COLUMNS]
@@ -545,9 +545,10 @@ def forecast(
     return result
 
 
-def _with_keys(
+def with_keys(
     frame: pd.DataFrame, key_cols: tuple[str, ...], keys: dict[str, str], metric: str
 ) -> pd.DataFrame:
+    """``frame`` with the series' key columns, in the data's order, then ``metric`` in front."""
     for i, k in enumerate(key_cols):
         frame.insert(i, k, keys[k])
     frame.insert(len(key_cols), "metric", metric)
@@ -630,7 +631,7 @@ def backtest_predictions(
                 out.insert(1, "cutoff", hist.index.max())
                 out["y"] = actual.to_numpy()
                 out["scale"] = scale
-                rows.append(_with_keys(out, dataset.keys, keys, metric))
+                rows.append(with_keys(out, dataset.keys, keys, metric))
     if not rows and problems:
         raise NoSeriesError("backtest", problems)
     cols = [*dataset.keys, "metric", "model", "cutoff", "ds", "y", *OUTPUT_COLUMNS, "scale"]
