@@ -4,7 +4,8 @@ pandas 3 infers the resolution of parsed timestamps (``datetime64[us]`` for
 most strings and files, not always ``[ns]``), so an index's raw integers
 (``asi8``) are in its own unit while ``Timestamp.value`` stays nanoseconds. (Under
 copy-on-write ``to_numpy()`` may hand back a read-only view: code that writes
-into an array asks for a copy, ``np.array(x, dtype=float)``.)
+into an array asks for a copy, ``to_numpy(dtype=float, copy=True)``; on pandas
+2.2 ``np.array(series, dtype=float)`` can still be a read-only view.)
 """
 
 from __future__ import annotations

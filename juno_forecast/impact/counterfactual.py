@@ -149,7 +149,7 @@ def levelled(
 
 def masked_actuals(y: pd.Series, plan: Plan) -> np.ndarray:
     """``y`` on the span with the incident window masked: never evidence of the normal level."""
-    masked = np.array(y.reindex(plan.span), dtype=float)  # a writable copy
+    masked = y.reindex(plan.span).to_numpy(dtype=float, copy=True)  # written into below
     masked[plan.pos : plan.pos + len(plan.window)] = np.nan
     return masked
 
