@@ -22,7 +22,7 @@ import pandas as pd
 from .compat import epoch_ns
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
 from .features import CalendarFeatures, calendar_features
-from .inputs import check_model, parse_timestamp
+from .inputs import check_model, parse_timestamp, resolve_calendar, resolve_dataset
 from .intervals import ConformalIntervals
 from .models import make_model
 from .models.auto import default_folds, rolling_origin
@@ -426,31 +426,6 @@ def parse_duration(value: str | int, freq: str, what: str = "--horizon") -> int:
     return steps
 
 
-def as_dataset(data: Any, **data_kwargs: Any) -> Any:
-    """A :class:`~juno_forecast.data.Dataset` from a path, a Dataset or a tidy DataFrame."""
-    from .inputs import resolve_dataset
-
-    return resolve_dataset(data, **data_kwargs)
-
-
-def as_calendar(calendar: Any = None, weather: Any = None, weather_forecast: Any = None) -> Any:
-    """A Calendar from ``None`` (the shipped one), ``"none"`` (no knowledge), a path or a
-    Calendar, with the observed ``weather`` and the ``weather_forecast`` when given."""
-    from .calendar import load_calendar
-
-    if not (calendar is None or isinstance(calendar, str | os.PathLike)) and not hasattr(
-        calendar, "occurrences"
-    ):
-        raise InputError(
-            f"calendar: expected a path, 'none' or a Calendar, got {type(calendar).__name__}"
-        )
-    for name, value in (("weather", weather), ("weather_forecast", weather_forecast)):
-        if value is not None and not isinstance(value, str | os.PathLike):
-            raise InputError(f"{name}: expected a file path, got {type(value).__name__}")
-
-    return load_calendar(calendar, weather, weather_forecast)
-
-
 def _history(y: pd.Series, cutoff: pd.Timestamp | None) -> pd.Series:
     return y if cutoff is None else y[y.index <= cutoff]
 
@@ -518,8 +493,8 @@ def forecast(
     """
     check_model(model)
     _check_seed(seed)
-    dataset = as_dataset(data, **data_kwargs)
-    cal = as_calendar(calendar, weather, weather_forecast)
+    dataset = resolve_dataset(data, **data_kwargs)
+    cal = resolve_calendar(calendar, weather, weather_forecast)
     steps = parse_duration(horizon, dataset.freq)
     cut = parse_timestamp(cutoff, "--cutoff") if cutoff is not None else None
     _check_cutoff(dataset, cut)
@@ -605,8 +580,8 @@ def backtest_predictions(
                 f"got {type(m).__name__}"
             )
     _check_seed(seed)
-    dataset = as_dataset(data, **data_kwargs)
-    cal = as_calendar(calendar, weather, weather_forecast)
+    dataset = resolve_dataset(data, **data_kwargs)
+    cal = resolve_calendar(calendar, weather, weather_forecast)
     steps = parse_duration(horizon, dataset.freq)
     origins = _origins(start, end, step, dataset.freq)
     rows, problems = [], _problems(dataset)

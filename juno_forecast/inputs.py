@@ -78,31 +78,27 @@ def resolve_dataset(data: Any, **data_kwargs: Any):
 
 
 def resolve_calendar(calendar: Any = None, weather: Any = None, weather_forecast: Any = None):
-    """A Calendar: None -> the shipped one, ``"none"`` -> empty, a path -> loaded; plus the
-    observed ``weather`` and the ``weather_forecast`` of the days ahead.
-
-    A Calendar object (anything with ``occurrences``) is used as it is.
+    """A Calendar: None -> the shipped one, ``"none"`` -> empty, a path -> loaded, a Calendar
+    (anything with ``occurrences``) as it is; plus the observed ``weather`` and the
+    ``weather_forecast`` of the days ahead. Wrong types and missing files name the argument.
     """
-    from .calendar import Calendar
+    from .calendar import load_calendar
 
+    if not (calendar is None or isinstance(calendar, str | os.PathLike)) and not hasattr(
+        calendar, "occurrences"
+    ):
+        raise InputError(
+            f"calendar: expected a path, 'none' or a Calendar, got {type(calendar).__name__}"
+        )
     off = isinstance(calendar, str) and calendar.strip().lower() == "none"
-    if isinstance(calendar, Calendar) or hasattr(calendar, "occurrences"):
-        cal = calendar
-    elif off:
-        cal = Calendar.empty()
-    else:
-        if calendar is not None and not os.path.exists(calendar):
-            raise InputError(f"{calendar}: no such calendar file")
-        cal = Calendar.load(calendar)
-    if weather is not None:
-        if not os.path.exists(weather):
-            raise InputError(f"{weather}: no such weather file")
-        cal = cal.with_weather(weather)
-    if weather_forecast is not None:
-        if not os.path.exists(weather_forecast):
-            raise InputError(f"{weather_forecast}: no such weather forecast file")
-        cal = cal.with_weather_forecast(weather_forecast)
-    return cal
+    if isinstance(calendar, str | os.PathLike) and not off and not os.path.exists(calendar):
+        raise InputError(f"{calendar}: no such calendar file")
+    for name, value in (("weather", weather), ("weather_forecast", weather_forecast)):
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise InputError(f"{name}: expected a file path, got {type(value).__name__}")
+        if value is not None and not os.path.exists(value):
+            raise InputError(f"{value}: no such {name.replace('_', ' ')} file")
+    return load_calendar(calendar, weather, weather_forecast)
 
 
 def check_model(model: Any, extra: tuple[str, ...] = (), flag: str = "--model") -> str:

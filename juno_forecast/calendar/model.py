@@ -408,7 +408,7 @@ def load_calendar(
     """What ``--calendar``/``--weather``/``--weather-forecast`` mean: None = shipped,
     ``none`` = empty, a Calendar as it is, else a path; the observed weather and the
     weather forecast are applied when given."""
-    cal = option if isinstance(option, Calendar) else Calendar.load(option)
+    cal = option if hasattr(option, "occurrences") else Calendar.load(option)
     cal = cal.with_weather(weather) if weather else cal
     return cal.with_weather_forecast(weather_forecast) if weather_forecast else cal
 
