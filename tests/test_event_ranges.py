@@ -118,7 +118,7 @@ def test_a_learned_event_widens_its_range_by_the_dispersion_of_its_past_days(tmp
     """A daily series with an event every other Wednesday: when its past days moved by -10%
     and -50% in turn, the next one's range is wider than when they all moved by -30%."""
     idx = pd.date_range("2024-01-01", periods=168, freq="D")
-    on = (idx.dayofweek == 2) & ((idx.dayofyear // 7) % 2 == 0)
+    on = (idx.day_of_week == 2) & ((idx.day_of_year // 7) % 2 == 0)
     path = tmp_path / "cal.yaml"
     dates = ", ".join(str(d.date()) for d in idx[on]) + ", 2024-06-19"
     path.write_text(f"events:\n  - {{name: Market, category: event, dates: [{dates}]}}\n")
