@@ -97,23 +97,24 @@ def impact(data: Any, start: Any, end: Any, *args: Any, **kwargs: Any) -> pd.Dat
 
     ``data``: a path (CSV/Parquet), a ``Dataset`` or a tidy DataFrame; the other
     keywords are :func:`~juno_forecast.data.load_data`'s (``time_col, value_col,
-    metric_col, metric, by, freq, agg``), as for ``forecast``. ``calendar``: path, ``None`` (shipped), ``"none"`` or a
-    ``Calendar``; ``weather``: observed weather file, seen by the counterfactual only up to
-    the window; ``weather_forecast``: the weather the counterfactual assumes from the
-    window on (the observed file itself: "what would the window have been in this
-    weather without the incident"). ``end`` is inclusive; a date
-    alone means its whole day. ``post=True`` also levels the counterfactual on the
-    data after the window. ``exclude_events``: calendar event names (shell-style
-    patterns) left out of the counterfactual, e.g. the storm being investigated.
-    ``n_folds``: pseudo-windows (the window moved back by whole days, never
-    overlapping one another) whose errors size the ranges. ``anchor``: weight
-    (0-1) of the local level (0 turns it off); ``level_days``: days before (and
-    with ``post`` after) the window whose same hours of the day give that
-    level. ``refits``: 0 judges the
-    pseudo-windows with the forecaster fitted up to the window (inside its
-    training data); ``n`` splits them into ``n`` blocks judged out of sample by
-    forecasters fitted before each block (``n`` more fits). ``controls``: None
-    (off), ``"auto"`` (each series against every other series of its metric) or
+    metric_col, metric, by, freq, agg``), as for ``forecast``. ``calendar``:
+    path, ``None`` (shipped), ``"none"`` or a ``Calendar``. ``weather``: the
+    observed weather file, seen by the counterfactual only up to the window;
+    ``weather_forecast``: the weather the counterfactual assumes from the window
+    on (the observed file itself: "what would the window have been in this
+    weather without the incident"). ``end`` is inclusive; a date alone means
+    its whole day. ``post=True`` also levels the counterfactual on the data
+    after the window. ``exclude_events``: calendar event names (shell-style
+    patterns) left out of the counterfactual, e.g. the storm being
+    investigated. ``n_folds``: pseudo-windows (the window moved back by whole
+    days, never overlapping one another) whose errors size the ranges.
+    ``anchor``: weight (0-1) of the local level (0 turns it off);
+    ``level_days``: days before (and with ``post`` after) the window whose same
+    hours of the day give that level. ``refits``: 0 judges the pseudo-windows
+    with the forecaster fitted up to the window (inside its training data);
+    ``n`` splits them into ``n`` blocks judged out of sample by forecasters
+    fitted before each block (``n`` more fits). ``controls``: None (off),
+    ``"auto"`` (each series against every other series of its metric) or
     ``"KEY=VALUE,..."`` / ``{key: values}`` (the matching series are the
     controls, not judged; the others are each judged against the controls of
     their metric): their deviation from their own forecasts inside the window
