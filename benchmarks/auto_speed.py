@@ -77,7 +77,9 @@ def main() -> None:
             print(f"{freq} {keys['borough']:10s} cpu {cpu:6.2f}s wall {wall:6.2f}s  {chosen}")
         cpu = np.median([r[1] for r in rows])
         wall = np.median([r[2] for r in rows])
-        print(f"{freq} median per series: cpu {cpu:.2f}s, wall {wall:.2f}s, load {os.getloadavg()[0]:.1f}")
+        print(
+            f"{freq} median per series: cpu {cpu:.2f}s, wall {wall:.2f}s, load {os.getloadavg()[0]:.1f}"
+        )
 
 
 if __name__ == "__main__":
