@@ -49,8 +49,9 @@ def _title(res: ImpactResult, row: pd.Series) -> str:
     controls = row.get("controls")
     against = (
         f"\nagainst controls {str(controls).replace(';', ', ')} (x{row['control_factor']:.3f})"
-        if isinstance(controls, str) and controls else ""
-    )  # fmt: skip
+        if isinstance(controls, str) and controls
+        else ""
+    )
     return (
         f"{head}: {row['difference']:+,.0f} ({row['difference_pct']:+.1f}%), "
         f"95% range {row['difference_lo_95']:+,.0f} to {row['difference_hi_95']:+,.0f}; {verdict}"
@@ -60,10 +61,24 @@ def _title(res: ImpactResult, row: pd.Series) -> str:
 
 def _top(ax: Any, path: pd.DataFrame, res: ImpactResult, row: pd.Series) -> None:
     ds = path["ds"]
-    ax.fill_between(ds, path["lo_95"], path["hi_95"], color=EXPECTED, alpha=0.15, lw=0,
-                    label="expected, 95% range")  # fmt: skip
-    ax.fill_between(ds, path["lo_80"], path["hi_80"], color=EXPECTED, alpha=0.25, lw=0,
-                    label="expected, 80% range")  # fmt: skip
+    ax.fill_between(
+        ds,
+        path["lo_95"],
+        path["hi_95"],
+        color=EXPECTED,
+        alpha=0.15,
+        lw=0,
+        label="expected, 95% range",
+    )
+    ax.fill_between(
+        ds,
+        path["lo_80"],
+        path["hi_80"],
+        color=EXPECTED,
+        alpha=0.25,
+        lw=0,
+        label="expected, 80% range",
+    )
     ax.plot(ds, path["yhat"], color=EXPECTED, lw=1.2, ls="--", label="expected (no incident)")
     ax.plot(ds, path["actual"], color=ACTUAL, lw=1.4, label="actual")
     ax.axvspan(
@@ -77,17 +92,27 @@ def _top(ax: Any, path: pd.DataFrame, res: ImpactResult, row: pd.Series) -> None
     ax.set_ylim(bottom=min(0.0, float(path[["actual", "lo_95"]].min().min())))
     ax.legend(loc="upper left", fontsize=8, ncol=3, frameon=False)
     if row.get("events"):
-        ax.text(0.99, 0.98, "events: " + str(row["events"]).replace(";", ", "), ha="right",
-                va="top", transform=ax.transAxes, fontsize=8, color="#555555")  # fmt: skip
+        ax.text(
+            0.99,
+            0.98,
+            "events: " + str(row["events"]).replace(";", ", "),
+            ha="right",
+            va="top",
+            transform=ax.transAxes,
+            fontsize=8,
+            color="#555555",
+        )
 
 
 def _bottom(ax: Any, path: pd.DataFrame, res: ImpactResult) -> None:
     win = path[path["in_window"]]
     ds = win["ds"]
-    ax.fill_between(ds, win["cum_lo_95"], win["cum_hi_95"], color=LOSS, alpha=0.15, lw=0,
-                    label="95% range")  # fmt: skip
-    ax.fill_between(ds, win["cum_lo_80"], win["cum_hi_80"], color=LOSS, alpha=0.25, lw=0,
-                    label="80% range")  # fmt: skip
+    ax.fill_between(
+        ds, win["cum_lo_95"], win["cum_hi_95"], color=LOSS, alpha=0.15, lw=0, label="95% range"
+    )
+    ax.fill_between(
+        ds, win["cum_lo_80"], win["cum_hi_80"], color=LOSS, alpha=0.25, lw=0, label="80% range"
+    )
     ax.plot(ds, win["cum_difference"], color=LOSS, lw=1.5, label="cumulative actual - expected")
     ax.axhline(0, color=ACTUAL, lw=0.8)
     ax.axvspan(res.start - _step(res) / 2, res.end + _step(res) / 2, color="#9e9e9e", alpha=0.15)
@@ -112,8 +137,9 @@ def plot_impact(result: ImpactResult | pd.DataFrame, series: dict[str, str] | No
 
     res = _result(result)
     row, path = _select(res, series)
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True,
-                                   gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
+    fig, (ax1, ax2) = plt.subplots(
+        2, 1, figsize=(11, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+    )
     _top(ax1, path, res, row)
     _bottom(ax2, path, res)
     fig.suptitle(_title(res, row), fontsize=10)

@@ -66,7 +66,7 @@ def _metric_section(res: ImpactResult, metric: str, table: pd.DataFrame, step: s
         "",
         "| zone | actual | expected (95% range) | difference (95% range) | diff % | peak | affected |",
         "| --- | ---: | ---: | ---: | ---: | --- | --- |",
-    ]  # fmt: skip
+    ]
     for _, r in table.sort_values("difference").iterrows():
         lines.append(
             f"| {_series_name(r, res.keys)} | {_num(r['actual_total'])} | "
@@ -75,19 +75,21 @@ def _metric_section(res: ImpactResult, metric: str, table: pd.DataFrame, step: s
             f"{_signed(r['difference_hi_95'])}) | {_signed(r['difference_pct'])}% | "
             f"{pd.Timestamp(r['peak_ds']):%Y-%m-%d %H:%M} | "
             f"{'yes, ' + r['direction'] if r['affected'] else 'no'} |"
-        )  # fmt: skip
+        )
     return lines + [""]
 
 
 def _event_items(ev: pd.DataFrame) -> str:
     """``name (category, first day to last day)``; entries sharing a name are one event."""
-    spans = ev.groupby("name", sort=False).agg(category=("category", "first"),
-                                               start=("start", "min"), end=("end", "max"))  # fmt: skip
+    spans = ev.groupby("name", sort=False).agg(
+        category=("category", "first"), start=("start", "min"), end=("end", "max")
+    )
     items = [
         f"{name} ({r['category']}, {pd.Timestamp(r['start']):%Y-%m-%d}"
-        + ("" if r["end"] == r["start"] else f" to {pd.Timestamp(r['end']):%Y-%m-%d}") + ")"
+        + ("" if r["end"] == r["start"] else f" to {pd.Timestamp(r['end']):%Y-%m-%d}")
+        + ")"
         for name, r in spans.iterrows()
-    ]  # fmt: skip
+    ]
     return "; ".join(items)
 
 
@@ -98,13 +100,17 @@ def _events_lines(res: ImpactResult) -> list[str]:
     excluded = ev["excluded"].astype(bool) if "excluded" in ev else pd.Series(False, index=ev.index)
     lines = []
     if (~excluded).any():
-        lines.append("Calendar events in the window (their usual effect is in the expectation): "
-                     + _event_items(ev[~excluded]) + ".")  # fmt: skip
+        lines.append(
+            "Calendar events in the window (their usual effect is in the expectation): "
+            + _event_items(ev[~excluded])
+            + "."
+        )
     else:
         lines.append("Calendar events in the window: none in the expectation.")
     if excluded.any():
-        lines.append("Left out of the expectation (the incident itself): "
-                     + _event_items(ev[excluded]) + ".")  # fmt: skip
+        lines.append(
+            "Left out of the expectation (the incident itself): " + _event_items(ev[excluded]) + "."
+        )
     return lines
 
 
@@ -118,13 +124,18 @@ def _method_lines(res: ImpactResult) -> list[str]:
     n = f"{int(folds.min())}" + (f"-{int(folds.max())}" if folds.max() > folds.min() else "")
     how = (
         f"the errors of the same procedure on {n} earlier windows of the same length and hours"
-        if folds.max() > 0 else "the per-step forecast bands added up"
-    )  # fmt: skip
+        if folds.max() > 0
+        else "the per-step forecast bands added up"
+    )
     if res.table.get("event_folds", folds * 0).max() > 0:
-        how += (", widened where the window has calendar events by the errors on the earlier "
-                "windows that had events too")  # fmt: skip
-    return ["", f"Expectation: model `{res.model}` {fitted}{_controls_clause(res)}; "
-                f"ranges from {how}."]  # fmt: skip
+        how += (
+            ", widened where the window has calendar events by the errors on the earlier "
+            "windows that had events too"
+        )
+    return [
+        "",
+        f"Expectation: model `{res.model}` {fitted}{_controls_clause(res)}; ranges from {how}.",
+    ]
 
 
 def _controls_clause(res: ImpactResult) -> str:
@@ -132,8 +143,13 @@ def _controls_clause(res: ImpactResult) -> str:
     t = res.table
     if "controls" not in t or not t["controls"].fillna("").astype(bool).any():
         return ""
-    parts = [f"{_series_name(r, res.keys)} against {str(r['controls']).replace(';', ', ')} "
-             f"(x{r['control_factor']:.3f}, weight {r['control_weight']:.2f})"
-             for _, r in t.iterrows() if isinstance(r["controls"], str) and r["controls"]]  # fmt: skip
-    return (", then scaled by how its control series moved against their own forecasts inside "
-            "the window: " + "; ".join(parts))  # fmt: skip
+    parts = [
+        f"{_series_name(r, res.keys)} against {str(r['controls']).replace(';', ', ')} "
+        f"(x{r['control_factor']:.3f}, weight {r['control_weight']:.2f})"
+        for _, r in t.iterrows()
+        if isinstance(r["controls"], str) and r["controls"]
+    ]
+    return (
+        ", then scaled by how its control series moved against their own forecasts inside "
+        "the window: " + "; ".join(parts)
+    )
