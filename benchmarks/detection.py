@@ -56,17 +56,16 @@ def real_datasets(path: str) -> dict[str, Dataset]:
     """Busy boroughs and the total, hourly and daily."""
     out = {}
     for freq in ("h", "D"):
-        ds = load_data(
+        busy = explanations.pickups(path, freq)
+        full = load_data(
             path,
             time_col="pickup_dt",
             value_col="pickups",
             metric="trips",
             by=["borough"],
             freq=freq,
-        )
-        frame = ds.frame
-        busy = frame[frame["borough"].isin(BUSY)]
-        total = frame.groupby(["metric", "ds"], as_index=False)["y"].sum()
+        ).frame
+        total = full.groupby(["metric", "ds"], as_index=False)["y"].sum()
         total.insert(0, "borough", "total")
         both = pd.concat([total, busy], ignore_index=True)
         out[freq] = Dataset.from_frame(both, keys=("borough",), freq=freq)

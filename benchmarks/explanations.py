@@ -40,9 +40,10 @@ PERIOD = ("2015-02-01", "2015-06-30")
 SMALL, BIG = 0.10, 0.15
 
 
-def hourly_pickups(path: Path) -> pd.DataFrame:
+def pickups(path: Path | str, freq: str = "h") -> pd.DataFrame:
+    """The tidy pickups of the four busy boroughs at ``freq`` (detection.py uses it too)."""
     ds = load_data(
-        path, time_col="pickup_dt", value_col="pickups", metric="trips", by=["borough"], freq="h"
+        path, time_col="pickup_dt", value_col="pickups", metric="trips", by=["borough"], freq=freq
     )
     return ds.frame[ds.frame["borough"].isin(BUSY)].reset_index(drop=True)
 
@@ -111,17 +112,7 @@ def big_event_incidents(path: Path, cal: Calendar) -> pd.DataFrame:
     }
     rows = []
     for freq in ("h", "D"):
-        ds = load_data(
-            path,
-            time_col="pickup_dt",
-            value_col="pickups",
-            metric="trips",
-            by=["borough"],
-            freq=freq,
-        )
-        busy = Dataset.from_frame(
-            ds.frame[ds.frame["borough"].isin(BUSY)], keys=("borough",), freq=freq
-        )
+        busy = Dataset.from_frame(pickups(path, freq), keys=("borough",), freq=freq)
         inc = run_detection(busy, "2015-01-22", PERIOD[1], calendar=cal).incidents
         names = inc["explained_by"].str.split(";")
         mine = inc[[bool(set(n) & big) for n in names]]
@@ -156,7 +147,7 @@ def growing_bases(path: Path, cal: Calendar) -> pd.DataFrame:
 def run(n: int = 40, seed: int = 7) -> tuple[dict, dict[str, pd.DataFrame]]:
     cal = Calendar.load(None)
     outages = outage_outcomes(
-        hourly_pickups(DATA / "uber_nyc_enriched.csv"), cal, plan_outages(cal, n, seed)
+        pickups(DATA / "uber_nyc_enriched.csv"), cal, plan_outages(cal, n, seed)
     )
     big = big_event_incidents(DATA / "uber_nyc_enriched.csv", cal)
     bases = growing_bases(DATA / "Uber-Jan-Feb-FOIL.csv", cal)
