@@ -276,7 +276,7 @@ def judge(
         side = "beyond" if abs(r) > abs(edge) else "short of"
         points = abs(100.0 * (np.expm1(r) - np.expm1(edge)))
         extra = f", {points:.0f} points {side} what the calendar accounts for "
-        extra += f"({A - B * np.exp(edge):+,.0f} {metric})"
+        extra += f"({int(round(A - B * np.exp(edge))):+,d} {metric})"
     notes += [_event_note(e, weights, z) for e in known]
     if len(known) > 1:
         notes.append(f"together {_pct(expected)} ({_pct(np.expm1(lo))} to {_pct(np.expm1(hi))})")
