@@ -61,24 +61,10 @@ def _title(res: ImpactResult, row: pd.Series) -> str:
 
 def _top(ax: Any, path: pd.DataFrame, res: ImpactResult, row: pd.Series) -> None:
     ds = path["ds"]
-    ax.fill_between(
-        ds,
-        path["lo_95"],
-        path["hi_95"],
-        color=EXPECTED,
-        alpha=0.15,
-        lw=0,
-        label="expected, 95% range",
-    )
-    ax.fill_between(
-        ds,
-        path["lo_80"],
-        path["hi_80"],
-        color=EXPECTED,
-        alpha=0.25,
-        lw=0,
-        label="expected, 80% range",
-    )
+    for level, alpha in ((95, 0.15), (80, 0.25)):
+        lo, hi = path[f"lo_{level}"], path[f"hi_{level}"]
+        label = f"expected, {level}% range"
+        ax.fill_between(ds, lo, hi, color=EXPECTED, alpha=alpha, lw=0, label=label)
     ax.plot(ds, path["yhat"], color=EXPECTED, lw=1.2, ls="--", label="expected (no incident)")
     ax.plot(ds, path["actual"], color=ACTUAL, lw=1.4, label="actual")
     ax.axvspan(
