@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .data import series_label
 from .detect.expectation import DETECT_MODELS, make_expectation
-from .detect.explain import overlaps
 from .errors import InputError, SeriesError
-from .features import series_occurrences
+from .features import build_features, series_occurrences
 from .forecast import with_keys
 from .inputs import check_model, parse_range, resolve_calendar, resolve_dataset
 from .models.base import get_tags
@@ -73,15 +73,9 @@ def expect(
 def _events_on(
     cal: Any, index: pd.DatetimeIndex, metric: str, keys: dict[str, str], freq: str
 ) -> list[str]:
-    """';'-joined names of the in-scope events active at each timestamp."""
+    """';'-joined names of the in-scope events active at each timestamp (the features' rule)."""
     if not len(index):
         return []
-    occ = series_occurrences(cal, index[0], index[-1], metric, keys)
-    return [
-        ";".join(
-            n
-            for n in dict.fromkeys(occ["name"])
-            if overlaps(occ[occ["name"] == n].iloc[0], [ts], freq)
-        )
-        for ts in index
-    ]
+    X = build_features(series_occurrences(cal, index[0], index[-1], metric, keys), index, freq).X
+    names = np.asarray(X.columns, dtype=object)
+    return [";".join(names[row]) for row in X.to_numpy() > 0]
