@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .data import series_label
-from .detect.expectation import DETECT_MODELS, make_expectation
+from .detect.expectation import make_expectation
 from .errors import InputError, SeriesError
 from .features import build_features, series_occurrences
 from .forecast import with_keys
@@ -38,7 +38,7 @@ def expect(
     lo_95, hi_95, events``. ``model="baseline"`` gives the normal-day range instead.
     """
     s, e = parse_range(start, end)
-    model = check_model(model, DETECT_MODELS)
+    model = check_model(model)
     ds = resolve_dataset(data, **data_kwargs)
     cal = resolve_calendar(calendar, weather, weather_forecast)
     rows, problems = [], [str(p) for p in ds.problems]

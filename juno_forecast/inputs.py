@@ -101,11 +101,12 @@ def resolve_calendar(calendar: Any = None, weather: Any = None, weather_forecast
     return load_calendar(calendar, weather, weather_forecast)
 
 
-def check_model(model: Any, extra: tuple[str, ...] = (), flag: str = "--model") -> str:
-    """``model`` if it names a registered model (or one of ``extra``), else an InputError."""
+def check_model(model: Any, flag: str = "--model") -> str:
+    """``model`` if it names a registered model, else an InputError."""
     from .models import MODEL_NAMES
 
-    names = (*MODEL_NAMES, *(n for n in extra if n not in MODEL_NAMES))
-    if not isinstance(model, str) or model not in names:
-        raise InputError(f"{flag}: unknown model {model!r}; expected one of {', '.join(names)}")
+    if not isinstance(model, str) or model not in MODEL_NAMES:
+        raise InputError(
+            f"{flag}: unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}"
+        )
     return model

@@ -468,7 +468,7 @@ def run_nightly(
     cfg = config if isinstance(config, BatchConfig) else load_config(config)
     cfg = cfg.with_engine(engine, workers, scheduler)
     if model is not None:
-        cfg = replace(cfg, model=_check_model(model))
+        cfg = replace(cfg, model=check_model(model))
     day = parse_as_of(as_of)
     make_out(out)  # an --out that cannot be written stops the run before any work (exit 2)
     cal = load_calendar(cfg.calendar, cfg.weather, cfg.weather_forecast)  # errors: exit 2
@@ -539,11 +539,6 @@ def _write_run(
     got_tables = (got.forecasts, got.incidents, got.records, got.results)
     run = RunTables(tmp, *got_tables, tasks, keys, day, cfg, cal, timings)
     return write_outputs(run, t_start)
-
-
-def _check_model(name: str) -> str:
-    """``name`` if it is a known model, else an :class:`InputError` (exit 2)."""
-    return check_model(name)
 
 
 def _run(

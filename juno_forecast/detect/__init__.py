@@ -51,7 +51,7 @@ from .check import (
     CheckResult,
     check,
 )
-from .expectation import BAND_COLUMNS, DETECT_MODELS, make_expectation, rolling_expectation
+from .expectation import BAND_COLUMNS, make_expectation, rolling_expectation
 from .explain import explain, in_scope, overlaps
 from .flagging import flag_points, window_test
 from .incidents import (
@@ -66,7 +66,6 @@ from .series import DetectionResult, SeriesDetection, detect_series
 
 __all__ = [
     "BAND_COLUMNS",
-    "DETECT_MODELS",
     "EXPLANATION_ORDER",
     "INCIDENT_COLUMNS",
     "VERDICT_EXPLAINED",

@@ -9,7 +9,6 @@ import pandas as pd
 from ..data import SeriesProblem
 from ..errors import InputError
 from ..inputs import check_level, check_model, parse_range, resolve_calendar, resolve_dataset
-from .expectation import DETECT_MODELS
 from .incidents import INCIDENT_COLUMNS, sort_incidents
 from .series import DetectionResult, SeriesDetection, detect_each
 
@@ -29,7 +28,7 @@ def _prepare(
     """Validated inputs shared by detect/check/expect (cheap checks before loading data)."""
     s, e = parse_range(start, end, names)
     level = check_level(level)
-    model = check_model(model, DETECT_MODELS)
+    model = check_model(model)
     ds = resolve_dataset(data, **data_kwargs)
     cal = resolve_calendar(calendar, weather, weather_forecast)
     return s, e, level, model, cal, ds

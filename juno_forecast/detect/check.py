@@ -19,7 +19,6 @@ from ..inputs import (
     resolve_dataset,
 )
 from .api import _concat_incidents
-from .expectation import DETECT_MODELS
 from .incidents import not_explained
 from .series import SeriesDetection, detect_each
 
@@ -86,11 +85,9 @@ def _verdict_row(sd: SeriesDetection) -> dict[str, Any]:
     }
 
 
-def _not_checked_row(problem: Any) -> dict[str, Any]:
+def _not_checked_row(problem: SeriesProblem) -> dict[str, Any]:
     """The verdict of a series the check skipped; the reason is its note."""
-    series = getattr(problem, "series", "") or ""
-    reason = getattr(problem, "message", None) or getattr(problem, "msg", None) or str(problem)
-    return {"series": str(series), "verdict": VERDICT_NOT_CHECKED, "note": str(reason)}
+    return {"series": problem.series, "verdict": VERDICT_NOT_CHECKED, "note": problem.message}
 
 
 def check(
@@ -119,12 +116,12 @@ def check(
     if s > last:
         raise InputError(f"--since {s} is after the last timestamp of the data ({last})")
     u = parse_range(s, until if until is not None else last, ("--since", "--until"))[1]
-    level, model = check_level(level), check_model(model, DETECT_MODELS)
+    level, model = check_level(level), check_model(model)
     cal = resolve_calendar(calendar, weather, weather_forecast)
     agg = data_kwargs.get("agg") or "sum"
     days = max(1, int(np.ceil((u.normalize() - s.normalize()) / pd.Timedelta(days=1))) + 1)
     rows, parts = [], []
-    skipped: list[Any] = list(ds.problems)
+    skipped: list[SeriesProblem] = list(ds.problems)
     for sd in detect_each(ds, s, u, cal, level=level, model=model, agg=agg, refit=f"{days}D"):
         if isinstance(sd, SeriesProblem):
             skipped.append(sd)

@@ -13,8 +13,6 @@ from ..models.base import get_tags
 
 BAND_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
 
-DETECT_MODELS = ("baseline",)
-
 
 def make_expectation(
     model: str,
