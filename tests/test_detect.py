@@ -162,7 +162,7 @@ def test_explanation_respects_hours_zone_and_metric_and_says_what_fell_short(tmp
     path = tmp_path / "cal.yaml"
     path.write_text(SCOPE_YAML)
     occ = Calendar.load(path).occurrences("2015-03-02", "2015-03-02")
-    out = explain(inc, occ, {"zone": "Bronx"}, "h", points=flagged)
+    out = explain(inc, occ, {"zone": "Bronx"}, "h", flagged)
     row = out.iloc[0]
     assert row["explained_by"] == "Storm"  # not the evening, Manhattan or drivers events
     assert row["explanation"] == "partly"

@@ -336,9 +336,9 @@ def explain(
     incidents: pd.DataFrame,
     occurrences: pd.DataFrame,
     keys: dict[str, str],
-    freq: str = "h",
+    freq: str,
+    points: pd.DataFrame,
     *,
-    points: pd.DataFrame | None = None,
     history: pd.Series | None = None,
     calendar: Any = None,
     level: float = 0.95,
@@ -347,8 +347,7 @@ def explain(
 
     ``points``: the series' flagged points (:func:`~.flagging.flag_points`), for the
     actual and the band at each incident's timestamps; ``history`` and ``calendar``
-    let an event's effect be learned from its earlier days. Without ``points`` the
-    incident's means stand for its points.
+    let an event's effect be learned from its earlier days.
     """
     out = incidents.copy()
     out["explanation"] = UNEXPLAINED
@@ -360,7 +359,7 @@ def explain(
         occurrences = occurrences[scoped]
     for i, inc in out.iterrows():
         stamps = pd.DatetimeIndex(inc["_flagged"])
-        pts = _incident_points(inc, stamps, points)
+        pts = points.loc[stamps, ["actual", "expected", "lo", "hi"]]
         events = event_expectations(
             stamps, occurrences, inc["metric"], freq, history, calendar, keys
         )
@@ -369,13 +368,3 @@ def explain(
         out.at[i, "explained_by"] = j.explained_by
         out.at[i, "note"] = j.note
     return out
-
-
-def _incident_points(
-    inc: pd.Series, stamps: pd.DatetimeIndex, points: pd.DataFrame | None
-) -> pd.DataFrame:
-    if points is not None and len(stamps):
-        return points.loc[stamps, ["actual", "expected", "lo", "hi"]]
-    n = max(len(stamps), 1)
-    row = {c: [float(inc[c])] * n for c in ("actual", "expected", "lo", "hi")}
-    return pd.DataFrame(row, index=stamps if len(stamps) else None)

@@ -73,7 +73,7 @@ def detect_series(
         keep = [not is_filled_gap(flagged.loc[r["start"] : r["end"]]) for _, r in inc.iterrows()]
         inc = inc[keep].reset_index(drop=True)
     occ = series_occurrences(cal, start, end, metric, keys)
-    inc = explain(inc, occ, keys, freq, points=flagged, history=y, calendar=cal, level=level)
+    inc = explain(inc, occ, keys, freq, flagged, history=y, calendar=cal, level=level)
     return SeriesDetection(metric, keys, flagged, inc, occ)
 
 
