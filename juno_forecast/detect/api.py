@@ -13,27 +13,6 @@ from .incidents import INCIDENT_COLUMNS, sort_incidents
 from .series import DetectionResult, SeriesDetection, detect_each
 
 
-def _prepare(
-    data: Any,
-    start: Any,
-    end: Any,
-    level: float,
-    model: str,
-    calendar: Any,
-    weather: Any,
-    data_kwargs: dict,
-    names: tuple[str, str] = ("--start", "--end"),
-    weather_forecast: Any = None,
-):
-    """Validated inputs shared by detect/check/expect (cheap checks before loading data)."""
-    s, e = parse_range(start, end, names)
-    level = check_level(level)
-    model = check_model(model)
-    ds = resolve_dataset(data, **data_kwargs)
-    cal = resolve_calendar(calendar, weather, weather_forecast)
-    return s, e, level, model, cal, ds
-
-
 def _concat_incidents(parts: list[pd.DataFrame], keys: tuple[str, ...]) -> pd.DataFrame:
     cols = [*keys, *INCIDENT_COLUMNS]
     frames = [p[cols] for p in parts if not p.empty]
@@ -62,10 +41,10 @@ def run_detection(
 
     Series that cannot be used are listed in ``problems`` and skipped; the others go on.
     """
-    s, e, level, model, cal, ds = _prepare(
-        data, start, end, level, model, calendar, weather, data_kwargs,
-        weather_forecast=weather_forecast,
-    )  # fmt: skip
+    s, e = parse_range(start, end)
+    level, model = check_level(level), check_model(model)
+    ds = resolve_dataset(data, **data_kwargs)
+    cal = resolve_calendar(calendar, weather, weather_forecast)
     last = ds.frame["ds"].max() if len(ds.frame) else s
     if s > last:
         raise InputError(f"--start {s} is after the last timestamp of the data ({last})")
@@ -77,7 +56,7 @@ def run_detection(
     series: dict[str, SeriesDetection] = {}
     problems = [str(p) for p in ds.problems]
     options = dict(level=level, model=model, agg=agg, refit=refit, min_points=min_points)
-    for sd in detect_each(ds, s, e, cal, **options, max_gap=max_gap, seed=seed):
+    for sd in detect_each(ds, s, e, cal, max_gap=max_gap, seed=seed, **options):
         if isinstance(sd, SeriesProblem):
             problems.append(str(sd))
         else:
