@@ -702,9 +702,18 @@ def backtest(
     coverages are the share of actuals inside the 80%/95% ranges.
     """
     pred = backtest_predictions(
-        data, start, end, horizon, step, model, calendar, weather, seed,
-        weather_forecast=weather_forecast, **data_kwargs,
-    )  # fmt: skip
+        data,
+        start,
+        end,
+        horizon,
+        step,
+        model,
+        calendar,
+        weather,
+        seed,
+        weather_forecast=weather_forecast,
+        **data_kwargs,
+    )
     result = summarize(pred, pred.attrs.get("keys", ()))
     result.folds.attrs["problems"] = pred.attrs.get("problems", [])
     return result

@@ -85,14 +85,24 @@ def detect(
     ``calendar`` a Calendar, a path, None (the shipped one) or ``"none"``. Each timestamp's
     expectation comes only from data before its day. Columns: keys, ``metric, start, end,
     peak_ds, direction, actual, expected, lo, hi`` (means over the incident),
-    ``deviation_pct, severity, explained_by, note``; unexplained first, then by severity.
+    ``deviation_pct, severity, explanation, explained_by, note`` (``explanation``:
+    explained, partly or unexplained, see :mod:`.explain`); unexplained first, then
+    partly, then explained, each by severity.
     ``min_points``: shortest run kept (default 3 hours, or 1 day) unless extreme.
     Skipped series are listed in ``result.attrs["problems"]``.
     """
     res = run_detection(
-        data, start, end, level, model, calendar, weather, min_points=min_points,
-        weather_forecast=weather_forecast, **data_kwargs,
-    )  # fmt: skip
+        data,
+        start,
+        end,
+        level,
+        model,
+        calendar,
+        weather,
+        min_points=min_points,
+        weather_forecast=weather_forecast,
+        **data_kwargs,
+    )
     out = res.incidents
     out.attrs["problems"] = res.problems
     return out
