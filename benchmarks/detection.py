@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import explanations  # noqa: E402
 
 from juno_forecast.calendar import Calendar  # noqa: E402
-from juno_forecast.data import Dataset, load_data  # noqa: E402
+from juno_forecast.data import Dataset  # noqa: E402
 from juno_forecast.detect import in_scope, not_explained, overlaps, run_detection  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
@@ -56,15 +56,8 @@ def real_datasets(path: str) -> dict[str, Dataset]:
     """Busy boroughs and the total, hourly and daily."""
     out = {}
     for freq in ("h", "D"):
-        busy = explanations.pickups(path, freq)
-        full = load_data(
-            path,
-            time_col="pickup_dt",
-            value_col="pickups",
-            metric="trips",
-            by=["borough"],
-            freq=freq,
-        ).frame
+        full = explanations.all_pickups(path, freq)
+        busy = full[full["borough"].isin(BUSY)]
         total = full.groupby(["metric", "ds"], as_index=False)["y"].sum()
         total.insert(0, "borough", "total")
         both = pd.concat([total, busy], ignore_index=True)

@@ -40,12 +40,17 @@ PERIOD = ("2015-02-01", "2015-06-30")
 SMALL, BIG = 0.10, 0.15
 
 
-def pickups(path: Path | str, freq: str = "h") -> pd.DataFrame:
-    """The tidy pickups of the four busy boroughs at ``freq`` (detection.py uses it too)."""
-    ds = load_data(
+def all_pickups(path: Path | str, freq: str = "h") -> pd.DataFrame:
+    """The tidy pickups of every borough at ``freq`` (detection.py uses it too)."""
+    return load_data(
         path, time_col="pickup_dt", value_col="pickups", metric="trips", by=["borough"], freq=freq
-    )
-    return ds.frame[ds.frame["borough"].isin(BUSY)].reset_index(drop=True)
+    ).frame
+
+
+def pickups(path: Path | str, freq: str = "h") -> pd.DataFrame:
+    """The tidy pickups of the four busy boroughs at ``freq``."""
+    frame = all_pickups(path, freq)
+    return frame[frame["borough"].isin(BUSY)].reset_index(drop=True)
 
 
 def small_effect_slots(cal: Calendar) -> list[tuple[str, str, pd.Timestamp, list[int]]]:
