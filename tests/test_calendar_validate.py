@@ -33,8 +33,8 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
             HEAD + "    date: 2015-05-01\n    colour: red\n",
             5,
             "events[0].colour: expected one of the keys by_hours, by_zone, category, date, dates, "
-            "effect, end, hours, metrics, name, notes, rule, shape, source, spread, start, window, "
-            'window_effect, window_spread, years, zones, got the unknown key "colour"',
+            "effect, end, hours, hours_like, metrics, name, notes, rule, shape, source, spread, "
+            'start, window, window_effect, window_spread, years, zones, got the unknown key "colour"',
         ),
         # wrong type
         (

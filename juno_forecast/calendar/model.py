@@ -20,7 +20,7 @@ from .holidays import expand_holidays
 from .names import read_zones
 from .records import CATEGORIES, CalendarSpec, Event, Scope, fill_spread, zone_effects, zone_spreads
 from .validate import load_spec
-from .weather import WeatherKnowledge, read_weather, unknown_weather_spread
+from .weather import WeatherKnowledge, read_weather_hours, unknown_weather_spread
 from .yamlio import file_size_problem
 
 OCCURRENCE_COLUMNS = (
@@ -41,6 +41,7 @@ OCCURRENCE_COLUMNS = (
     "by_hours",
     "spread",
     "window_spread",
+    "hours_like",
 )
 HOLIDAY_SOURCE = "holidays package: {country}{subdiv}, observed days {observed}"
 
@@ -120,10 +121,11 @@ class Calendar:
         ``path``: a GHCN-Daily CSV or an hourly table (see :mod:`.weather`);
         ``time_col``/``columns`` override the calendar's ``weather.hourly`` mapping
         (e.g. ``columns={"PRCP": "liq_precp_1hr", "SNWD": "snow_depth_in", "TEMP": "temp_F"}``).
-        The daily observations are in ``weather_daily`` for models to use.
+        The daily observations are in ``weather_daily`` for models to use (an
+        hourly table's hours too, for hourly models).
         """
-        daily = read_weather(path, self.spec.weather.hourly, time_col, columns)
-        known = (self.weather or WeatherKnowledge()).with_observed(daily, Path(path).name)
+        daily, hours = read_weather_hours(path, self.spec.weather.hourly, time_col, columns)
+        known = (self.weather or WeatherKnowledge()).with_observed(daily, Path(path).name, hours)
         return Calendar(self.spec, self.extra_events, known)
 
     def with_weather_forecast(
@@ -136,10 +138,11 @@ class Calendar:
 
         A forecast made at a cutoff uses it for the days after the cutoff: its
         weather events (by the same thresholds, ``source`` naming the forecast)
-        and its temperature, precipitation and snow depth as regressors.
+        and its temperature and precipitation as regressors (of the hour, for
+        hourly models and an hourly table).
         """
-        daily = read_weather(path, self.spec.weather.hourly, time_col, columns)
-        known = (self.weather or WeatherKnowledge()).with_forecast(daily, Path(path).name)
+        daily, hours = read_weather_hours(path, self.spec.weather.hourly, time_col, columns)
+        known = (self.weather or WeatherKnowledge()).with_forecast(daily, Path(path).name, hours)
         return Calendar(self.spec, self.extra_events, known)
 
     def weather_until(self, end: object) -> Calendar:
@@ -169,11 +172,12 @@ class Calendar:
             self.weather, self.spec.weather.thresholds, self.canonical_metric(metric), index
         )
 
-    def weather_regressors(self, index: pd.DatetimeIndex) -> pd.DataFrame:
-        """Temperature, precipitation and snow depth on ``index`` (no columns without weather)."""
+    def weather_regressors(self, index: pd.DatetimeIndex, freq: str = "D") -> pd.DataFrame:
+        """Temperature and precipitation on ``index`` at grain ``freq`` (hourly: the hour's,
+        see :meth:`.WeatherKnowledge.regressors`); no columns without weather."""
         if self.weather is None:
             return pd.DataFrame(index=index)
-        return self.weather.regressors(index)
+        return self.weather.regressors(index, freq)
 
     # ------------------------------------------------------------------ reading
     @property
@@ -324,6 +328,7 @@ def _row(name: str, category: str, start: dt.date, end: dt.date, scope: Scope, s
         "by_hours": {h: dict(e.effect) for e in scope.by_hours for h in e.hours},
         "spread": fill_spread(dict(scope.effect), dict(scope.spread)),
         "window_spread": fill_spread(dict(scope.window_effect), dict(scope.window_spread)),
+        "hours_like": scope.hours_like,
     }
 
 

@@ -45,7 +45,7 @@ from .records import (
     YearBounds,
     ZoneEffect,
 )
-from .rules import Rule, parse_rule
+from .rules import WEEKDAYS, Rule, parse_rule, parse_weekday
 from .sun import Hours
 from .yamlio import YNode, read_yaml
 
@@ -62,6 +62,7 @@ SCOPE_KEYS = (
     "shape",
     "spread",
     "window_spread",
+    "hours_like",
 )
 ZONE_EFFECT_KEYS = ("zones", "effect", "window_effect", "spread", "window_spread")
 WHEN_KEYS = ("date", "start", "dates", "rule")
@@ -306,6 +307,10 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
     window_spread = _parse_spread(
         f, "window_spread", "window_effect", p, log, window_effect or (), base.window_spread
     )
+    hours_like = base.hours_like  # the weekday whose hours its days look like (detect.dayoff)
+    if "hours_like" in f:
+        like = parse_weekday(f["hours_like"], p("hours_like"), log)
+        hours_like = None if like is None else WEEKDAYS[like]
     return Scope(
         metrics or (),
         zones or (),
@@ -318,6 +323,7 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
         by_hours or (),
         spread or (),
         window_spread or (),
+        hours_like,
     )
 
 

@@ -15,6 +15,7 @@ DETAIL_COLUMNS = (
     "by_hours",
     "spread",
     "window_spread",
+    "hours_like",
 )
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 from ..calendar.records import default_spread
 from ..features import active_at, build_features, series_occurrences
 from ..grain import season
+from .dayoff import dayoff_expectation
 
 EXPLAINED, PARTLY, UNEXPLAINED = "explained", "partly", "unexplained"
 #: weeks before an earlier event day searched for normal days of the same slot
@@ -153,45 +154,115 @@ def learned_effect(ratios: np.ndarray, prior: float, prior_spread: float) -> tup
     return effect, float(np.hypot(1.0 / np.sqrt(precision), sd_day) * (1.0 + effect))
 
 
+@dataclass(frozen=True)
+class SeriesPast:
+    """A series' history as the calendar saw it, built once per series (:func:`series_past`).
+
+    ``spans``: per occurrence over the history, its name, its last window day and where
+    it was active; ``busy``: the days on which an event with an effect on the metric
+    was on (a day off's shape is measured on the other days, :mod:`.dayoff`).
+    """
+
+    y: pd.Series
+    freq: str
+    spans: tuple[tuple[str, pd.Timestamp, np.ndarray], ...]
+    busy: frozenset[pd.Timestamp]
+
+
+def series_past(
+    history: pd.Series | None, calendar: Any, metric: str, keys: dict[str, str], freq: str
+) -> SeriesPast | None:
+    """When each calendar event was on in ``history`` (None without history or calendar)."""
+    if history is None or calendar is None or not len(history):
+        return None
+    occ = series_occurrences(calendar, history.index[0], history.index[-1], metric, keys)
+    spans, busy = [], set()
+    for _, o in occ.iterrows():
+        spans.append((str(o["name"]), o["window_end"], active_at(o, history.index, freq)))
+        if o["shape"] != "step" and _moves(o, metric):
+            busy.update(pd.date_range(o["window_start"], o["window_end"], freq="D"))
+    return SeriesPast(history, freq, tuple(spans), frozenset(busy))
+
+
+def _moves(occ: pd.Series, metric: str) -> bool:
+    """Whether an occurrence has a prior effect on ``metric`` (its day, window or hours)."""
+    by_hours = occ.get("by_hours") if isinstance(occ.get("by_hours"), dict) else {}
+    effects = [occ.get("effect"), occ.get("window_effect"), *by_hours.values()]
+    return any(isinstance(e, dict) and e.get(metric, 0.0) != 0.0 for e in effects)
+
+
 def event_expectations(
     points: pd.DatetimeIndex,
     occurrences: pd.DataFrame,
     metric: str,
     freq: str,
-    history: pd.Series | None = None,
-    calendar: Any = None,
-    keys: dict[str, str] | None = None,
+    past: SeriesPast | None = None,
+    weights: np.ndarray | None = None,
 ) -> list[EventExpectation]:
-    """What each event active at ``points`` expects there: its prior, updated by history."""
+    """What each event active at ``points`` expects there: its prior, updated by history.
+
+    At hourly grain a day off (``hours_like``) gets its hours' shape from the series
+    (:mod:`.dayoff`) in place of its ``by_hours`` prior. ``weights`` (the normal-day
+    expectation at ``points``) weigh a prior that varies by hour when it is updated by
+    earlier occurrences, whose ratios are of totals.
+    """
     if occurrences is None or occurrences.empty or not len(points):
         return []
     feats = build_features(occurrences, points, freq, metric)
     recent = _recent_steps(occurrences, points)
     active = {n: feats.X[n].to_numpy() > 0 for n in feats.X.columns}
     active.update({n: active[n] & recent[n] for n in recent if n in active})
-    names = [n for n in feats.X.columns if active[n].any()]
-    past = _history_features(history, points, names, calendar, metric, keys, freq)
+    effects = {n: feats.effects[n].to_numpy() for n in feats.effects.columns}
+    spreads = {n: feats.spreads[n].to_numpy() for n in feats.spreads.columns}
+    if freq == "h":
+        _days_off(points, occurrences, metric, past, active, effects, spreads)
+    names = [n for n in active if active[n].any()]
+    hist = _history_features(past, points, names)
     zeros = np.zeros(len(points))
+    w = np.ones(len(points)) if weights is None else np.maximum(weights, 0.0) + 1e-9
     out = []
     for name in names:
         on = active[name]
-        eff = feats.effects[name].to_numpy() if name in feats.effects else zeros
-        sd = feats.spreads[name].to_numpy() if name in feats.spreads else zeros
+        eff, sd = effects.get(name, zeros), spreads.get(name, zeros)
         known = bool(np.abs(eff[on]).max(initial=0.0) > 1e-9)
         ratios = np.zeros(0)
-        if name not in recent and past is not None and name in past[1].columns:
+        if name not in recent and hist is not None and name in hist[1]:
             hours = set(points[on].hour)
-            ratios = past_day_ratios(past[0], past[1][name].to_numpy() > 0, freq, hours)
+            ratios = past_day_ratios(hist[0], hist[1][name], freq, hours)
         if not len(ratios):
             out.append(EventExpectation(name, eff, np.where(on, sd, 0.0), 0, known))
             continue
-        prior = float(eff[on].mean()) if known else 0.0
-        prior_sd = float(sd[on].mean()) if known else UNKNOWN_SPREAD
+        prior = float(np.average(eff[on], weights=w[on])) if known else 0.0
+        prior_sd = float(np.average(sd[on], weights=w[on])) if known else UNKNOWN_SPREAD
         e, s = learned_effect(ratios, prior, prior_sd)
         out.append(
             EventExpectation(name, np.where(on, e, 0.0), np.where(on, s, 0.0), len(ratios), True)
         )
     return out
+
+
+def _days_off(
+    points: pd.DatetimeIndex,
+    occurrences: pd.DataFrame,
+    metric: str,
+    past: SeriesPast | None,
+    active: dict[str, np.ndarray],
+    effects: dict[str, np.ndarray],
+    spreads: dict[str, np.ndarray],
+) -> None:
+    """Each ``hours_like`` day off's measured shape (:mod:`.dayoff`) in place of its priors."""
+    if past is None or "hours_like" not in occurrences:
+        return
+    y = past.y[past.y.index < points.min().normalize()]
+    zeros = np.zeros(len(points))
+    for _, row in occurrences[[isinstance(v, str) for v in occurrences["hours_like"]]].iterrows():
+        day_off = dayoff_expectation(y, past.busy, points, row, metric)
+        if day_off is None:
+            continue
+        name, where = str(row["name"]), day_off.where
+        active[name] = active.get(name, zeros > 0) | where
+        effects[name] = np.where(where, day_off.effect, effects.get(name, zeros))
+        spreads[name] = np.where(where, day_off.spread, spreads.get(name, zeros))
 
 
 def _recent_steps(occurrences: pd.DataFrame, points: pd.DatetimeIndex) -> dict[str, np.ndarray]:
@@ -206,27 +277,23 @@ def _recent_steps(occurrences: pd.DataFrame, points: pd.DatetimeIndex) -> dict[s
 
 
 def _history_features(
-    history: pd.Series | None,
-    points: pd.DatetimeIndex,
-    names: list[str],
-    calendar: Any,
-    metric: str,
-    keys: dict[str, str] | None,
-    freq: str,
-) -> tuple[pd.Series, pd.DataFrame] | None:
-    """The history before the incident's first day, and when each of ``names`` was active."""
-    if history is None or calendar is None or not names:
+    past: SeriesPast | None, points: pd.DatetimeIndex, names: list[str]
+) -> tuple[pd.Series, dict[str, np.ndarray]] | None:
+    """The history before the incident's first day, and when each of ``names`` was active.
+
+    Earlier occurrences only: not the one going on (a storm's evening before its ban).
+    """
+    if past is None or not names:
         return None
-    hist = history[history.index < points.min().normalize()]
-    if len(hist) < season(freq) * 2:
+    cut = points.min().normalize()
+    n = int(past.y.index.searchsorted(cut))
+    if n < season(past.freq) * 2:
         return None
-    occ = series_occurrences(calendar, hist.index[0], hist.index[-1], metric, keys)
-    # earlier occurrences only: not the one going on (a storm's evening before its ban)
-    ended = pd.to_datetime(occ["window_end"]) < points.min().normalize() - pd.Timedelta(days=1)
-    occ = occ[occ["name"].isin(names) & ended]
-    if occ.empty:
-        return None
-    return hist, build_features(occ, hist.index, freq, metric).X
+    active: dict[str, np.ndarray] = {}
+    for name, last, mask in past.spans:
+        if name in names and last < cut - pd.Timedelta(days=1):
+            active[name] = active.get(name, np.zeros(n, dtype=bool)) | mask[:n]
+    return (past.y.iloc[:n], active) if active else None
 
 
 # ------------------------------------------------------------------ judging
@@ -353,16 +420,16 @@ def explain(
     out["explanation"] = UNEXPLAINED
     if out.empty:
         return out
+    metric = str(out["metric"].iloc[0])
     if occurrences is not None and len(occurrences):
-        metric = str(out["metric"].iloc[0])
         scoped = [in_scope(occ, metric, keys) for _, occ in occurrences.iterrows()]
         occurrences = occurrences[scoped]
+    past = series_past(history, calendar, metric, keys, freq)
     for i, inc in out.iterrows():
         stamps = pd.DatetimeIndex(inc["_flagged"])
         pts = points.loc[stamps, ["actual", "expected", "lo", "hi"]]
-        events = event_expectations(
-            stamps, occurrences, inc["metric"], freq, history, calendar, keys
-        )
+        weights = pts["expected"].to_numpy(dtype=float)
+        events = event_expectations(stamps, occurrences, metric, freq, past, weights)
         j = judge(pts, events, inc["metric"], level)
         out.at[i, "explanation"] = j.explanation
         out.at[i, "explained_by"] = j.explained_by

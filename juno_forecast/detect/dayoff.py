@@ -1,0 +1,162 @@
+"""A day off at hourly grain, measured on the series itself: its hours look like a Sunday's.
+
+Load forecasters treat a public holiday as a Sunday: the night before goes out like
+a Saturday night, the morning has no commute, the afternoon is leisure. A calendar
+entry says so with ``hours_like: sunday``; the series says what that looks like, so
+the expectation at each hour is not a round-number guess:
+
+* **the day itself.** The calendar's prior sets its *level* (``effect`` for the
+  series' zone, against a normal same weekday: Manhattan -30% on Memorial Day); the
+  recent Sundays share that level out over the hours. At hour h the change is
+  ``(1 + effect) x r(h) / R - 1``: ``r(h)`` the median recent Sunday's hour h
+  against the median recent same weekday's, ``R`` the same for the day totals.
+  Why not a Sunday's own level: a day off is a Sunday in shape, not in size (a
+  Sunday in Brooklyn has some 60% more trips than a Monday; MLK Day 2015 had 21%
+  more, and Memorial Day empties Manhattan for the long weekend).
+* **the evening before** (from ``EVE_FROM``): the night before a day off goes out
+  like the night before a Sunday. The eve's own change (its ``window_effect`` when
+  the eve is a window day, else none) times the ratio of the recent evenings before
+  the like-day (Saturdays) to the eve's own weekday's (Sundays). Only the evening:
+  by day the eve is still its own weekday (a Saturday's daytime shopping is not a
+  Sunday's), and it is from the end of the working day that a Saturday evening and
+  a Sunday evening part ways in the NYC pickups (their ratio is about 1.1 by day
+  and 1.4 at 18:00, 2-3 by 22:00, in every borough but Queens, whose Sunday evening
+  returns through the airports make a Saturday evening the quieter one).
+* **the spread.** The prior's (of the level) combined with how much the shape
+  varies from week to week: each recent week's ratio over the incident's hours of
+  that day (for the day itself, against that week's ratio of day totals), its log
+  standard deviation. A new day off differs from its Sundays by that much.
+
+The weeks: the ``LIKE_WEEKS`` weeks before the incident's first day, each giving the
+pair (the like-day, the same weekday) of one week, kept when both days are quiet (no
+event with an effect on the metric, nothing missing). With fewer than
+``LIKE_MIN_WEEKS`` pairs the calendar's own ``by_hours`` prior stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..calendar.records import SPREAD_FLOOR, UNKNOWN_SPREAD
+from ..calendar.rules import WEEKDAY_INDEX
+
+#: recent weeks whose like-days and same weekdays give the shape (about two months:
+#: the detection baseline's own profile uses 8 weeks)
+LIKE_WEEKS = 8
+#: fewer quiet pairs than this: no measured shape (the median and the dispersion of two
+#: weeks say little)
+LIKE_MIN_WEEKS = 3
+#: the evening of the eve: from this hour the night before a day off is a Saturday night
+EVE_FROM = 18
+DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DayOff:
+    """Where at an incident's points a day off's measured shape applies, and what it expects."""
+
+    where: np.ndarray
+    effect: np.ndarray
+    spread: np.ndarray
+
+
+def dayoff_expectation(
+    y: pd.Series, busy: set[pd.Timestamp], points: pd.DatetimeIndex, row: pd.Series, metric: str
+) -> DayOff | None:
+    """The measured expectation of one ``hours_like`` occurrence (``row``) at ``points``.
+
+    ``y``: the series' history before the incident's first day; ``busy``: its days with
+    an event that has an effect on the metric (not compared). None when the entry has
+    no ``hours_like`` or the history too few quiet weeks for any of the points.
+    """
+    like = row.get("hours_like")
+    if not isinstance(like, str) or not len(points):
+        return None
+    like_day = WEEKDAY_INDEX[like]
+    start, end = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
+    level, level_sd = _prior(row, "effect", "spread", metric)
+    eve_level, eve_sd = (0.0, 0.0)
+    if pd.Timestamp(row["window_start"]) < start:
+        eve_level, eve_sd = _prior(row, "window_effect", "window_spread", metric)
+    days = points.normalize()
+    eve = (days == start - DAY) & (points.hour >= EVE_FROM)
+    where = np.zeros(len(points), dtype=bool)
+    effect, spread = np.zeros(len(points)), np.zeros(len(points))
+    for day in days.unique():
+        at = np.asarray(days == day)
+        if start <= day <= end:
+            parts = _shape(y, busy, day, like_day, points.hour[at], whole_day=True)
+            lvl, sd = level, level_sd
+        elif eve[at].any():
+            at &= eve
+            parts = _shape(y, busy, day, like_day - 1, points.hour[at], whole_day=False)
+            lvl, sd = eve_level, eve_sd
+        else:
+            continue
+        if parts is None:
+            continue
+        ratio, dispersion = parts
+        effect[at] = (1.0 + lvl) * ratio - 1.0
+        spread[at] = (1.0 + effect[at]) * np.hypot(sd / (1.0 + lvl), dispersion)
+        where |= at
+    return DayOff(where, effect, spread) if where.any() else None
+
+
+def _prior(row: pd.Series, key: str, spread_key: str, metric: str) -> tuple[float, float]:
+    """The calendar's level for ``metric`` and its spread (none given: 0 +- UNKNOWN_SPREAD)."""
+    effect = row.get(key) if isinstance(row.get(key), dict) else {}
+    spread = row.get(spread_key) if isinstance(row.get(spread_key), dict) else {}
+    if metric not in effect:
+        return 0.0, UNKNOWN_SPREAD
+    return float(effect[metric]), float(spread.get(metric, SPREAD_FLOOR))
+
+
+def _shape(
+    y: pd.Series,
+    busy: set[pd.Timestamp],
+    day: pd.Timestamp,
+    like: int,
+    hours: pd.Index,
+    whole_day: bool,
+) -> tuple[np.ndarray, float] | None:
+    """(ratio at each of ``hours``, log dispersion over them) of weekday ``like`` to ``day``'s.
+
+    ``whole_day``: the ratio is shape only, each hour's divided by that of the day
+    totals (the level comes from the prior), and so is each week's in the dispersion.
+    """
+    own, alike = _recent_pairs(y, busy, day, like % 7)
+    if len(own) < LIKE_MIN_WEEKS:
+        return None
+    hrs = np.asarray(hours)
+    mo, ml = np.median(own, axis=0), np.median(alike, axis=0)
+    ratio = (ml[hrs] + 1.0) / (mo[hrs] + 1.0)
+    weekly = np.log((alike[:, hrs].sum(1) + 1.0) / (own[:, hrs].sum(1) + 1.0))
+    if whole_day:
+        ratio = ratio / (ml.sum() / mo.sum())
+        weekly = weekly - np.log(alike.sum(1) / own.sum(1))
+    return ratio, max(float(np.std(weekly, ddof=1)), SPREAD_FLOOR)
+
+
+def _recent_pairs(
+    y: pd.Series, busy: set[pd.Timestamp], day: pd.Timestamp, like: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """24-hour profiles (weeks x 24) of ``day``'s weekday and of weekday ``like`` in the same
+    week (at most 3 days apart), over the quiet weeks of the ``LIKE_WEEKS`` before ``day``."""
+    shift = pd.Timedelta(days=(like - day.dayofweek + 3) % 7 - 3)
+    own, alike = [], []
+    for k in range(1, LIKE_WEEKS + 1):
+        d = day - pd.Timedelta(weeks=k)
+        pair = [_profile(y, x) for x in (d, d + shift) if x not in busy]
+        if len(pair) == 2 and all(p is not None for p in pair):
+            own.append(pair[0])
+            alike.append(pair[1])
+    return np.asarray(own), np.asarray(alike)
+
+
+def _profile(y: pd.Series, day: pd.Timestamp) -> np.ndarray | None:
+    """The 24 hourly values of ``day`` in ``y``, or None when one is missing."""
+    values = y.reindex(pd.date_range(day, periods=24, freq="h")).to_numpy(dtype=float)
+    return None if np.isnan(values).any() else values
