@@ -133,8 +133,9 @@ class Scope:
     ``by_hours`` reshapes the event's days by hour (every zone alike).
     ``spread``/``window_spread``: the standard deviation of a metric's relative
     change, for the metrics whose spread is not :func:`default_spread`.
-    ``hours_like``: the weekday (``"sunday"``) whose hours the event's days look
-    like, measured on the series at hourly grain (see :mod:`~juno_forecast.detect.dayoff`).
+    ``hours_like``: the weekday whose hours the event's days look like and how far,
+    ``("sunday", 1.0)``, measured on the series at hourly grain
+    (:mod:`juno_forecast.detect.dayoff`).
     """
 
     metrics: tuple[str, ...] = ()
@@ -148,7 +149,7 @@ class Scope:
     by_hours: tuple[HourEffect, ...] = ()
     spread: Spread = ()
     window_spread: Spread = ()
-    hours_like: str | None = None
+    hours_like: tuple[str, float] | None = None
 
     def effects_for(self, zone_values: Iterable[str] | None = None) -> tuple[Effect, Effect]:
         """``(effect, window_effect)`` for a series whose key values are ``zone_values``.

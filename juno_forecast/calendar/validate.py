@@ -307,10 +307,7 @@ def parse_scope(f: dict[str, YNode], path: str, log: ErrorLog, base: Scope | Non
     window_spread = _parse_spread(
         f, "window_spread", "window_effect", p, log, window_effect or (), base.window_spread
     )
-    hours_like = base.hours_like  # the weekday whose hours its days look like (detect.dayoff)
-    if "hours_like" in f:
-        like = parse_weekday(f["hours_like"], p("hours_like"), log)
-        hours_like = None if like is None else WEEKDAYS[like]
+    hours_like = optional(f, "hours_like", path, log, _parse_hours_like, default=base.hours_like)
     return Scope(
         metrics or (),
         zones or (),
@@ -399,6 +396,26 @@ def _parse_by_hours(
         if hrs and eff:
             out.append(HourEffect(hrs, eff, item.line))
     return tuple(out)
+
+
+def _parse_hours_like(node: YNode, path: str, log: ErrorLog) -> tuple[str, float] | None:
+    """``sunday`` or ``{day: sunday, share: 0.6}``: (weekday, share 0-1, default 1).
+
+    The weekday whose hours the event's days look like, and how far: the share of
+    the way from the day's own weekday to it (see :mod:`juno_forecast.detect.dayoff`).
+    """
+    if not node.is_map:
+        day = parse_weekday(node, path, log)
+        return None if day is None else (WEEKDAYS[day], 1.0)
+    f = check_keys(node, path, log, ("day", "share"), required=("day",))
+    if f is None or "day" not in f:
+        return None
+    day = parse_weekday(f["day"], f"{path}.day", log)
+    share = optional(f, "share", path, log, number, "a share above 0, at most 1", default=1.0)
+    if share is not None and not 0 < share <= 1:
+        log.wrong(f["share"], f"{path}.share", "a share above 0, at most 1")
+        share = None
+    return None if day is None or share is None else (WEEKDAYS[day], share)
 
 
 def _need_window(node: YNode, path: str, log: ErrorLog, window: Window | None) -> None:

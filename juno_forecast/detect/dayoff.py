@@ -73,9 +73,9 @@ def dayoff_expectation(
     no ``hours_like`` or the history too few quiet weeks for any of the points.
     """
     like = row.get("hours_like")
-    if not isinstance(like, str) or not len(points):
+    if not isinstance(like, tuple) or not len(points):
         return None
-    like_day = WEEKDAY_INDEX[like]
+    like_day, share = WEEKDAY_INDEX[like[0]], float(like[1])
     start, end = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
     level, level_sd = _prior(row, "effect", "spread", metric)
     eve_level, eve_sd = (0.0, 0.0)
@@ -88,11 +88,11 @@ def dayoff_expectation(
     for day in days.unique():
         at = np.asarray(days == day)
         if start <= day <= end:
-            parts = _shape(y, busy, day, like_day, points.hour[at], whole_day=True)
+            parts = _shape(y, busy, day, like_day, points.hour[at], share, whole_day=True)
             lvl, sd = level, level_sd
         elif eve[at].any():
             at &= eve
-            parts = _shape(y, busy, day, like_day - 1, points.hour[at], whole_day=False)
+            parts = _shape(y, busy, day, like_day - 1, points.hour[at], share, whole_day=False)
             lvl, sd = eve_level, eve_sd
         else:
             continue
@@ -120,24 +120,27 @@ def _shape(
     day: pd.Timestamp,
     like: int,
     hours: pd.Index,
+    share: float,
     whole_day: bool,
 ) -> tuple[np.ndarray, float] | None:
     """(ratio at each of ``hours``, log dispersion over them) of weekday ``like`` to ``day``'s.
 
-    ``whole_day``: the ratio is shape only, each hour's divided by that of the day
-    totals (the level comes from the prior), and so is each week's in the dispersion.
+    Each hour's ratio of the medians is taken to the power ``share`` (0.6: that far
+    from the day's own weekday to ``like`` on the log scale). ``whole_day``: the ratio
+    is shape only, divided by the same over the day (the level comes from the prior),
+    and so is each week's ratio in the dispersion.
     """
     own, alike = _recent_pairs(y, busy, day, like % 7)
     if len(own) < LIKE_MIN_WEEKS:
         return None
     hrs = np.asarray(hours)
     mo, ml = np.median(own, axis=0), np.median(alike, axis=0)
-    ratio = (ml[hrs] + 1.0) / (mo[hrs] + 1.0)
+    ratio = ((ml + 1.0) / (mo + 1.0)) ** share
     weekly = np.log((alike[:, hrs].sum(1) + 1.0) / (own[:, hrs].sum(1) + 1.0))
     if whole_day:
-        ratio = ratio / (ml.sum() / mo.sum())
+        ratio = ratio / (np.sum(ratio * mo) / np.sum(mo))
         weekly = weekly - np.log(alike.sum(1) / own.sum(1))
-    return ratio, max(float(np.std(weekly, ddof=1)), SPREAD_FLOOR)
+    return ratio[hrs], max(share * float(np.std(weekly, ddof=1)), SPREAD_FLOOR)
 
 
 def _recent_pairs(

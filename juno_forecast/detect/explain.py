@@ -255,7 +255,7 @@ def _days_off(
         return
     y = past.y[past.y.index < points.min().normalize()]
     zeros = np.zeros(len(points))
-    for _, row in occurrences[[isinstance(v, str) for v in occurrences["hours_like"]]].iterrows():
+    for _, row in occurrences[[isinstance(v, tuple) for v in occurrences["hours_like"]]].iterrows():
         day_off = dayoff_expectation(y, past.busy, points, row, metric)
         if day_off is None:
             continue
