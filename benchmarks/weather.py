@@ -2,6 +2,7 @@
 
     nice python benchmarks/weather.py                 # daily ols and gbm (minutes)
     nice python benchmarks/weather.py --freq h --models ols   # hourly (longer)
+    nice python benchmarks/weather.py --freq h --models auto --name weather_h_auto
 
 Series: the Uber pickups of the five busiest boroughs (``uber_nyc_enriched.csv``),
 as metric ``trips``, with the file's own hourly weather (one NYC station) read by
@@ -31,7 +32,11 @@ ranges widen by when the weather ahead is unknown
 coverage of the 80/95% ranges of ``none`` per month and day kind, with that
 widening and without it (a fourth run, ranges only).
 
-Writes ``benchmarks/results/weather.md`` (and ``weather.json``).
+At hourly grain the models see the weather of each hour (the file's hourly
+precipitation and temperature; ols per part of the day), not the day's totals.
+
+Writes ``benchmarks/results/weather.md`` (and ``weather.json``; ``weather_h`` at
+hourly grain, or the ``--name`` given).
 """
 
 from __future__ import annotations
@@ -151,6 +156,7 @@ def main() -> None:
     p.add_argument("--models", default="ols,gbm")
     p.add_argument("--horizon", default="7D")
     p.add_argument("--step", default="7D")
+    p.add_argument("--name", default=None, help="results file name (default weather[_h])")
     args = p.parse_args()
     ds, cal = dataset(args.freq), calendar()
     wet, w = wet_days()
@@ -184,15 +190,16 @@ def main() -> None:
 
 
 def write(report: dict, args) -> None:
-    """``weather[_h].md`` and ``.json`` under benchmarks/results."""
-    tag = "" if args.freq == "D" else "_h"
+    """``weather[_h].md`` (or ``--name``) and ``.json`` under benchmarks/results."""
+    name = args.name or ("weather" if args.freq == "D" else "weather_h")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"weather{tag}.json").write_text(json.dumps(report, indent=1, default=str))
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1, default=str))
     lines = [
         f"# Weather in forecasts ({'daily' if args.freq == 'D' else 'hourly'} trips, 5 boroughs)",
         "",
         f"`nice python benchmarks/weather.py --freq {args.freq} --models "
-        f"{','.join(report['models'])} --horizon {args.horizon} --step {args.step}`",
+        f"{','.join(report['models'])} --horizon {args.horizon} --step {args.step}"
+        + (f" --name {args.name}`" if args.name else "`"),
         "",
         f"Folds every {args.step} from {FIRST} to {LAST}, {args.horizon} ahead; shipped calendar"
         " without its curated weather events. Wet days: precipitation >= 0.25 in or snowfall"
@@ -239,7 +246,7 @@ def write(report: dict, args) -> None:
                 f"| {model} | {c['month']} | {c['wet']} | {c['in80']:.3f} | {c['in95']:.3f} "
                 f"| {n['in80']:.3f} | {n['in95']:.3f} |"
             )
-    (RESULTS / f"weather{tag}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

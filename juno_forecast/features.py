@@ -280,11 +280,13 @@ def prior_factor(
     lack, ``fallback[name]`` on every active row.
     """
     factor = np.ones(len(X))
+    if effects is not None and not effects.index.equals(X.index):
+        effects = effects.reindex(X.index, fill_value=0.0)  # once, not per column
     for col in X.columns:
         if col in skip:
             continue
         if effects is not None and col in effects.columns:
-            eff = effects[col].reindex(X.index, fill_value=0.0).to_numpy()
+            eff = effects[col].to_numpy()
         elif fallback and col in fallback:
             eff = np.where(X[col].to_numpy() > 0, fallback[col], 0.0)
         else:
@@ -314,21 +316,28 @@ def calendar_features(
 
     ``since`` widens the look-up backwards (e.g. to the start of the training
     history) so a step that began before ``index`` is still seen as active.
-    A calendar with weather adds its numeric weather columns (:func:`with_weather_columns`).
+    A calendar with weather adds its numeric weather columns (:func:`with_weather_columns`),
+    at hourly grain the weather of each hour.
     """
     index = pd.DatetimeIndex(index)
     if len(index) == 0:
         return build_features(empty_occurrences(), index, freq, metric)
     start = min(index.min(), pd.Timestamp(since)) if since is not None else index.min()
     occ = series_occurrences(calendar, start, index.max(), metric=metric, keys=keys)
-    return with_weather_columns(build_features(occ, index, freq, metric), calendar)
+    return with_weather_columns(build_features(occ, index, freq, metric), calendar, freq)
 
 
-def with_weather_columns(feats: CalendarFeatures, calendar: Any) -> CalendarFeatures:
-    """``feats`` with the calendar's mean temperature and precipitation as columns of ``X``.
+def with_weather_columns(
+    feats: CalendarFeatures, calendar: Any, freq: str = "D"
+) -> CalendarFeatures:
+    """``feats`` with the calendar's temperature and precipitation as columns of ``X``.
 
+    At daily grain the day's mean temperature and precipitation; at hourly grain
+    the hour's, from an hourly weather table (else the day's spread over its
+    hours; see :meth:`~juno_forecast.calendar.weather.WeatherKnowledge.regressors`).
     Numbers, not 0/1: models that regress on their columns (ols, ets) learn how
-    demand moves with them; a model tagged ``numeric_columns=False`` (gbm)
+    demand moves with them (ols per part of the day at hourly grain: rain moves
+    the evening more than the night); a model tagged ``numeric_columns=False``
     leaves them out. They carry no prior, so no curated effect applies.
     A calendar without weather (or a forecast made with no weather forecast,
     see :meth:`~juno_forecast.calendar.Calendar.weather_until`) adds none.
@@ -336,7 +345,7 @@ def with_weather_columns(feats: CalendarFeatures, calendar: Any) -> CalendarFeat
     make = getattr(calendar, "weather_regressors", None)
     if make is None or calendar.weather is None:
         return feats
-    W = make(feats.X.index)
+    W = make(feats.X.index, freq)
     if W.shape[1] == 0:
         return feats
     feats.X = pd.concat([feats.X, W], axis=1)

@@ -28,6 +28,7 @@ the same numbers with or without a weather file).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -53,13 +54,29 @@ def read_weather(
     when given, else from ``hourly`` (the calendar's section) when the file has
     them, else the file's own ``DATE``/``ds`` and ``PRCP SNOW SNWD TEMP`` columns.
     """
+    return read_weather_hours(path, hourly, time_col, columns)[0]
+
+
+def read_weather_hours(
+    path: str | os.PathLike,
+    hourly: HourlyColumns | None = None,
+    time_col: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``(days, hours)``: :func:`read_weather`'s days and, for an hourly table, its hours.
+
+    ``hours`` (None for a GHCN-Daily file): one row per clock hour (rows repeated
+    per zone averaged), columns the meanings the file maps (PRCP SNOW SNWD TEMP),
+    in the file's units. Hourly models take the weather of the hour from it.
+    """
     path = Path(path)
     raw = _read_csv(path)
     if time_col is None and "DATE" in raw.columns and _holds_days(raw["DATE"]):
-        return _daily_from_ghcn(raw, path)
+        return _daily_from_ghcn(raw, path), None
     hourly = hourly or HourlyColumns()
     tcol, fmt, mapping = _hourly_layout(raw, hourly, time_col, columns)
-    return _daily_from_hourly(raw, path, tcol, fmt, mapping, hourly.snow_ratio, hourly.freezing)
+    hours = _hours(raw, path, tcol, fmt, mapping)
+    return _days_from_hours(hours, hourly.snow_ratio, hourly.freezing), hours
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -101,14 +118,28 @@ def _hourly_layout(
     return fallback, None, mapping
 
 
-def _numeric(raw: pd.DataFrame, col: str, path: Path) -> pd.Series:
+#: meanings that are amounts (precipitation, snowfall, snow depth): never below 0
+AMOUNTS = ("PRCP", "SNOW", "SNWD")
+
+
+def _where(row: int) -> str:
+    """A data row (0-based) as the file's line (the header is line 1)."""
+    return f"data row {row + 1} (line {row + 2})"
+
+
+def _numeric(raw: pd.DataFrame, col: str, path: Path, meaning: str | None = None) -> pd.Series:
+    """Column ``col`` as numbers (blank: missing); an amount (:data:`AMOUNTS`) is >= 0."""
     values = pd.to_numeric(raw[col], errors="coerce")
     bad = values.isna() & raw[col].notna() & (raw[col].astype(str).str.strip() != "")
+    expected = "numbers"
+    if (meaning or col) in AMOUNTS and not bad.any():
+        bad, expected = (values < 0).fillna(False), "amounts >= 0"
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
+        value = raw[col].iloc[row]
+        value = value.item() if isinstance(value, np.generic) else value  # -0.2, not np.float64
         raise InputError(
-            f"{path}: column {col}: expected numbers, got {raw[col].iloc[row]!r} "
-            f"on data row {row + 1}"
+            f"{path}: column {col}: expected {expected}, got {value!r} on {_where(row)}"
         )
     return values
 
@@ -124,8 +155,7 @@ def _daily_from_ghcn(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     if days.isna().any():
         row = int(np.flatnonzero(days.isna().to_numpy())[0])
         raise InputError(
-            f"{path}: column DATE: expected dates, got {raw['DATE'].iloc[row]!r} "
-            f"on data row {row + 1}"
+            f"{path}: column DATE: expected dates, got {raw['DATE'].iloc[row]!r} on {_where(row)}"
         )
     frame = pd.DataFrame({c: _numeric(raw, c, path) for c in present})
     frame["day"] = days.dt.normalize()
@@ -133,21 +163,19 @@ def _daily_from_ghcn(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     return daily.reindex(columns=list(DAILY_FIELDS))
 
 
-def _daily_from_hourly(
+def _hours(
     raw: pd.DataFrame,
     path: Path,
     time_col: str,
     time_format: str | None,
     mapping: dict[str, str],
-    snow_ratio: float,
-    freezing: float,
 ) -> pd.DataFrame:
+    """An hourly table's values per clock hour (meanings as columns, sorted hours as index)."""
     _check_hourly_columns(raw, path, time_col, mapping)
     ts = _timestamps(raw, path, time_col, time_format)
-    hours = pd.DataFrame({m: _numeric(raw, c, path) for m, c in mapping.items()})
+    hours = pd.DataFrame({m: _numeric(raw, c, path, m) for m, c in mapping.items()})
     hours["ts"] = ts.dt.floor("h")
-    hours = hours.groupby("ts").mean()  # rows repeated per zone -> one value per hour
-    return _days_from_hours(hours, snow_ratio, freezing)
+    return hours.groupby("ts").mean()  # rows repeated per zone -> one value per hour
 
 
 def _check_hourly_columns(
@@ -172,7 +200,7 @@ def _timestamps(raw: pd.DataFrame, path: Path, time_col: str, time_format: str |
         fmt = f" as {time_format}" if time_format else ""
         raise InputError(
             f"{path}: column {time_col}: expected timestamps{fmt}, "
-            f"got {raw[time_col].iloc[row]!r} on data row {row + 1}"
+            f"got {raw[time_col].iloc[row]!r} on {_where(row)}"
         )
     return ts
 
@@ -297,36 +325,63 @@ def rain_only(
     return rain.mask(snow_day)
 
 
-#: the daily weather the models take as numbers: mean temperature and precipitation.
+#: the weather the models take as numbers: name -> (the day's value from the daily frame,
+#: the hourly meaning, the day's value's share of one hour). At daily grain a day's value;
+#: at hourly grain the hour's own value where an hourly table gives it, else the day's
+#: value x the share (a day's precipitation spread evenly: 1/24 of it per hour; a day's
+#: mean temperature at each hour): the same units in the history and ahead.
 #: Snow depth is left out: measured on the 2015 NYC pickups (benchmarks/weather.py), as a
 #: regressor it made the daily ols errors on wet days 4.3x larger (weeks of 8-19 in of
 #: depth in February-March, far outside what January taught; log or 0/1 forms did not help).
-REGRESSORS = {
-    "weather: temperature": lambda d: (d["TMAX"] + d["TMIN"]) / 2.0,
-    "weather: precipitation": lambda d: d["PRCP"],
+REGRESSORS: dict[str, tuple[Callable[[pd.DataFrame], pd.Series], str, float]] = {
+    "weather: temperature": (lambda d: (d["TMAX"] + d["TMIN"]) / 2.0, "TEMP", 1.0),
+    "weather: precipitation": (lambda d: d["PRCP"], "PRCP", 1.0 / 24.0),
 }
+
+
+def _known_or_usual(values: pd.Series, at: pd.DatetimeIndex) -> np.ndarray:
+    """``values`` at ``at``; where unknown, the mean of the calendar month over the known
+    values, else of all of them: the usual weather, not a made-up storm or heat wave."""
+    filled = values.reindex(at).to_numpy(dtype=float)
+    usual = values.groupby(values.index.month).mean().reindex(at.month).fillna(values.mean())
+    return np.where(np.isnan(filled), usual.to_numpy(dtype=float), filled)
+
+
+def _hour_values(hours: pd.DataFrame | None, meaning: str) -> pd.Series:
+    """One hourly meaning's known values (empty when the table lacks it)."""
+    if hours is None or meaning not in hours:
+        return pd.Series(dtype=float)
+    return hours[meaning].astype(float).dropna()
 
 
 @dataclass(frozen=True)
 class WeatherKnowledge:
     """The weather a calendar knows: observed days and a forecast of days ahead.
 
-    Both are daily frames as :func:`read_weather` returns them; ``*_label`` name
-    their files in the events' ``source``. On a day in both, the observation wins.
+    ``observed`` and ``forecast`` are daily frames as :func:`read_weather` returns
+    them; ``*_hours`` their hourly tables (:func:`read_weather_hours`; None for a
+    daily file); ``*_label`` name their files in the events' ``source``. On a day
+    in both, the observation wins (an hour in both: the observed hour).
     """
 
     observed: pd.DataFrame | None = None
     observed_label: str = ""
     forecast: pd.DataFrame | None = None
     forecast_label: str = ""
+    observed_hours: pd.DataFrame | None = None
+    forecast_hours: pd.DataFrame | None = None
 
-    def with_observed(self, daily: pd.DataFrame, label: str) -> WeatherKnowledge:
-        """A copy with these observations."""
-        return replace(self, observed=daily, observed_label=label)
+    def with_observed(
+        self, daily: pd.DataFrame, label: str, hours: pd.DataFrame | None = None
+    ) -> WeatherKnowledge:
+        """A copy with these observations (and their hours, from an hourly table)."""
+        return replace(self, observed=daily, observed_label=label, observed_hours=hours)
 
-    def with_forecast(self, daily: pd.DataFrame, label: str) -> WeatherKnowledge:
-        """A copy with this forecast of the days ahead."""
-        return replace(self, forecast=daily, forecast_label=label)
+    def with_forecast(
+        self, daily: pd.DataFrame, label: str, hours: pd.DataFrame | None = None
+    ) -> WeatherKnowledge:
+        """A copy with this forecast of the days ahead (and its hours)."""
+        return replace(self, forecast=daily, forecast_label=label, forecast_hours=hours)
 
     def parts(self) -> list[tuple[pd.DataFrame, str]]:
         """``(days, label)``: the observed days, then the forecast days not observed."""
@@ -347,6 +402,16 @@ class WeatherKnowledge:
             return pd.DataFrame(columns=list(DAILY_FIELDS), dtype=float)
         return pd.concat(parts).sort_index()
 
+    def hours(self) -> pd.DataFrame | None:
+        """Every known hour of the hourly tables (observed, then forecast hours not
+        observed), in time order; None when neither is hourly."""
+        parts = [h for h in (self.observed_hours, self.forecast_hours) if h is not None]
+        if not parts:
+            return None
+        if len(parts) == 2:
+            parts[1] = parts[1][~parts[1].index.isin(parts[0].index)]
+        return pd.concat(parts).sort_index()
+
     def events(self, thresholds: tuple[Threshold, ...], snow_ratio: float) -> list[Event]:
         """The weather events of the known days (sources name the observation or the forecast)."""
         return [
@@ -358,36 +423,51 @@ class WeatherKnowledge:
     def until(self, day: pd.Timestamp) -> WeatherKnowledge | None:
         """What a forecast made with the data before ``day`` knows of the weather.
 
-        The days observed before ``day`` and the forecast from ``day`` on; None
-        (no weather at all) when no forecast reaches ``day``: the weather ahead
-        is unknown, and the past weather alone does not move a forecast.
+        The days (and hours) observed before ``day`` and the forecast from ``day``
+        on; None (no weather at all) when no forecast reaches ``day``: the weather
+        ahead is unknown, and the past weather alone does not move a forecast.
         """
         day = pd.Timestamp(day).normalize()
         if self.forecast is None or not (self.forecast.index >= day).any():
             return None
-        obs = None if self.observed is None else self.observed[self.observed.index < day]
+
+        def before(f: pd.DataFrame | None) -> pd.DataFrame | None:
+            return None if f is None else f[f.index < day]
+
+        def after(f: pd.DataFrame | None) -> pd.DataFrame | None:
+            return None if f is None else f[f.index >= day]
+
         return WeatherKnowledge(
-            obs, self.observed_label, self.forecast[self.forecast.index >= day], self.forecast_label
+            before(self.observed),
+            self.observed_label,
+            after(self.forecast),
+            self.forecast_label,
+            observed_hours=before(self.observed_hours),
+            forecast_hours=after(self.forecast_hours),
         )
 
-    def regressors(self, index: pd.DatetimeIndex) -> pd.DataFrame:
-        """:data:`REGRESSORS` on ``index`` (a day's value at each of its hours).
+    def regressors(self, index: pd.DatetimeIndex, freq: str = "D") -> pd.DataFrame:
+        """:data:`REGRESSORS` on ``index``, at grain ``freq``.
 
-        A day with no known value (past the forecast, a gap) gets the mean of its
-        calendar month over the known days, else of all known days: the usual
-        weather, not a made-up storm or heat wave.
+        Daily (``D``): the day's value. Hourly (``h``): the hour's value where an
+        hourly table gives it, else the day's value x its share of an hour (see
+        :data:`REGRESSORS`). A day with no known value (past the forecast, a gap)
+        gets the usual weather of its calendar month over the known days.
         """
-        daily = self.daily()
-        days = pd.DatetimeIndex(index).normalize()
+        index = pd.DatetimeIndex(index)
+        daily, hours = self.daily(), self.hours()
+        days = index.normalize()
         out = {}
-        for name, make in REGRESSORS.items():
+        for name, (make, meaning, share) in REGRESSORS.items():
             values = make(daily).astype(float).dropna()
             if values.empty:
                 continue
-            by_month = values.groupby(values.index.month).mean()
-            filled = values.reindex(days).to_numpy()
-            usual = by_month.reindex(days.month).fillna(values.mean()).to_numpy()
-            out[name] = np.where(np.isnan(filled), usual, filled)
+            column = _known_or_usual(values, days)
+            if freq == "h":
+                column = column * share
+                by_hour = _hour_values(hours, meaning).reindex(index).to_numpy(dtype=float)
+                column = np.where(np.isnan(by_hour), column, by_hour)
+            out[name] = column
         return pd.DataFrame(out, index=index)
 
     def covers(self, index: pd.DatetimeIndex) -> np.ndarray:
