@@ -142,17 +142,13 @@ class Dataset:
     source: str = "<frame>"
 
     def series(self) -> Iterator[tuple[str, dict[str, str], pd.Series]]:
-        """Yield ``(metric, keys, y)`` per series; ``y`` has a regular DatetimeIndex named ``ds``."""
-        cols = [*self.keys, "metric"]
-        for group, g in self.frame.groupby(cols, sort=True, observed=True):
-            values = dict(zip(cols, group, strict=True))
-            metric = values.pop("metric")
-            y = pd.Series(
-                g["y"].to_numpy(dtype=float),
-                index=pd.DatetimeIndex(g["ds"], freq=self.freq, name="ds"),
-                name=series_label(metric, values),
-            )
-            yield metric, values, y
+        """Yield ``(metric, keys, y)`` per series; ``y`` has a regular DatetimeIndex named ``ds``.
+
+        The frame is split once into grouped arrays (:class:`juno_forecast.core.GroupedSeries`).
+        """
+        from .core import GroupedSeries
+
+        yield from GroupedSeries.from_frame(self.frame, self.keys, self.freq)
 
     def __repr__(self) -> str:
         return (

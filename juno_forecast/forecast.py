@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from .compat import epoch_ns
+from .core import memo, scope_features
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
-from .features import CalendarFeatures, calendar_features
+from .features import CalendarFeatures
 from .inputs import check_model, parse_timestamp, resolve_calendar, resolve_dataset
 from .intervals import ConformalIntervals
 from .models import make_model
@@ -69,10 +70,10 @@ def _learned(X: pd.DataFrame, cols: list[str]) -> list[str]:
     """
     if not cols:
         return []
-    day_on = (X[cols] > 0).groupby(X.index.normalize()).any()
+    day_on = _day_any(X.to_numpy()[:, X.columns.get_indexer(cols)] > 0, X.index)
     learned = []
-    for c in cols:
-        on = day_on[c].to_numpy()
+    for j, c in enumerate(cols):
+        on = day_on[:, j]
         off = np.flatnonzero(~on)
         run_start = off[-1] + 1 if len(off) else 0  # first day of the run reaching the end
         if (
@@ -83,6 +84,19 @@ def _learned(X: pd.DataFrame, cols: list[str]) -> list[str]:
         ):
             learned.append(c)
     return learned
+
+
+def _day_any(active: np.ndarray, index: pd.DatetimeIndex) -> np.ndarray:
+    """Per day (rows, in time order) whether each column of ``active`` is on at some step.
+
+    numpy on the sorted index instead of a pandas groupby per call: ``auto`` asks
+    this for every calibration fold of every series.
+    """
+    days = epoch_ns(index.normalize())
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    if len(days) == 0:
+        return np.zeros((0, active.shape[1]), bool)
+    return np.logical_or.reduceat(active, starts, axis=0)
 
 
 def _slice_features(feats: CalendarFeatures, a: int, b: int) -> CalendarFeatures:
@@ -182,7 +196,7 @@ class SeriesForecaster:
         if key not in cache:
             if len(cache) > 64:
                 cache.clear()
-            cache[key] = calendar_features(
+            cache[key] = scope_features(  # shared by every series of the same scope
                 getattr(self, "calendar_", self.calendar),
                 index,
                 freq=self.freq,
@@ -196,13 +210,14 @@ class SeriesForecaster:
         self, model: Any, y: pd.Series, X: pd.DataFrame | None, X_future: pd.DataFrame
     ) -> pd.Series:
         """Fit on columns active in ``X``; predict, applying priors for events unseen in ``y``."""
-        seen = _active(X) if X is not None else []
+        # X is a fold of the history's features: what the fold can learn is the same for
+        # every candidate of the fold and every series sharing those features (core.memo)
+        owner = self.__dict__.get("_memo", {}).get("history", self)
+        fold = (len(X), y.index[-1], tuple(X.columns)) if X is not None else ()
+        seen = [] if X is None else memo(owner, ("active", *fold), lambda: _active(X))
         model.fit(y, X[seen] if X is not None else None)
-        key = ("learned", len(X) if X is not None else 0, y.index[-1], tuple(seen))
-        cache = self.__dict__.setdefault("_memo", {})
-        if key not in cache:  # the same for every candidate of a fold
-            cache[key] = _learned(X, seen)
-        return self._predict_with_priors(model, seen, X_future, learned=cache[key])
+        learned = memo(owner, ("learned", *fold, *seen), lambda: _learned(X, seen))
+        return self._predict_with_priors(model, seen, X_future, learned=learned)
 
     def _predict_with_priors(
         self,
@@ -389,15 +404,14 @@ def _learned_effects(
     y: pd.Series, X: pd.DataFrame, learned: list[str], freq: str
 ) -> dict[str, tuple[float, float]]:
     """``name -> (effect, spread)`` measured on the history for each learned event column."""
-    from .intervals import occurrence_effect
+    from .intervals import occurrence_effects
 
+    if not learned:
+        return {}
     days = epoch_ns(y.index.normalize())
-    out = {}
-    for name in learned:
-        got = occurrence_effect(y.to_numpy(float), X[name].to_numpy() > 0, days, SEASON[freq])
-        if got is not None:
-            out[name] = got
-    return out
+    active = X.to_numpy()[:, X.columns.get_indexer(learned)] > 0
+    got = occurrence_effects(y.to_numpy(float), active, days, SEASON[freq])
+    return {name: g for name, g in zip(learned, got, strict=True) if g is not None}
 
 
 # -- many series ---------------------------------------------------------------------------

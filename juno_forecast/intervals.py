@@ -166,22 +166,45 @@ def occurrence_effect(
     :data:`~.calendar.records.SPREAD_FLOOR`); with fewer days, the calendar's
     default rule on the measured effect. ``None`` when no day can be compared.
     """
-    from .calendar.records import SPREAD_FLOOR, default_spread
+    return occurrence_effects(y, np.asarray(active)[:, None], days, season)[0]
 
+
+def occurrence_effects(
+    y: np.ndarray, active: np.ndarray, days: np.ndarray, season: int
+) -> list[tuple[float, float] | None]:
+    """:func:`occurrence_effect` of every column of ``active`` (steps x events) at once.
+
+    The lagged sums are one array operation for all events of a series, and the
+    means per day are ``bincount``s instead of a pandas groupby per event.
+    """
     ly = np.log1p(np.maximum(np.asarray(y, float), 0.0))
     n = len(ly)
-    total, count = np.zeros(n), np.zeros(n)
+    finite = np.isfinite(ly)
+    total, count = np.zeros(active.shape), np.zeros(active.shape)
     for lag in (season, -season):
         src = slice(0, n - lag) if lag > 0 else slice(-lag, n)
         dst = slice(lag, n) if lag > 0 else slice(0, n + lag)
-        ok = ~active[src] & np.isfinite(ly[src])
-        total[dst] += np.where(ok, ly[src], 0.0)
+        ok = ~active[src] & finite[src, None]
+        total[dst] += np.where(ok, ly[src, None], 0.0)
         count[dst] += ok
-    use = active & (count > 0) & np.isfinite(ly)
-    if not use.any():
-        return None
-    r = ly[use] - total[use] / count[use]
-    daily = pd.Series(r).groupby(np.asarray(days)[use]).mean().to_numpy()
+    use = active & (count > 0) & finite[:, None]
+    _, day_of = np.unique(np.asarray(days), return_inverse=True)
+    out: list[tuple[float, float] | None] = []
+    for j in range(active.shape[1]):
+        on = use[:, j]
+        if not on.any():
+            out.append(None)
+            continue
+        r = ly[on] - total[on, j] / count[on, j]
+        sums, per_day = np.bincount(day_of[on], weights=r), np.bincount(day_of[on])
+        out.append(_effect_and_spread(sums[per_day > 0] / per_day[per_day > 0]))
+    return out
+
+
+def _effect_and_spread(daily: np.ndarray) -> tuple[float, float]:
+    """``(effect, spread)`` from the mean log ratio of each occurrence day (see above)."""
+    from .calendar.records import SPREAD_FLOOR, default_spread
+
     effect = float(np.expm1(daily.mean()))
     if len(daily) < 3:
         return effect, default_spread(effect)
@@ -192,12 +215,14 @@ def occurrence_effect(
 def order_bounds(frame: pd.DataFrame, yhat: pd.Series, nonneg: bool) -> pd.DataFrame:
     """Enforce ``lo_95 <= lo_80 <= yhat <= hi_80 <= hi_95`` (and ``lo >= 0`` for counts)."""
     y = yhat.to_numpy(float)
-    frame["lo_80"] = np.minimum(frame["lo_80"].to_numpy(), y)
-    frame["hi_80"] = np.maximum(frame["hi_80"].to_numpy(), y)
-    frame["lo_95"] = np.minimum(frame["lo_95"].to_numpy(), frame["lo_80"].to_numpy())
-    frame["hi_95"] = np.maximum(frame["hi_95"].to_numpy(), frame["hi_80"].to_numpy())
-    if nonneg:
-        frame[["lo_80", "hi_80", "lo_95", "hi_95"]] = frame[
-            ["lo_80", "hi_80", "lo_95", "hi_95"]
-        ].clip(lower=0.0)
+    lo_80 = np.minimum(frame["lo_80"].to_numpy(float), y)
+    hi_80 = np.maximum(frame["hi_80"].to_numpy(float), y)
+    bounds = {
+        "lo_80": lo_80,
+        "hi_80": hi_80,
+        "lo_95": np.minimum(frame["lo_95"].to_numpy(float), lo_80),
+        "hi_95": np.maximum(frame["hi_95"].to_numpy(float), hi_80),
+    }
+    for name, values in bounds.items():  # numpy, then one column write each (no frame ops)
+        frame[name] = np.maximum(values, 0.0) if nonneg else values
     return frame

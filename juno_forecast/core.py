@@ -1,0 +1,216 @@
+"""The many-series core: series held as grouped arrays, calendar features shared per scope.
+
+Two costs used to be paid once per series before any model ran (issue 16's
+profile: about 30 ms of pandas per series):
+
+* **Splitting the data.** :class:`GroupedSeries` splits a tidy frame (a
+  :class:`~juno_forecast.data.Dataset`) into series once, with vectorised numpy:
+  one float array of every value, one int64 array of every timestamp (ns), an
+  index pointer ``indptr`` (series ``i`` is rows ``indptr[i]:indptr[i + 1]``,
+  statsforecast's ``GroupedArray`` layout) and the series' metric and keys.
+  A series is then a slice: :meth:`GroupedSeries.values` and
+  :meth:`GroupedSeries.positions` hand out arrays and positions; only
+  :meth:`GroupedSeries.series` builds the ``pd.Series`` a model is fitted on,
+  with its regular index made by ``date_range`` (no per-series groupby, no
+  frequency validation of a known regular grid).
+* **Calendar features.** The features of a series depend on the calendar, the
+  timestamps, the grain, the metric, and only those key values the calendar
+  names as zones (an event with ``zones: [Manhattan]``, or a ``by_zone`` entry).
+  :func:`scope_features` computes them once per such *scope* and hands the same
+  :class:`~juno_forecast.features.CalendarFeatures` to every series in it: 1,000
+  zones that no event names share one design matrix. Callers must not write
+  into the shared features (nothing in the package does).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .compat import epoch_ns
+
+#: how many scopes' features a process keeps (a forecast over many grids evicts the oldest)
+SCOPE_CACHE_SIZE = 64
+_STEP_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9}
+
+
+@dataclass(frozen=True)
+class GroupedSeries:
+    """Many series on regular grids as flat arrays; series ``i`` is rows ``indptr[i]:indptr[i+1]``."""
+
+    values: np.ndarray  # float64, every series' values one after another
+    stamps: np.ndarray  # int64 ns since epoch, aligned with values
+    indptr: np.ndarray  # int64, len(series) + 1
+    metrics: tuple[str, ...]
+    keys: tuple[dict[str, str], ...]
+    labels: tuple[str, ...]
+    freq: str
+    unit: str = "ns"
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, keys: tuple[str, ...], freq: str) -> GroupedSeries:
+        """Split a tidy ``[*keys, metric, ds, y]`` frame (each series on a regular grid) once.
+
+        Series come in the order of ``Dataset.series()`` (sorted by keys, then metric);
+        rows within a series by time.
+        """
+        from .data import series_label
+
+        cols = [*keys, "metric"]
+        if frame.empty:
+            return cls(np.zeros(0), np.zeros(0, np.int64), np.zeros(1, np.int64), (), (), (), freq)
+        order = frame.sort_values([*cols, "ds"], kind="stable")
+        codes = order.groupby(cols, sort=True, observed=True).ngroup().to_numpy()
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        indptr = np.r_[starts, len(order)].astype(np.int64)
+        heads = order.iloc[starts][cols].to_dict("records")
+        metrics = tuple(h.pop("metric") for h in heads)
+        stamps = pd.DatetimeIndex(order["ds"])
+        return cls(
+            values=order["y"].to_numpy(dtype=float, copy=True),
+            stamps=epoch_ns(stamps),
+            indptr=indptr,
+            metrics=metrics,
+            keys=tuple(heads),
+            labels=tuple(series_label(m, k) for m, k in zip(metrics, heads, strict=True)),
+            freq=freq,
+            unit=str(np.datetime_data(stamps.dtype)[0]),
+        )
+
+    def positions(self, i: int) -> tuple[int, int]:
+        """Rows ``(start, stop)`` of series ``i`` in the flat arrays."""
+        return int(self.indptr[i]), int(self.indptr[i + 1])
+
+    def values_of(self, i: int) -> np.ndarray:
+        """The values of series ``i`` (a view: do not write into it)."""
+        a, b = self.positions(i)
+        return self.values[a:b]
+
+    def index(self, i: int) -> pd.DatetimeIndex:
+        """The regular index of series ``i``, named ``ds``, with its frequency."""
+        a, b = self.positions(i)
+        stamps = self.stamps[a:b]
+        if b > a and (np.diff(stamps) == _STEP_NS[self.freq]).all():  # built, not validated
+            start = pd.Timestamp(int(stamps[0]), unit="ns")
+            return pd.date_range(start, periods=b - a, freq=self.freq, name="ds", unit=self.unit)
+        index = pd.DatetimeIndex(stamps.astype("datetime64[ns]"), name="ds")
+        return pd.DatetimeIndex(index.as_unit(self.unit), freq=self.freq)  # raises when irregular
+
+    def series(self, i: int) -> pd.Series:
+        """Series ``i`` as the ``pd.Series`` models take (its own copy of the values)."""
+        return pd.Series(self.values_of(i).copy(), index=self.index(i), name=self.labels[i])
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, str], pd.Series]]:
+        """``(metric, keys, y)`` per series, as :meth:`~juno_forecast.data.Dataset.series`."""
+        for i in range(len(self)):
+            yield self.metrics[i], dict(self.keys[i]), self.series(i)
+
+    def is_regular(self) -> bool:
+        """Whether every series steps by exactly one grain (what :meth:`index` assumes)."""
+        steps = np.diff(self.stamps)
+        inside = np.ones(len(steps), bool)
+        inside[self.indptr[1:-1] - 1] = False  # the step from one series to the next
+        return bool((steps[inside] == _STEP_NS[self.freq]).all())
+
+
+# -- calendar features shared per scope -----------------------------------------------------
+_SCOPES: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
+_ZONES: dict[tuple, tuple[Any, frozenset[str]]] = {}
+
+
+def named_zones(
+    calendar: Any, start: pd.Timestamp, end: pd.Timestamp, metric: str | None
+) -> frozenset[str]:
+    """Every zone name the occurrences of ``calendar`` in ``[start, end]`` scope by
+    (their ``zones`` and their ``by_zone`` entries): the key values that change features."""
+    key = (id(calendar), pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), metric)
+    hit = _ZONES.get(key)
+    if hit is not None and hit[0] is calendar:
+        return hit[1]
+    from .features import series_occurrences
+
+    occ = series_occurrences(calendar, start, end, metric=metric)
+    names: set[str] = set()
+    for zones, by_zone in zip(occ["zones"], occ["by_zone"], strict=True):
+        names.update(str(z) for z in zones or ())
+        names.update(str(z) for entry in by_zone or () for z in entry.zones)
+    if len(_ZONES) > SCOPE_CACHE_SIZE:
+        _ZONES.clear()
+    _ZONES[key] = (calendar, frozenset(names))
+    return _ZONES[key][1]
+
+
+def scope_features(
+    calendar: Any,
+    index: pd.DatetimeIndex,
+    freq: str = "D",
+    metric: str | None = None,
+    keys: dict[str, str] | None = None,
+    since: pd.Timestamp | None = None,
+) -> Any:
+    """:func:`~juno_forecast.features.calendar_features`, computed once per scope.
+
+    The scope is the calendar (by identity), the timestamps, the grain, the
+    metric, ``since`` and the key values among :func:`named_zones` (a series
+    without keys, the whole city, is a scope of its own: it gets every event).
+    Two series of one scope get the very same features object.
+    """
+    from .features import calendar_features
+
+    index = pd.DatetimeIndex(index)
+    if calendar is None or len(index) == 0:
+        return calendar_features(calendar, index, freq, metric, keys, since)
+    ns = epoch_ns(index)
+    start = min(index.min(), pd.Timestamp(since)) if since is not None else index.min()
+    zones = named_zones(calendar, start, index.max(), metric)
+    scope = None if not keys else frozenset(str(v) for v in keys.values()) & zones
+    key = (id(calendar), freq, metric, scope, since, len(ns), hash(ns.tobytes()))
+    hit = _SCOPES.get(key)
+    if hit is not None and hit[0] is calendar:
+        _SCOPES.move_to_end(key)
+        return hit[1]
+    feats = calendar_features(calendar, index, freq, metric, keys, since)
+    _SCOPES[key] = (calendar, feats)
+    if len(_SCOPES) > SCOPE_CACHE_SIZE:
+        _SCOPES.popitem(last=False)
+    return feats
+
+
+_MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
+#: how many derived results of shared features a process keeps
+MEMO_SIZE = 4096
+
+
+def memo(owner: Any, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per ``(owner, key)``: a result derived from shared features.
+
+    ``owner`` is a shared object (the features of a scope, see :func:`scope_features`),
+    kept alive by the cache so its identity stays its own; ``key`` says what else the
+    result depends on. Every series of a scope then reuses what one of them derived
+    (which event columns a calibration fold can learn, say).
+    """
+    full = (id(owner), *key)
+    hit = _MEMO.get(full)
+    if hit is not None and hit[0] is owner:
+        _MEMO.move_to_end(full)
+        return hit[1]
+    value = compute()
+    _MEMO[full] = (owner, value)
+    if len(_MEMO) > MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return value
+
+
+def clear_scopes() -> None:
+    """Forget every cached scope (tests; a long-lived process that reloads its calendar)."""
+    _SCOPES.clear()
+    _ZONES.clear()
+    _MEMO.clear()
