@@ -124,3 +124,108 @@ def test_ramadan_does_not_explain_a_release_that_halved_trips(tmp_path, capsys):
     manhattan = next(line for line in out.splitlines() if "borough=Manhattan" in line)
     assert manhattan.startswith("UNEXPLAINED deviation")
     assert "Ramadan" in manhattan and "actual -5" in manhattan and ": unexplained" in manhattan
+
+
+# ------------------------------------------------------------ a day off at hourly grain
+
+#: an hourly profile per day type: a Monday commutes (07-09), a Sunday sleeps in after a
+#: Saturday night out (00-04 busy, 06-10 empty)
+WEEKDAY = np.array(
+    [3, 2, 1, 1, 1, 3, 8, 16, 18, 12, 9, 9, 10, 10, 10, 11, 12, 14, 12, 10, 9, 8, 6, 4]
+)
+SUNDAY = np.array(
+    [14, 13, 11, 8, 4, 2, 2, 3, 4, 6, 9, 12, 13, 13, 13, 12, 12, 11, 10, 9, 8, 7, 5, 3]
+)
+SATURDAY = np.array(
+    [6, 4, 3, 2, 1, 2, 3, 5, 7, 9, 11, 13, 13, 13, 13, 13, 13, 13, 13, 14, 15, 17, 18, 17]
+)
+HOLIDAY = "2025-06-02"  # a Monday
+
+DAY_OFF_YAML = """
+events:
+  - name: Founders Monday
+    category: holiday
+    date: 2025-06-02
+    metrics: [trips]
+    effect: {trips: -0.1}
+    hours_like: sunday
+"""
+
+
+def hourly_trips(holiday_like_sunday: bool = True, seed: int = 1) -> pd.DataFrame:
+    """12 weeks of hourly trips (x 60 per unit, Poisson); the holiday Monday has a Sunday's
+    hours at 90% of a Monday's day total."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2025-03-10", "2025-06-03 23:00", freq="h")
+    profile = {5: SATURDAY, 6: SUNDAY}
+    unit = np.array(
+        [profile.get(d, WEEKDAY)[h] for d, h in zip(ds.dayofweek, ds.hour, strict=True)]
+    )
+    level = 60.0 * unit.astype(float)
+    if holiday_like_sunday:
+        on = ds.normalize() == pd.Timestamp(HOLIDAY)
+        level[on] = 60.0 * 0.9 * SUNDAY[ds.hour[on]] * WEEKDAY.sum() / SUNDAY.sum()
+    return pd.DataFrame({"metric": "trips", "ds": ds, "y": rng.poisson(level).astype(float)})
+
+
+def _day_off_incidents(df: pd.DataFrame, yaml: str, tmp_path) -> pd.DataFrame:
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(yaml)
+    return detect(df, HOLIDAY, f"{HOLIDAY} 23:00", calendar=str(cal), freq="h")
+
+
+def test_a_day_off_shaped_like_a_sunday_is_explained_hour_by_hour(tmp_path):
+    inc = _day_off_incidents(hourly_trips(), DAY_OFF_YAML, tmp_path)
+    # a Monday's baseline flags the Sunday-like night (up) and the missing commute (down)
+    night = inc[(inc["direction"] == "above") & (inc["start"].dt.hour <= 1)]
+    morning = inc[(inc["direction"] == "below") & inc["start"].dt.hour.between(5, 8)]
+    assert len(night) == 1 and night["deviation_pct"].iloc[0] > 100
+    assert len(morning) == 1 and morning["deviation_pct"].iloc[0] < -50
+    assert set(inc["explanation"]) == {"explained"}, inc[["start", "end", "note"]]
+    assert set(inc["explained_by"]) == {"Founders Monday"}
+    # the expectation is the Sunday shape, not the flat -10% prior
+    assert re.match(r"Founders Monday: expected \+[1-9]\d\d%", night["note"].iloc[0])
+    assert re.match(r"Founders Monday: expected -[5-8]\d%", morning["note"].iloc[0])
+
+
+def test_without_hours_like_the_flat_prior_does_not_explain_the_sunday_shape(tmp_path):
+    yaml = DAY_OFF_YAML.replace("    hours_like: sunday\n", "")
+    inc = _day_off_incidents(hourly_trips(), yaml, tmp_path)
+    assert len(inc) >= 2 and "explained" not in set(inc["explanation"])
+
+
+def test_an_outage_beyond_the_sunday_shape_on_a_day_off_is_not_explained(tmp_path):
+    df = hourly_trips()
+    hit = df["ds"].between(f"{HOLIDAY} 10:00", f"{HOLIDAY} 14:00")
+    df.loc[hit, "y"] = np.round(df.loc[hit, "y"] * 0.5)
+    inc = _day_off_incidents(df, DAY_OFF_YAML, tmp_path)
+    over = inc[(inc["start"] <= f"{HOLIDAY} 14:00") & (inc["end"] >= f"{HOLIDAY} 10:00")]
+    assert len(over) == 1, inc
+    row = over.iloc[0]
+    assert row["direction"] == "below" and row["explanation"] != "explained"
+    assert row["explained_by"] == "Founders Monday"
+    assert "Founders Monday: expected" in row["note"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "sundai",
+            'events[0].hours_like: expected a weekday name (monday ... sunday), got "sundai"',
+        ),
+        (
+            "{day: sunday, share: 1.5}",
+            "events[0].hours_like.share: expected a share above 0, at most 1, got 1.5",
+        ),
+        ("{share: 0.5}", "events[0].hours_like.day: expected a day, got nothing"),
+    ],
+)
+def test_a_bad_hours_like_is_one_line_naming_file_and_line(tmp_path, capsys, value, message):
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(DAY_OFF_YAML.replace("hours_like: sunday", f"hours_like: {value}"))
+    with pytest.raises(SystemExit) as exc:
+        main(["calendar", "validate", str(cal)])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2
+    assert err == f"error: {cal}:8: {message}"

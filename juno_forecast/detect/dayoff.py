@@ -36,6 +36,7 @@ event with an effect on the metric, nothing missing). With fewer than
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,36 +64,50 @@ class DayOff:
     spread: np.ndarray
 
 
-def dayoff_expectation(
-    y: pd.Series, busy: set[pd.Timestamp], points: pd.DatetimeIndex, row: pd.Series, metric: str
-) -> DayOff | None:
-    """The measured expectation of one ``hours_like`` occurrence (``row``) at ``points``.
+def day_profiles(y: pd.Series) -> dict[pd.Timestamp, np.ndarray]:
+    """The 24 hourly values of each day of an hourly series with none missing."""
+    table = y.groupby([y.index.normalize(), y.index.hour]).mean().unstack()
+    table = table.reindex(columns=range(24)).dropna()
+    return dict(zip(table.index, table.to_numpy(dtype=float), strict=True))
 
-    ``y``: the series' history before the incident's first day; ``busy``: its days with
-    an event that has an effect on the metric (not compared). None when the entry has
-    no ``hours_like`` or the history too few quiet weeks for any of the points.
+
+def dayoff_expectation(
+    days: dict[pd.Timestamp, np.ndarray],
+    busy: frozenset[pd.Timestamp],
+    points: pd.DatetimeIndex,
+    row: Any,
+    metric: str,
+) -> DayOff | None:
+    """The measured expectation of one ``hours_like`` occurrence at ``points``.
+
+    ``row``: the occurrence (a row of ``Calendar.occurrences`` from ``itertuples``).
+
+    ``days``: the series' complete days before the incident's first day
+    (:func:`day_profiles`); ``busy``: the days with an event that has an effect on the
+    metric (not compared). None when the entry has no ``hours_like`` or the history
+    too few quiet weeks for any of the points.
     """
-    like = row.get("hours_like")
+    like = row.hours_like
     if not isinstance(like, tuple) or not len(points):
         return None
     like_day, share = WEEKDAY_INDEX[like[0]], float(like[1])
-    start, end = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
-    level, level_sd = _prior(row, "effect", "spread", metric)
+    start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)
+    level, level_sd = _prior(row.effect, row.spread, metric)
     eve_level, eve_sd = (0.0, 0.0)
-    if pd.Timestamp(row["window_start"]) < start:
-        eve_level, eve_sd = _prior(row, "window_effect", "window_spread", metric)
-    days = points.normalize()
-    eve = (days == start - DAY) & (points.hour >= EVE_FROM)
+    if pd.Timestamp(row.window_start) < start:
+        eve_level, eve_sd = _prior(row.window_effect, row.window_spread, metric)
+    on = points.normalize()
+    eve = (on == start - DAY) & (points.hour >= EVE_FROM)
     where = np.zeros(len(points), dtype=bool)
     effect, spread = np.zeros(len(points)), np.zeros(len(points))
-    for day in days.unique():
-        at = np.asarray(days == day)
+    for day in on.unique():
+        at = np.asarray(on == day)
         if start <= day <= end:
-            parts = _shape(y, busy, day, like_day, points.hour[at], share, whole_day=True)
+            parts = _shape(days, busy, day, like_day, points.hour[at], share, whole_day=True)
             lvl, sd = level, level_sd
         elif eve[at].any():
             at &= eve
-            parts = _shape(y, busy, day, like_day - 1, points.hour[at], share, whole_day=False)
+            parts = _shape(days, busy, day, like_day - 1, points.hour[at], share, whole_day=False)
             lvl, sd = eve_level, eve_sd
         else:
             continue
@@ -105,18 +120,17 @@ def dayoff_expectation(
     return DayOff(where, effect, spread) if where.any() else None
 
 
-def _prior(row: pd.Series, key: str, spread_key: str, metric: str) -> tuple[float, float]:
+def _prior(effect: Any, spread: Any, metric: str) -> tuple[float, float]:
     """The calendar's level for ``metric`` and its spread (none given: 0 +- UNKNOWN_SPREAD)."""
-    effect = row.get(key) if isinstance(row.get(key), dict) else {}
-    spread = row.get(spread_key) if isinstance(row.get(spread_key), dict) else {}
-    if metric not in effect:
+    if not isinstance(effect, dict) or metric not in effect:
         return 0.0, UNKNOWN_SPREAD
-    return float(effect[metric]), float(spread.get(metric, SPREAD_FLOOR))
+    sd = spread.get(metric, SPREAD_FLOOR) if isinstance(spread, dict) else SPREAD_FLOOR
+    return float(effect[metric]), float(sd)
 
 
 def _shape(
-    y: pd.Series,
-    busy: set[pd.Timestamp],
+    days: dict[pd.Timestamp, np.ndarray],
+    busy: frozenset[pd.Timestamp],
     day: pd.Timestamp,
     like: int,
     hours: pd.Index,
@@ -130,7 +144,7 @@ def _shape(
     is shape only, divided by the same over the day (the level comes from the prior),
     and so is each week's ratio in the dispersion.
     """
-    own, alike = _recent_pairs(y, busy, day, like % 7)
+    own, alike = _recent_pairs(days, busy, day, like % 7)
     if len(own) < LIKE_MIN_WEEKS:
         return None
     hrs = np.asarray(hours)
@@ -144,22 +158,18 @@ def _shape(
 
 
 def _recent_pairs(
-    y: pd.Series, busy: set[pd.Timestamp], day: pd.Timestamp, like: int
+    days: dict[pd.Timestamp, np.ndarray],
+    busy: frozenset[pd.Timestamp],
+    day: pd.Timestamp,
+    like: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """24-hour profiles (weeks x 24) of ``day``'s weekday and of weekday ``like`` in the same
     week (at most 3 days apart), over the quiet weeks of the ``LIKE_WEEKS`` before ``day``."""
     shift = pd.Timedelta(days=(like - day.dayofweek + 3) % 7 - 3)
     own, alike = [], []
     for k in range(1, LIKE_WEEKS + 1):
-        d = day - pd.Timedelta(weeks=k)
-        pair = [_profile(y, x) for x in (d, d + shift) if x not in busy]
-        if len(pair) == 2 and all(p is not None for p in pair):
-            own.append(pair[0])
-            alike.append(pair[1])
+        pair = [day - pd.Timedelta(weeks=k), day - pd.Timedelta(weeks=k) + shift]
+        if all(d in days and d not in busy for d in pair):
+            own.append(days[pair[0]])
+            alike.append(days[pair[1]])
     return np.asarray(own), np.asarray(alike)
-
-
-def _profile(y: pd.Series, day: pd.Timestamp) -> np.ndarray | None:
-    """The 24 hourly values of ``day`` in ``y``, or None when one is missing."""
-    values = y.reindex(pd.date_range(day, periods=24, freq="h")).to_numpy(dtype=float)
-    return None if np.isnan(values).any() else values

@@ -34,7 +34,7 @@ import pandas as pd
 from ..calendar.records import default_spread
 from ..features import active_at, build_features, series_occurrences
 from ..grain import season
-from .dayoff import dayoff_expectation
+from .dayoff import day_profiles, dayoff_expectation
 
 EXPLAINED, PARTLY, UNEXPLAINED = "explained", "partly", "unexplained"
 #: weeks before an earlier event day searched for normal days of the same slot
@@ -160,13 +160,15 @@ class SeriesPast:
 
     ``spans``: per occurrence over the history, its name, its last window day and where
     it was active; ``busy``: the days on which an event with an effect on the metric
-    was on (a day off's shape is measured on the other days, :mod:`.dayoff`).
+    was on; ``days``: the complete days of an hourly series (a day off's shape is
+    measured on those not busy, :mod:`.dayoff`).
     """
 
     y: pd.Series
     freq: str
     spans: tuple[tuple[str, pd.Timestamp, np.ndarray], ...]
     busy: frozenset[pd.Timestamp]
+    days: dict[pd.Timestamp, np.ndarray]
 
 
 def series_past(
@@ -181,7 +183,8 @@ def series_past(
         spans.append((str(o["name"]), o["window_end"], active_at(o, history.index, freq)))
         if o["shape"] != "step" and _moves(o, metric):
             busy.update(pd.date_range(o["window_start"], o["window_end"], freq="D"))
-    return SeriesPast(history, freq, tuple(spans), frozenset(busy))
+    days = day_profiles(history) if freq == "h" else {}
+    return SeriesPast(history, freq, tuple(spans), frozenset(busy), days)
 
 
 def _moves(occ: pd.Series, metric: str) -> bool:
@@ -253,13 +256,21 @@ def _days_off(
     """Each ``hours_like`` day off's measured shape (:mod:`.dayoff`) in place of its priors."""
     if past is None or "hours_like" not in occurrences:
         return
-    y = past.y[past.y.index < points.min().normalize()]
+    cut, last = points.min().normalize(), points.max().normalize()
+    rows = [
+        r
+        for r in occurrences.itertuples(index=False)
+        if isinstance(r.hours_like, tuple)
+        and r.start - pd.Timedelta(days=1) <= last
+        and r.end >= cut
+    ]
+    days = {d: v for d, v in past.days.items() if d < cut} if rows else {}
     zeros = np.zeros(len(points))
-    for _, row in occurrences[[isinstance(v, tuple) for v in occurrences["hours_like"]]].iterrows():
-        day_off = dayoff_expectation(y, past.busy, points, row, metric)
+    for row in rows:
+        day_off = dayoff_expectation(days, past.busy, points, row, metric)
         if day_off is None:
             continue
-        name, where = str(row["name"]), day_off.where
+        name, where = str(row.name), day_off.where
         active[name] = active.get(name, zeros > 0) | where
         effects[name] = np.where(where, day_off.effect, effects.get(name, zeros))
         spreads[name] = np.where(where, day_off.spread, spreads.get(name, zeros))
