@@ -121,6 +121,43 @@ class GroupedSeries:
         return bool((steps[inside] == _STEP_NS[self.freq]).all())
 
 
+def regular_rows(
+    work: pd.DataFrame, cols: list[str], freq: str, counts: bool, need: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The series of ``work`` that are already regular, found for all series at once.
+
+    A series is regular when its values are all numbers (``counts``: none negative),
+    its timestamps are on the grain and exactly one step apart (no duplicate, no
+    absent step, no DST repair) and it has at least ``need`` steps: what the
+    per-series checks and repairs of :mod:`juno_forecast.data` would return
+    unchanged. Returns those rows as ``[*cols, ds, y]`` sorted by series and time,
+    and a mask of the rows of ``work`` left for the per-series path.
+    """
+    order = work.assign(_pos=np.arange(len(work))).sort_values([*cols, "ds"], kind="stable")
+    codes = order.groupby(cols, sort=True, observed=True).ngroup().to_numpy()
+    ns, y = epoch_ns(order["ds"]), order["y"].to_numpy(dtype=float)
+    bad = order["_bad"].to_numpy(bool) | ~np.isfinite(y) | (ns % _STEP_NS[freq] != 0)
+    bad |= (y < 0) if counts else False
+    new = np.r_[True, codes[1:] != codes[:-1]]  # first row of each series
+    bad |= ~new & (np.diff(ns, prepend=ns[:1]) != _STEP_NS[freq])
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
+    ok = (np.bincount(codes, weights=bad, minlength=n_groups) == 0) & (
+        np.bincount(codes, minlength=n_groups) >= need
+    )
+    keep = ok[codes]
+    left = np.zeros(len(work), bool)
+    left[order["_pos"].to_numpy()[~keep]] = True
+    ready = order.loc[keep, [*cols, "ds", "y"]]
+    text = pd.Series(["key"]).dtype  # the dtype the per-series path's text columns get
+    return ready.astype(dict.fromkeys(cols, text)), left
+
+
+def in_series_order(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """``frame``'s rows grouped by series, series sorted by ``cols``, rows kept in their order."""
+    codes = frame.groupby(cols, sort=True, observed=True).ngroup().to_numpy()
+    return frame.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
+
+
 # -- calendar features shared per scope -----------------------------------------------------
 _SCOPES: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _ZONES: dict[tuple, tuple[Any, frozenset[str]]] = {}

@@ -523,12 +523,20 @@ def _resolve_freq(ds: pd.Series, freq: str | None, source: str, name: str) -> st
 
 
 def _regularize_all(work: pd.DataFrame, ctx: _Ctx) -> Dataset:
-    """Regularise every series; a SeriesError drops that series and is recorded."""
+    """Regularise every series; a SeriesError drops that series and is recorded.
+
+    Series already regular pass at once (:func:`juno_forecast.core.regular_rows`);
+    only the others go through the per-series checks and repairs.
+    """
+    from .core import in_series_order, regular_rows
+
     keys = ctx.opts.keys
     problems: list[SeriesProblem] = []
     notes: list[SeriesProblem] = []
-    parts: list[pd.DataFrame] = []
-    for group, g in work.groupby([*keys, "metric"], sort=True):
+    cols = [*keys, "metric"]
+    ready, left = regular_rows(work, cols, ctx.freq, ctx.opts.agg == "sum", _min_length(ctx))
+    parts: list[pd.DataFrame] = [ready] if len(ready) else []
+    for group, g in work[left].groupby(cols, sort=True):
         values = dict(zip([*keys, "metric"], group, strict=True))
         metric = values.pop("metric")
         label = series_label(metric, values)
@@ -547,8 +555,7 @@ def _regularize_all(work: pd.DataFrame, ctx: _Ctx) -> Dataset:
         listed = "; ".join(str(p) for p in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise InputError(f"{ctx.source}: no usable series: {listed}{more}")
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame[[*keys, "metric", "ds", "y"]]
+    frame = in_series_order(pd.concat(parts, ignore_index=True)[[*cols, "ds", "y"]], cols)
     return Dataset(frame, keys, ctx.freq, problems, notes, ctx.source)
 
 

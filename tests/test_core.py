@@ -138,3 +138,71 @@ def test_forecasts_identical_to_the_per_series_path(
     alone = forecast_module.forecast(bases, horizon="14D", model=model)
     assert len(shared) == 2 * 6 * 14
     pd.testing.assert_frame_equal(shared, alone)
+
+
+def _per_series_only(work, cols, freq, counts, need):
+    """The loader with no vectorised pass: every series through the per-series checks."""
+    return work.iloc[:0][[*cols, "ds", "y"]], np.ones(len(work), bool)
+
+
+def mixed_frame() -> pd.DataFrame:
+    """Four daily series: regular; one missing day (interpolated); an identical duplicate
+    row (dropped, noted); a negative count (the series dropped, a problem)."""
+    days = pd.date_range("2015-01-01", periods=70, freq="D")
+    rng = np.random.default_rng(3)
+    parts = []
+    for name in ("regular", "gap", "duplicate", "negative"):
+        y = rng.integers(50, 150, len(days)).astype(float)
+        part = pd.DataFrame({"ds": days, "base": name, "y": y})
+        if name == "gap":
+            part = part.drop(index=30)
+        if name == "duplicate":
+            part = pd.concat([part, part.iloc[[10]]])
+        if name == "negative":
+            part.loc[5, "y"] = -1.0
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=1)
+
+
+def _load(which: str, shared_data: Path) -> Dataset:
+    if which == "mixed":
+        return Dataset.from_frame(
+            mixed_frame(), keys=("base",), freq="D", metric="trips", fill="interpolate"
+        )
+    if which == "bases":
+        return load_data(
+            shared_data / "Uber-Jan-Feb-FOIL.csv",
+            time_col="date",
+            value_col="trips",
+            metric="trips",
+            by=("dispatching_base_number",),
+        )
+    return load_data(
+        shared_data / "uber_nyc_enriched.csv",
+        time_col="pickup_dt",
+        value_col="pickups",
+        metric="pickups",
+        by=("borough",),
+    )
+
+
+@pytest.mark.parametrize("which", ["bases", "boroughs", "mixed"])
+def test_vectorised_load_equals_the_per_series_path(
+    which: str, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = _load(which, shared_data)
+    monkeypatch.setattr(core, "regular_rows", _per_series_only)
+    slow = _load(which, shared_data)
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert (fast.problems, fast.notes) == (slow.problems, slow.notes)
+    if which == "mixed":
+        assert [p.series for p in fast.problems] == ["metric=trips base=negative"]
+        assert {n.series for n in fast.notes} == {
+            "metric=trips base=gap",
+            "metric=trips base=duplicate",
+        }
+        assert fast.frame.groupby("base").size().to_dict() == {
+            "duplicate": 70,
+            "gap": 70,
+            "regular": 70,
+        }
