@@ -229,3 +229,22 @@ def test_a_bad_hours_like_is_one_line_naming_file_and_line(tmp_path, capsys, val
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2
     assert err == f"error: {cal}:8: {message}"
+
+
+def test_memorial_day_2015_hours_in_queens_are_explained_by_the_sunday_shape(shared_data):
+    # the shipped calendar's Memorial Day (hours_like: sunday) on the real hourly pickups:
+    # the missing commute and the leisure afternoon were +-10% guesses, now measured
+    df = pd.read_csv(
+        shared_data / "uber_nyc_enriched.csv", usecols=["pickup_dt", "borough", "pickups"]
+    )
+    df = df[df["borough"] == "Queens"]
+    ds = pd.to_datetime(df["pickup_dt"], format="%m/%d/%Y %H:%M")
+    y = df["pickups"].astype(float)
+    frame = pd.DataFrame({"metric": "trips", "borough": "Queens", "ds": ds, "y": y})
+    inc = detect(frame, "2015-05-25", "2015-05-25 23:00", freq="h", by=["borough"])
+    morning = inc[inc["start"] == pd.Timestamp("2015-05-25 06:00")].iloc[0]
+    afternoon = inc[inc["start"] == pd.Timestamp("2015-05-25 13:00")].iloc[0]
+    assert morning["deviation_pct"] < -50 and afternoon["deviation_pct"] > 50
+    assert morning["explanation"] == afternoon["explanation"] == "explained"
+    assert re.match(r"Memorial Day: expected -5\d%", morning["note"])
+    assert re.match(r"Memorial Day: expected \+[3-4]\d%", afternoon["note"])

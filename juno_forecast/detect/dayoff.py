@@ -2,8 +2,10 @@
 
 Load forecasters treat a public holiday as a Sunday: the night before goes out like
 a Saturday night, the morning has no commute, the afternoon is leisure. A calendar
-entry says so with ``hours_like: sunday``; the series says what that looks like, so
-the expectation at each hour is not a round-number guess:
+entry says so with ``hours_like: sunday`` (or ``{day: sunday, share: 0.6}`` for a day
+only part of the way from its own weekday to a Sunday: each hour's ratio below is
+taken to the power ``share``); the series says what that looks like, so the
+expectation at each hour is not a round-number guess:
 
 * **the day itself.** The calendar's prior sets its *level* (``effect`` for the
   series' zone, against a normal same weekday: Manhattan -30% on Memorial Day); the
@@ -11,7 +13,7 @@ the expectation at each hour is not a round-number guess:
   ``(1 + effect) x r(h) / R - 1``: ``r(h)`` the median recent Sunday's hour h
   against the median recent same weekday's, ``R`` the same for the day totals.
   Why not a Sunday's own level: a day off is a Sunday in shape, not in size (a
-  Sunday in Brooklyn has some 60% more trips than a Monday; MLK Day 2015 had 21%
+  Sunday in Brooklyn has 50-75% more trips than a Monday; MLK Day 2015 had 21%
   more, and Memorial Day empties Manhattan for the long weekend).
 * **the evening before** (from ``EVE_FROM``): the night before a day off goes out
   like the night before a Sunday. The eve's own change (its ``window_effect`` when
@@ -20,7 +22,7 @@ the expectation at each hour is not a round-number guess:
   by day the eve is still its own weekday (a Saturday's daytime shopping is not a
   Sunday's), and it is from the end of the working day that a Saturday evening and
   a Sunday evening part ways in the NYC pickups (their ratio is about 1.1 by day
-  and 1.4 at 18:00, 2-3 by 22:00, in every borough but Queens, whose Sunday evening
+  and 1.4 at 18:00, 1.5-3 by 22:00, in every borough but Queens, whose Sunday evening
   returns through the airports make a Saturday evening the quieter one).
 * **the spread.** The prior's (of the level) combined with how much the shape
   varies from week to week: each recent week's ratio over the incident's hours of
