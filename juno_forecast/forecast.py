@@ -191,8 +191,9 @@ class SeriesForecaster:
         history = cache.get("history")
         if key not in cache and history is not None and since == self.start_ and len(index):
             rows = history.X.index.get_indexer(index)
-            if (rows >= 0).all() and (np.diff(rows) == 1).all():
-                cache[key] = _slice_features(history, rows[0], rows[-1] + 1)
+            if (rows >= 0).all() and (np.diff(rows) == 1).all():  # shared like the history
+                a, b = rows[0], rows[-1] + 1
+                cache[key] = memo(history, ("rows", a, b), lambda: _slice_features(history, a, b))
         if key not in cache:
             if len(cache) > 64:
                 cache.clear()
@@ -238,11 +239,17 @@ class SeriesForecaster:
 
         fallback = {**getattr(self, "priors_", {}), **(priors or {})}
         learned = seen if learned is None else learned
-        X_model = X_future.reindex(columns=seen, fill_value=0.0)
-        X_model[[c for c in seen if c not in learned]] = 0.0
+        feats = self._features(X_future.index, since=getattr(self, "start_", None))
+
+        def inputs() -> tuple[pd.DataFrame, np.ndarray]:
+            X_model = X_future.reindex(columns=seen, fill_value=0.0)
+            X_model[[c for c in seen if c not in learned]] = 0.0
+            return X_model, prior_factor(X_future, feats.effects, fallback, skip=learned)
+
+        # X_future is (a column subset of) feats.X: every series of the scope shares these
+        key = (tuple(X_future.columns), tuple(seen), tuple(learned), *sorted(fallback.items()))
+        X_model, factor = memo(feats, ("priors", *key), inputs)
         yhat = model.predict(X_model).astype(float)
-        effects = self._features(X_future.index, since=getattr(self, "start_", None)).effects
-        factor = prior_factor(X_future, effects, fallback, skip=learned)
         return pd.Series(yhat.to_numpy() * factor, index=X_future.index, name="yhat")
 
     def _new_model(self) -> Any:
