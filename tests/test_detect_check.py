@@ -1,15 +1,20 @@
-"""The release check never passes a series it could not judge."""
+"""The release check: it never passes a series it could not judge, and inside its one range
+it is finer than detect's scan of months (a 2-hour outage fails it; a quiet range passes)."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from juno_forecast.cli import main
-from juno_forecast.detect import check
+from juno_forecast.detect import check, detect
+from juno_forecast.detect.flagging import window_threshold
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample.parquet"
 
 
 def two_zones(weeks: int = 5, seed: int = 0) -> pd.DataFrame:
@@ -52,3 +57,50 @@ def test_a_series_dropped_over_one_bad_value_fails_the_check(tmp_path, capsys):
 def test_a_clean_release_passes(capsys):
     res = check(two_zones(), "2015-11-07", by=["zone"], calendar="none")
     assert res.exit_code == 0 and set(res.verdicts["verdict"]) == {"ok"}
+
+
+def brooklyn_trips(outage: tuple[str, str] | None = None) -> pd.DataFrame:
+    """The sample's hourly Brooklyn trips, halved over ``outage`` (first, last hour)."""
+    df = pd.read_parquet(SAMPLE)
+    df = df[(df["metric"] == "trips") & (df["borough"] == "Brooklyn")].astype({"y": float})
+    if outage:
+        df.loc[df["ds"].between(*outage), "y"] *= 0.5
+    return df.reset_index(drop=True)
+
+
+def test_a_two_hour_outage_fails_the_check_that_detect_lets_pass(tmp_path, capsys):
+    df = brooklyn_trips(("2026-04-15 10:00", "2026-04-15 11:00"))  # a Wednesday, no event
+    since, until = "2026-04-15 10:00", "2026-04-15 13:00"
+    # detect scans months: 2 hours are below its 3-hour runs and its window test
+    assert detect(df, since, until, by=["borough"]).empty
+    res = check(df, since, until, by=["borough"])
+    assert res.exit_code == 1
+    row = res.verdicts.iloc[0]
+    assert row["verdict"] == "UNEXPLAINED deviation" and row["unexplained"] == 1
+    inc = res.incidents.iloc[0]
+    assert inc["start"] == pd.Timestamp(since) and inc["end"] == pd.Timestamp("2026-04-15 11:00")
+    assert inc["direction"] == "below" and -55 < inc["deviation_pct"] < -40
+    path = tmp_path / "broken.parquet"
+    df.to_parquet(path)
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(path), "--by", "borough", "--since", since, "--until", until])
+    assert exc.value.code == 1
+    assert capsys.readouterr().out.startswith(
+        "UNEXPLAINED deviation  metric=trips borough=Brooklyn"
+    )
+
+
+@pytest.mark.parametrize("day", ["2026-04-15", "2026-05-13", "2026-06-10"])
+def test_the_same_range_without_an_outage_passes(day):
+    res = check(brooklyn_trips(), f"{day} 10:00", f"{day} 13:00", by=["borough"])
+    assert res.exit_code == 0 and list(res.verdicts["verdict"]) == ["ok"]
+    assert res.incidents.empty
+
+
+def test_the_check_window_threshold_rises_to_the_scan_with_the_range():
+    assert window_threshold(0.95) == pytest.approx(4.0)  # detect's scan
+    assert window_threshold(0.95, 3) == pytest.approx(1.96, abs=0.01)  # one 3-hour window
+    assert window_threshold(0.95, 8) == pytest.approx(2.91, abs=0.01)  # 14 windows
+    assert window_threshold(0.95, 24) == pytest.approx(3.35, abs=0.01)
+    assert window_threshold(0.95, 24 * 30) == pytest.approx(4.0)  # a month: the scan's
+    assert window_threshold(0.8, 8) < window_threshold(0.95, 8) < window_threshold(0.99, 8)

@@ -24,6 +24,27 @@ WINDOW_MIN_SHARE = 0.75
 DST_SETTLED_HOUR = 8
 
 
+def window_threshold(level: float = 0.95, hours: int | None = None) -> float:
+    """The window test's threshold at ``level``: for a scan of months, or for ``hours`` hours.
+
+    ``detect`` scans months of history, thousands of windows per series, so its threshold
+    (``hours=None``) is ``WINDOW_THRESHOLD``, scaled like the band's quantile: a false
+    window stays rare however long the scan. The release check asks about one range the
+    user names (``hours`` hours since a release): it tests only the windows of that range,
+    so it can afford a lower threshold. There the chance that any window of the range
+    passes by chance (independent normal window sums, after the series' window scale) is
+    held at ``1 - level`` (Bonferroni over the windows tested), and the threshold is never
+    above the scan's. At 95%: 2.4 for a range of 4 hours, 2.9 for 8, 3.35 for a day, the
+    scan's 4.0 from 11 days on.
+    """
+    q = NormalDist().inv_cdf(0.5 + level / 2)
+    scan = WINDOW_THRESHOLD * q / NormalDist().inv_cdf(0.975)
+    if hours is None:
+        return scan
+    tests = sum(max(hours - k + 1, 0) for k in WINDOW_HOURS)
+    return min(scan, NormalDist().inv_cdf(1 - (1 - level) / (2 * max(tests, 1))))
+
+
 def band(points: pd.DataFrame, level: float) -> tuple[pd.Series, pd.Series]:
     """Lower and upper bound at ``level``: the 80/95% columns, or scaled from the 95% band."""
     if abs(level - 0.95) < 1e-9:
@@ -62,7 +83,11 @@ def hours_in_day(days: pd.DatetimeIndex) -> np.ndarray:
 
 
 def flag_points(
-    points: pd.DataFrame, level: float = 0.95, freq: str = "h", agg: str = "sum"
+    points: pd.DataFrame,
+    level: float = 0.95,
+    freq: str = "h",
+    agg: str = "sum",
+    range_hours: int | None = None,
 ) -> pd.DataFrame:
     """Per timestamp: actual, expected, lo, hi, excess beyond the band, score and flag.
 
@@ -72,7 +97,9 @@ def flag_points(
     distance beyond the band (or, for a point flagged only by its window, beyond the
     window's per-hour limit); ``score`` the excess in hours of the series' average expected
     volume (so a daily point weighs 24 hours). DST hours are never flagged; for daily sums
-    the expectation of 23/25-hour days is scaled.
+    the expectation of 23/25-hour days is scaled. ``range_hours``: the length of the one
+    range a release check judges (the window test's threshold is then
+    :func:`window_threshold`'s for that range); None for a scan.
     """
     lo, hi = band(points, level)
     out = pd.DataFrame(
@@ -100,7 +127,8 @@ def flag_points(
     skip = dst_hours(out.index) if freq == "h" else np.zeros(len(out), dtype=bool)
     usable = out["actual"].notna().to_numpy() & ~skip
     if freq == "h" and len(out):
-        w_excess, w_sign = _window_excess(out, points, level, usable)
+        threshold = window_threshold(level, range_hours)
+        w_excess, w_sign = _window_excess(out, points, level, usable, threshold)
         above |= w_sign > 0
         below |= w_sign < 0
         excess = np.maximum(excess, w_excess)
@@ -161,7 +189,7 @@ def window_test(
 
 
 def _window_excess(
-    out: pd.DataFrame, points: pd.DataFrame, level: float, usable: np.ndarray
+    out: pd.DataFrame, points: pd.DataFrame, level: float, usable: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per hour: excess beyond the window's per-hour limit, and the window's sign (0: none)."""
     z = np.where(usable, np.nan_to_num(standardized_residuals(out, level)), 0.0)
@@ -171,9 +199,6 @@ def _window_excess(
         else np.full(len(out), WINDOW_DEFAULT_SCALE)
         for k in WINDOW_HOURS
     }
-    # as strict as the level asks: WINDOW_THRESHOLD is for 95%, scaled like the band
-    q95 = NormalDist().inv_cdf(0.975)
-    threshold = WINDOW_THRESHOLD * NormalDist().inv_cdf(0.5 + level / 2) / q95
     sign, need = window_test(z, scales, threshold)
     sign = np.where(usable, sign, 0)
     if not sign.any():

@@ -60,12 +60,16 @@ def detect_series(
     min_points: int | None = None,
     max_gap: int = 1,
     seed: int = 0,
+    range_hours: int | None = None,
 ) -> SeriesDetection:
-    """Detection on one series: rolling expectation, flags, incidents, explanation."""
+    """Detection on one series: rolling expectation, flags, incidents, explanation.
+
+    ``range_hours``: the release check's range length (see :func:`.flagging.flag_points`).
+    """
     label = series_label(metric, keys)
     make = lambda: make_expectation(model, freq, metric, keys, seed)  # noqa: E731
     points = rolling_expectation(y, start, end, make, refit=refit, series=label)
-    flagged = flag_points(points, level, freq, agg)
+    flagged = flag_points(points, level, freq, agg, range_hours=range_hours)
     if min_points is None:
         min_points = 3 if freq == "h" else 1
     inc = build_incidents(flagged, metric, keys, min_points=min_points, max_gap=max_gap)
