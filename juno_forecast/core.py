@@ -158,6 +158,20 @@ def in_series_order(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return frame.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
 
 
+def stack_series(outs: list[pd.DataFrame], fronts: list[dict[str, str]]) -> pd.DataFrame:
+    """Per-series outputs (index ``ds``) as one tidy frame, each row led by its series' keys.
+
+    ``fronts[i]`` holds the key columns and metric of ``outs[i]``, in column order. The
+    frames are concatenated once and each key column is one repeated array, instead of
+    columns inserted into every series' frame.
+    """
+    body = pd.concat(outs).rename_axis("ds").reset_index()
+    sizes = [len(o) for o in outs]
+    for i, col in enumerate(fronts[0]):
+        body.insert(i, col, np.repeat([f[col] for f in fronts], sizes))
+    return body
+
+
 # -- calendar features shared per scope -----------------------------------------------------
 _SCOPES: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _ZONES: dict[tuple, tuple[Any, frozenset[str]]] = {}

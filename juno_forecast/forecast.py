@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .compat import epoch_ns
-from .core import memo, scope_features
+from .core import memo, scope_features, stack_series
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
 from .features import CalendarFeatures
 from .inputs import check_model, parse_timestamp, resolve_calendar, resolve_dataset
@@ -519,7 +519,7 @@ def forecast(
     steps = parse_duration(horizon, dataset.freq)
     cut = parse_timestamp(cutoff, "--cutoff") if cutoff is not None else None
     _check_cutoff(dataset, cut)
-    frames, problems = [], _problems(dataset)
+    frames, fronts, problems = [], [], _problems(dataset)
     for metric, keys, y in dataset.series():
         try:
             hist = _history(y, cut)
@@ -532,11 +532,12 @@ def forecast(
             problems.append(str(e))
             warnings.warn(str(e), SkippedWarning, stacklevel=2)
             continue
-        frames.append(with_keys(out.rename_axis("ds").reset_index(), dataset.keys, keys, metric))
+        frames.append(out)
+        fronts.append({**{k: keys[k] for k in dataset.keys}, "metric": metric})
     if not frames and problems:
         raise NoSeriesError("forecast", problems)
     cols = [*dataset.keys, "metric", "ds", *OUTPUT_COLUMNS]
-    result = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+    result = stack_series(frames, fronts)[cols] if frames else pd.DataFrame(columns=cols)
     result.attrs["problems"] = problems
     return result
 

@@ -73,11 +73,12 @@ class ConformalIntervals:
 
     def fit(self, cv: pd.DataFrame) -> ConformalIntervals:
         """Learn scales and standardized quantiles from backtest residuals."""
-        cv = cv.dropna(subset=["y", "yhat"])
-        if len(cv) < 5:
+        y, yhat = cv["y"].to_numpy(float), cv["yhat"].to_numpy(float)
+        kept = ~(np.isnan(y) | np.isnan(yhat))  # numpy, not a dropna copy of the frame
+        if kept.sum() < 5:
             raise ValueError("too few backtest residuals to calibrate ranges")
-        r = self._f(cv["y"].to_numpy(float)) - self._f(cv["yhat"].to_numpy(float))
-        groups = self._groups(pd.DatetimeIndex(cv["ds"]))
+        r = self._f(y[kept]) - self._f(yhat[kept])
+        groups = self._groups(pd.DatetimeIndex(cv["ds"].to_numpy()[kept]))
         overall = float(np.mean(np.abs(r))) or 1e-9
         scales = {}
         for g in np.unique(groups):
@@ -90,7 +91,7 @@ class ConformalIntervals:
         for level in self.levels:
             half = conformal_quantile(np.abs(z), level)
             self.quantiles_[level] = (-half, half)
-        self.max_step_ = int(cv["step"].max())
+        self.max_step_ = int(cv["step"].to_numpy()[kept].max())
         return self
 
     def predict(
