@@ -152,18 +152,20 @@ events:
 """
 
 
-def hourly_trips(holiday_like_sunday: bool = True, seed: int = 1) -> pd.DataFrame:
-    """12 weeks of hourly trips (x 60 per unit, Poisson); the holiday Monday has a Sunday's
-    hours at 90% of a Monday's day total."""
+def hourly_trips(
+    start: str = "2025-03-10", holidays: tuple[str, ...] = (HOLIDAY,), seed: int = 1
+) -> pd.DataFrame:
+    """Hourly trips to 3 June 2025 (x 60 per unit, Poisson); each of ``holidays`` (Mondays)
+    has a Sunday's hours at 90% of a Monday's day total."""
     rng = np.random.default_rng(seed)
-    ds = pd.date_range("2025-03-10", "2025-06-03 23:00", freq="h")
+    ds = pd.date_range(start, "2025-06-03 23:00", freq="h")
     profile = {5: SATURDAY, 6: SUNDAY}
     unit = np.array(
-        [profile.get(d, WEEKDAY)[h] for d, h in zip(ds.dayofweek, ds.hour, strict=True)]
+        [profile.get(d, WEEKDAY)[h] for d, h in zip(ds.day_of_week, ds.hour, strict=True)]
     )
     level = 60.0 * unit.astype(float)
-    if holiday_like_sunday:
-        on = ds.normalize() == pd.Timestamp(HOLIDAY)
+    for day in holidays:
+        on = ds.normalize() == pd.Timestamp(day)
         level[on] = 60.0 * 0.9 * SUNDAY[ds.hour[on]] * WEEKDAY.sum() / SUNDAY.sum()
     return pd.DataFrame({"metric": "trips", "ds": ds, "y": rng.poisson(level).astype(float)})
 
@@ -192,6 +194,18 @@ def test_without_hours_like_the_flat_prior_does_not_explain_the_sunday_shape(tmp
     yaml = DAY_OFF_YAML.replace("    hours_like: sunday\n", "")
     inc = _day_off_incidents(hourly_trips(), yaml, tmp_path)
     assert len(inc) >= 2 and "explained" not in set(inc["explanation"])
+
+
+def test_earlier_occurrences_update_the_measured_shape(tmp_path):
+    # the same day off in 2023 and 2024: their days, at the incident's hours, update the
+    # Sunday shape (the prior) instead of the flat -10%
+    df = hourly_trips("2023-03-06", ("2023-06-05", "2024-06-03", HOLIDAY))
+    yaml = DAY_OFF_YAML.replace("date: 2025-06-02", "rule: {month: 6, weekday: monday, nth: 1}")
+    inc = _day_off_incidents(df, yaml, tmp_path)
+    assert len(inc) >= 2 and set(inc["explanation"]) == {"explained"}
+    assert inc["note"].str.contains("learned from 2 earlier day").all()
+    night = inc[(inc["direction"] == "above") & (inc["start"].dt.hour <= 1)].iloc[0]
+    assert re.match(r"Founders Monday: expected \+[3-5]\d\d%", night["note"])
 
 
 def test_an_outage_beyond_the_sunday_shape_on_a_day_off_is_not_explained(tmp_path):

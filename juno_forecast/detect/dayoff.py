@@ -167,7 +167,7 @@ def _recent_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """24-hour profiles (weeks x 24) of ``day``'s weekday and of weekday ``like`` in the same
     week (at most 3 days apart), over the quiet weeks of the ``LIKE_WEEKS`` before ``day``."""
-    shift = pd.Timedelta(days=(like - day.dayofweek + 3) % 7 - 3)
+    shift = pd.Timedelta(days=(like - day.day_of_week + 3) % 7 - 3)
     own, alike = [], []
     for k in range(1, LIKE_WEEKS + 1):
         pair = [day - pd.Timedelta(weeks=k), day - pd.Timedelta(weeks=k) + shift]

@@ -9,7 +9,8 @@ An event overlapping an incident explains it only when both hold:
   occurrences** in the series' history where there are some (each earlier day's actual
   against the same slot of the weeks before it; :func:`learned_effect`). An event
   with neither (no effect for the metric and no history) has no known direction and
-  explains nothing.
+  explains nothing. At hourly grain a day off (``hours_like: sunday``) has its hours'
+  shape measured on the series' recent Sundays (:mod:`.dayoff`) instead of ``by_hours``.
 
 The expected effects of the events on at the incident's points multiply; their
 spreads add in quadrature, and so does the normal-day baseline's own uncertainty.
