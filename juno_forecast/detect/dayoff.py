@@ -82,8 +82,7 @@ def dayoff_expectation(
 ) -> DayOff | None:
     """The measured expectation of one ``hours_like`` occurrence at ``points``.
 
-    ``row``: the occurrence (a row of ``Calendar.occurrences`` from ``itertuples``).
-
+    ``row``: the occurrence (a row of ``Calendar.occurrences``, from ``itertuples``);
     ``days``: the series' complete days before the incident's first day
     (:func:`day_profiles`); ``busy``: the days with an event that has an effect on the
     metric (not compared). None when the entry has no ``hours_like`` or the history
@@ -153,9 +152,9 @@ def _shape(
     mo, ml = np.median(own, axis=0), np.median(alike, axis=0)
     ratio = ((ml + 1.0) / (mo + 1.0)) ** share
     weekly = np.log((alike[:, hrs].sum(1) + 1.0) / (own[:, hrs].sum(1) + 1.0))
-    if whole_day:
-        ratio = ratio / (np.sum(ratio * mo) / np.sum(mo))
-        weekly = weekly - np.log(alike.sum(1) / own.sum(1))
+    if whole_day:  # counts + 1 throughout: an empty hour or day divides nothing by 0
+        ratio = ratio / (np.sum(ratio * (mo + 1.0)) / np.sum(mo + 1.0))
+        weekly = weekly - np.log((alike.sum(1) + 1.0) / (own.sum(1) + 1.0))
     return ratio[hrs], max(share * float(np.std(weekly, ddof=1)), SPREAD_FLOOR)
 
 
