@@ -21,7 +21,11 @@ Three backtests per model:
 The calendar is the shipped one without its curated weather events (the 2015
 blizzard and March snowstorm are listed there by name; a backtest that knew them
 would see storms no forecast at its cutoff could list), so the weather comes from
-the file alone. Days are split into wet days (precipitation >= 0.25 in, or
+the file alone. ``--history-events`` keeps, fold by fold, the curated weather
+events that ended before the cutoff (the history's storms, as a real calendar
+lists them: the blizzard's travel ban of 27 January 2015 is then a known event
+of the history, not a "Snowstorm (observed)" effect learned for every later
+snowfall). Days are split into wet days (precipitation >= 0.25 in, or
 snowfall >= 1 in) and dry days. Error: the mean absolute error of the daily
 totals (hourly forecasts summed per day) per borough and day, and MASE.
 
@@ -72,20 +76,37 @@ def dataset(freq: str):
     return Dataset.from_frame(ds.frame[ds.frame["borough"].isin(top)], keys=("borough",), freq=freq)
 
 
-def calendar():
-    """The shipped calendar without its curated weather events (see the module docstring)."""
+def calendar(before: pd.Timestamp | None = None):
+    """The shipped calendar without its curated weather events (see the module docstring);
+    with ``before``, those that ended before that day stay (``--history-events``)."""
     from juno_forecast.calendar import Calendar
 
     cal = Calendar.load()
-    events = tuple(e for e in cal.spec.events if e.category != "weather")
-    return Calendar(replace(cal.spec, events=events))
+
+    def keep(e) -> bool:
+        if e.category != "weather":
+            return True
+        return before is not None and bool(e.spans) and max(b for _, b in e.spans) < before.date()
+
+    return Calendar(replace(cal.spec, events=tuple(e for e in cal.spec.events if keep(e))))
 
 
 def run(ds, cal, model: str, args, **weather) -> pd.DataFrame:
-    """Backtest predictions of one model with the given weather arguments."""
+    """Backtest predictions of one model with the given weather arguments.
+
+    ``--history-events``: fold by fold, each with the curated weather events that
+    ended before its cutoff (the history's storms, as a real calendar lists them).
+    """
     from juno_forecast.forecast import backtest_predictions
 
-    return backtest_predictions(ds, FIRST, LAST, args.horizon, args.step, model, cal, **weather)
+    if not getattr(args, "history_events", False):
+        return backtest_predictions(ds, FIRST, LAST, args.horizon, args.step, model, cal, **weather)
+    folds = pd.date_range(FIRST, LAST, freq=args.step)
+    parts = [
+        backtest_predictions(ds, o, o, args.horizon, args.step, model, calendar(o), **weather)
+        for o in folds
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def daily(pred: pd.DataFrame) -> pd.DataFrame:
@@ -130,6 +151,14 @@ def coverage(pred: pd.DataFrame, wet: pd.DatetimeIndex) -> pd.DataFrame:
     return p.groupby(["month", "wet"])[["in80", "in95"]].mean().round(3)
 
 
+def coverage_all(pred: pd.DataFrame) -> dict[str, float]:
+    """Share of all actuals (every hour or day) inside the 80% and 95% ranges."""
+    return {
+        "in80": float(((pred["y"] >= pred["lo_80"]) & (pred["y"] <= pred["hi_80"])).mean()),
+        "in95": float(((pred["y"] >= pred["lo_95"]) & (pred["y"] <= pred["hi_95"])).mean()),
+    }
+
+
 def month_spread(none: pd.DataFrame, perfect: pd.DataFrame) -> pd.Series:
     """Per calendar month: the standard deviation over borough-days of log(perfect / none)."""
     a, b = daily(none), daily(perfect)
@@ -157,6 +186,11 @@ def main() -> None:
     p.add_argument("--horizon", default="7D")
     p.add_argument("--step", default="7D")
     p.add_argument("--name", default=None, help="results file name (default weather[_h])")
+    p.add_argument(
+        "--history-events",
+        action="store_true",
+        help="keep the curated weather events that ended before each fold's cutoff",
+    )
     args = p.parse_args()
     ds, cal = dataset(args.freq), calendar()
     wet, w = wet_days()
@@ -179,6 +213,7 @@ def main() -> None:
             "identical_none_observed": same,
             "errors": res,
             "perfect_over_none": ratio,
+            "coverage_all": {k: coverage_all(v) for k, v in runs.items()},
             "month_spread": month_spread(runs["none"], runs["perfect"]).to_dict(),
             "coverage_none": coverage(runs["none"], wet).reset_index().to_dict("records"),
             "coverage_none_narrow": coverage(narrow, wet).reset_index().to_dict("records"),
@@ -199,10 +234,16 @@ def write(report: dict, args) -> None:
         "",
         f"`nice python benchmarks/weather.py --freq {args.freq} --models "
         f"{','.join(report['models'])} --horizon {args.horizon} --step {args.step}"
+        + (" --history-events" if args.history_events else "")
         + (f" --name {args.name}`" if args.name else "`"),
         "",
         f"Folds every {args.step} from {FIRST} to {LAST}, {args.horizon} ahead; shipped calendar"
-        " without its curated weather events. Wet days: precipitation >= 0.25 in or snowfall"
+        + (
+            " with only the curated weather events that ended before each cutoff."
+            if args.history_events
+            else " without its curated weather events."
+        )
+        + " Wet days: precipitation >= 0.25 in or snowfall"
         f" >= 1 in ({len(report['wet_days'])} days). MAE of daily totals per borough and day.",
         "",
         "| model | run | wet MAE | dry MAE | all MAE | wet MASE | dry MASE | all MASE |",
@@ -223,6 +264,14 @@ def write(report: dict, args) -> None:
             "| | | |"
         )
     lines += ["", "`none` and `observed` are identical in every fold (checked by the script).", ""]
+    lines += ["Coverage of the 80% / 95% ranges, all timestamps:", ""]
+    for model, r in report["models"].items():
+        c = r["coverage_all"]
+        lines.append(
+            f"* {model}: no weather {c['none']['in80']:.3f} / {c['none']['in95']:.3f}; "
+            f"perfect forecast {c['perfect']['in80']:.3f} / {c['perfect']['in95']:.3f}"
+        )
+    lines.append("")
     lines += ["## Spread of the weather effect per month (std of log(perfect / none))", ""]
     lines += ["| model | " + " | ".join(f"m{m}" for m in range(1, 7)) + " |"]
     lines += ["| --- |" + " ---: |" * 6]

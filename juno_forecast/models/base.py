@@ -59,7 +59,7 @@ class ModelTags:
       calibration on a backtest.
     * ``numeric_columns``: columns of ``X`` holding numbers other than 0/1
       (the weather's temperature and precipitation) are used; False: only
-      the 0/1 event columns (``gbm``: on the 2015 NYC pickups its daily
+      the 0/1 event columns (daily ``gbm``: on the 2015 NYC pickups its daily
       errors grew with them, 1.04x on dry days, benchmarks/weather.py).
     """
 
