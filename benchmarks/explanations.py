@@ -15,7 +15,8 @@ Run alone:  python benchmarks/explanations.py [--outages 40] [--seed 7]
   real data have odd hours of their own: what it flags is listed). Both measures are
   also given at detect's own sensitivity over the same ranges (``*_at_detect_sensitivity``:
   3-hour runs, the scan's window threshold), which is how check judged before it was
-  made finer inside its range.
+  made finer inside its range. **Quiet days** (``--quiet`` / 2): the same over whole
+  days, as a check the day after a release would run.
 * **Real incidents of the calendar's big events** (a prior of 15% or more: the
   blizzard, the Monday holidays, Memorial Day...): the incidents ``detect`` finds on
   their days with the shipped calendar, hourly and daily. Target: at least 90% still
@@ -130,6 +131,24 @@ def plan_quiet_windows(cal: Calendar, n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(size=0.0)
 
 
+def plan_quiet_days(n: int, seed: int) -> pd.DataFrame:
+    """``n`` whole days (00:00 to 21:00, so check runs to 23:00) of a random busy borough,
+    nothing injected: the false alarms of a check over a day since a release."""
+    rng = np.random.default_rng(seed)
+    first = pd.Timestamp(PERIOD[0])
+    span = (pd.Timestamp(PERIOD[1]) - first).days
+    days = [first + pd.Timedelta(days=int(d)) for d in rng.choice(span, n, replace=False)]
+    return pd.DataFrame(
+        {
+            "borough": [BUSY[int(b)] for b in rng.integers(len(BUSY), size=n)],
+            "event": "",
+            "start": days,
+            "end": [d + pd.Timedelta(hours=21) for d in days],
+            "size": 0.0,
+        }
+    )
+
+
 def outage_outcomes(frame: pd.DataFrame, cal: Calendar, outages: pd.DataFrame) -> pd.DataFrame:
     """Per span (``size``: the injected change, 0 for none): check from its start to 2 hours
     after its end; the exit code, what became of the span and check's run time.
@@ -219,6 +238,7 @@ def run(n: int = 40, seed: int = 7, quiet: int = 100) -> tuple[dict, dict[str, p
     frame = pickups(DATA / "uber_nyc_enriched.csv")
     outages = outage_outcomes(frame, cal, plan_outages(cal, n, seed))
     calm = outage_outcomes(frame, cal, plan_quiet_windows(cal, quiet, seed + 1))
+    calm_days = outage_outcomes(frame, cal, plan_quiet_days(quiet // 2, seed + 2))
     big = big_event_incidents(DATA / "uber_nyc_enriched.csv", cal)
     bases = growing_bases(DATA / "Uber-Jan-Feb-FOIL.csv", cal)
     long = (outages["end"] - outages["start"]) >= pd.Timedelta(hours=2)
@@ -238,6 +258,11 @@ def run(n: int = 40, seed: int = 7, quiet: int = 100) -> tuple[dict, dict[str, p
             float((outages.loc[long, "exit_code"] == 1).mean()), 3
         ),
         **quiet_summary(calm),
+        "quiet_days": len(calm_days),
+        "quiet_days_check_exit_1": round(float((calm_days["exit_code"] == 1).mean()), 3),
+        "quiet_days_check_exit_1_at_detect_sensitivity": round(
+            float((calm_days["scan_exit_code"] == 1).mean()), 3
+        ),
         "check_seconds_median": round(float(pd.concat([outages, calm])["seconds"].median()), 3),
         "big_event_incidents": len(big),
         "big_event_incidents_explained": round(float((big["explanation"] == "explained").mean()), 3)
@@ -246,7 +271,8 @@ def run(n: int = 40, seed: int = 7, quiet: int = 100) -> tuple[dict, dict[str, p
         "big_event_outcomes": big["explanation"].value_counts().to_dict(),
         "bases_longest_run_flagged_above": int(bases["longest_run"].max()) if len(bases) else 0,
     }
-    return summary, {"outages": outages, "quiet": calm, "big_events": big, "bases": bases}
+    tables = {"outages": outages, "quiet": calm, "quiet_days": calm_days}
+    return summary, {**tables, "big_events": big, "bases": bases}
 
 
 def quiet_summary(calm: pd.DataFrame) -> dict:
@@ -273,6 +299,9 @@ def to_markdown(summary: dict, tables: dict[str, pd.DataFrame]) -> str:
     lines += ["", "### Quiet windows (nothing injected): check's false alarms\n"]
     quiet = tables["quiet"]
     lines.append(quiet.drop(columns=["size", "note"]).to_string(index=False))
+    lines += ["", "### Quiet days (check over a whole day, nothing injected)\n"]
+    days = tables["quiet_days"].drop(columns=["event", "end", "size", "explanation", "note"])
+    lines.append(days.to_string(index=False))
     lines += ["", "### Incidents on the days of big calendar events\n"]
     lines.append(big[cols].to_string(index=False) if len(big) else "None.")
     lines += ["", "### Bases flagged above (FOIL, daily)\n", tables["bases"].to_string(index=False)]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from juno_forecast.cli import main
-from juno_forecast.detect import check, detect
+from juno_forecast.detect import build_incidents, check, detect, flag_points
 from juno_forecast.detect.flagging import window_threshold
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample.parquet"
@@ -99,8 +99,38 @@ def test_the_same_range_without_an_outage_passes(day):
 
 def test_the_check_window_threshold_rises_to_the_scan_with_the_range():
     assert window_threshold(0.95) == pytest.approx(4.0)  # detect's scan
-    assert window_threshold(0.95, 3) == pytest.approx(1.96, abs=0.01)  # one 3-hour window
-    assert window_threshold(0.95, 8) == pytest.approx(2.91, abs=0.01)  # 14 windows
-    assert window_threshold(0.95, 24) == pytest.approx(3.35, abs=0.01)
+    assert window_threshold(0.95, 2) == pytest.approx(1.96, abs=0.01)  # one 2-hour window
+    assert window_threshold(0.95, 8) == pytest.approx(3.04, abs=0.01)  # 7+6+5+3 windows
+    assert window_threshold(0.95, 24) == pytest.approx(3.44, abs=0.01)
     assert window_threshold(0.95, 24 * 30) == pytest.approx(4.0)  # a month: the scan's
     assert window_threshold(0.8, 8) < window_threshold(0.95, 8) < window_threshold(0.99, 8)
+
+
+def band_points(hours: int, drop: float) -> pd.DataFrame:
+    """``hours`` hours expecting 500 with a +-25% 95% band, hours 1-2 at ``1 - drop``."""
+    idx = pd.date_range("2015-03-04", periods=hours, freq="h")
+    pts = pd.DataFrame({"actual": 500.0, "yhat": 500.0, "lo_95": 375.0, "hi_95": 625.0}, idx)
+    pts[["lo_80", "hi_80"]] = [[410.0, 590.0]] * hours
+    pts[["wscale_2", "wscale_3", "wscale_4", "wscale_6"]] = 1.3
+    pts.iloc[1:3, 0] = 500.0 * (1 - drop)
+    return pts
+
+
+def test_two_hours_count_in_a_short_range_only_when_their_window_passes():
+    def incidents(pts: pd.DataFrame, **check: int) -> pd.DataFrame:
+        flagged = flag_points(pts, 0.95, "h", range_hours=check.get("range_hours"))
+        return build_incidents(
+            flagged, "trips", min_points=3, **{"window_points": 2} if check else {}
+        )
+
+    outage = band_points(4, 0.5)  # -50% for 2 hours of a 4-hour range
+    assert incidents(outage).empty  # detect: too short, not extreme
+    found = incidents(outage, range_hours=4)
+    assert len(found) == 1 and found.iloc[0]["deviation_pct"] == -50.0
+    assert found.iloc[0]["start"] == outage.index[1] and found.iloc[0]["end"] == outage.index[2]
+    # two hours beyond their band (-35%): an incident in a 4-hour range, but such pairs are
+    # common over a whole day, whose 80 windows ask for more
+    assert len(incidents(band_points(4, 0.35), range_hours=4)) == 1
+    day = band_points(24, 0.35)
+    assert (day["actual"] < day["lo_95"]).sum() == 2
+    assert incidents(day, range_hours=24).empty

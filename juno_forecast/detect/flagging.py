@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ..grain import TZ
-from ..models.baseline import WINDOW_CLIP, WINDOW_DEFAULT_SCALE, WINDOW_HOURS
+from ..models.baseline import (
+    CHECK_WINDOW_HOURS,
+    WINDOW_CLIP,
+    WINDOW_DEFAULT_SCALE,
+    WINDOW_HOURS,
+)
 
 #: at the 95% level (other levels scale it like the band's quantile): about 1 in 30,000
 #: windows of independent normal errors, rare next to the 5% of single hours outside a
@@ -31,17 +36,17 @@ def window_threshold(level: float = 0.95, hours: int | None = None) -> float:
     (``hours=None``) is ``WINDOW_THRESHOLD``, scaled like the band's quantile: a false
     window stays rare however long the scan. The release check asks about one range the
     user names (``hours`` hours since a release): it tests only the windows of that range,
-    so it can afford a lower threshold. There the chance that any window of the range
-    passes by chance (independent normal window sums, after the series' window scale) is
-    held at ``1 - level`` (Bonferroni over the windows tested), and the threshold is never
-    above the scan's. At 95%: 2.4 for a range of 4 hours, 2.9 for 8, 3.35 for a day, the
-    scan's 4.0 from 11 days on.
+    so it can afford a finer test: windows of 2 hours too (``CHECK_WINDOW_HOURS``), and
+    a threshold that holds the chance that any window of the range passes by chance
+    (independent normal window sums, after the series' window scale) at ``1 - level``
+    (Bonferroni over the windows tested), never above the scan's. At 95%: 2.6 for a
+    range of 4 hours, 3.0 for 8, 3.4 for a day, the scan's 4.0 from 8 days on.
     """
     q = NormalDist().inv_cdf(0.5 + level / 2)
     scan = WINDOW_THRESHOLD * q / NormalDist().inv_cdf(0.975)
     if hours is None:
         return scan
-    tests = sum(max(hours - k + 1, 0) for k in WINDOW_HOURS)
+    tests = sum(max(hours - k + 1, 0) for k in CHECK_WINDOW_HOURS)
     return min(scan, NormalDist().inv_cdf(1 - (1 - level) / (2 * max(tests, 1))))
 
 
@@ -97,9 +102,9 @@ def flag_points(
     distance beyond the band (or, for a point flagged only by its window, beyond the
     window's per-hour limit); ``score`` the excess in hours of the series' average expected
     volume (so a daily point weighs 24 hours). DST hours are never flagged; for daily sums
-    the expectation of 23/25-hour days is scaled. ``range_hours``: the length of the one
-    range a release check judges (the window test's threshold is then
-    :func:`window_threshold`'s for that range); None for a scan.
+    the expectation of 23/25-hour days is scaled. ``window``: the hour was flagged by a
+    window. ``range_hours``: the length of the one range a release check judges (its
+    windows and threshold are then :func:`window_threshold`'s); None for a scan.
     """
     lo, hi = band(points, level)
     out = pd.DataFrame(
@@ -126,9 +131,11 @@ def flag_points(
     out["z"] = excess / half  # beyond the point's own band, in half-widths
     skip = dst_hours(out.index) if freq == "h" else np.zeros(len(out), dtype=bool)
     usable = out["actual"].notna().to_numpy() & ~skip
+    w_sign = np.zeros(len(out), dtype=int)
     if freq == "h" and len(out):
+        hours = WINDOW_HOURS if range_hours is None else CHECK_WINDOW_HOURS
         threshold = window_threshold(level, range_hours)
-        w_excess, w_sign = _window_excess(out, points, level, usable, threshold)
+        w_excess, w_sign = _window_excess(out, points, level, usable, threshold, hours)
         above |= w_sign > 0
         below |= w_sign < 0
         excess = np.maximum(excess, w_excess)
@@ -137,6 +144,7 @@ def flag_points(
     out["score"] = excess / unit * (1.0 if freq == "h" else 24.0)
     out["direction"] = np.where(above, "above", np.where(below, "below", ""))
     out["flag"] = (above | below) & usable
+    out["window"] = out["flag"] & (w_sign != 0)
     out.loc[~out["flag"], ["score", "excess", "z"]] = 0.0
     out.loc[~out["flag"], "direction"] = ""
     return out
@@ -160,11 +168,14 @@ def standardized_residuals(flagged: pd.DataFrame, level: float) -> np.ndarray:
 
 
 def window_test(
-    z: np.ndarray, scales: dict[int, np.ndarray], threshold: float = WINDOW_THRESHOLD
+    z: np.ndarray,
+    scales: dict[int, np.ndarray],
+    threshold: float = WINDOW_THRESHOLD,
+    hours: tuple[int, ...] = WINDOW_HOURS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hours flagged by a window of consecutive hours: (sign per hour, mean z the window needed).
 
-    For each ``k`` in ``WINDOW_HOURS``, a window whose clipped residuals sum to at least
+    For each ``k`` in ``hours`` (detect's ``WINDOW_HOURS`` by default), a window whose clipped residuals sum to at least
     ``threshold * sqrt(k) * scale`` (scale: the series' window scale at the window's
     first hour) flags its hours that deviate in the window's direction by at least
     ``WINDOW_MIN_SHARE`` of the window's per-hour limit. ``z``: standardised
@@ -173,7 +184,7 @@ def window_test(
     zc = np.clip(z, -WINDOW_CLIP, WINDOW_CLIP)
     sign = np.zeros(len(z), dtype=int)
     need = np.full(len(z), np.inf)
-    for k in WINDOW_HOURS:
+    for k in hours:
         if len(zc) < k:
             continue
         sums = np.convolve(zc, np.ones(k), "valid")
@@ -189,7 +200,12 @@ def window_test(
 
 
 def _window_excess(
-    out: pd.DataFrame, points: pd.DataFrame, level: float, usable: np.ndarray, threshold: float
+    out: pd.DataFrame,
+    points: pd.DataFrame,
+    level: float,
+    usable: np.ndarray,
+    threshold: float,
+    hours: tuple[int, ...],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per hour: excess beyond the window's per-hour limit, and the window's sign (0: none)."""
     z = np.where(usable, np.nan_to_num(standardized_residuals(out, level)), 0.0)
@@ -197,9 +213,9 @@ def _window_excess(
         k: points[f"wscale_{k}"].fillna(WINDOW_DEFAULT_SCALE).to_numpy(dtype=float)
         if f"wscale_{k}" in points
         else np.full(len(out), WINDOW_DEFAULT_SCALE)
-        for k in WINDOW_HOURS
+        for k in hours
     }
-    sign, need = window_test(z, scales, threshold)
+    sign, need = window_test(z, scales, threshold, hours)
     sign = np.where(usable, sign, 0)
     if not sign.any():
         return np.zeros(len(out)), sign

@@ -71,17 +71,26 @@ def _incident_row(pts: pd.DataFrame, direction: str) -> dict[str, Any]:
     }
 
 
+def _kept(pts: pd.DataFrame, min_points: int, window_points: int | None) -> bool:
+    """Whether a run of flagged points is long, extreme or window-tested enough to report."""
+    if pts["flag"].sum() >= min_points or pts["z"].max() >= EXTREME_SCORE:
+        return True
+    return window_points is not None and int(pts["window"].sum()) >= window_points
+
+
 def build_incidents(
     flagged: pd.DataFrame,
     metric: str,
     keys: dict[str, str] | None = None,
     min_points: int = 1,
     max_gap: int = 1,
+    window_points: int | None = None,
 ) -> pd.DataFrame:
     """Incidents of one series from :func:`flag_points` output.
 
     Runs with fewer than ``min_points`` flagged points are kept only when their peak is
-    beyond ``EXTREME_SCORE`` band half-widths. Columns: keys, then ``INCIDENT_COLUMNS``
+    beyond ``EXTREME_SCORE`` band half-widths, or when ``window_points`` of their hours
+    were flagged by the window test (the release check's 2-hour windows). Columns: keys, then ``INCIDENT_COLUMNS``
     (``explanation`` "unexplained", ``explained_by`` and ``note`` empty until
     :func:`~.explain.explain`), plus ``_flagged``.
     """
@@ -91,7 +100,7 @@ def build_incidents(
     rows = []
     for i0, i1 in find_runs(flags, direction, max_gap):
         pts = flagged.iloc[i0 : i1 + 1]
-        if pts["flag"].sum() < min_points and pts["z"].max() < EXTREME_SCORE:
+        if not _kept(pts, min_points, window_points):
             continue
         rows.append({**keys, "metric": metric, **_incident_row(pts, direction[i0])})
     cols = [*keys, *INCIDENT_COLUMNS, "_flagged"]

@@ -61,10 +61,12 @@ def detect_series(
     max_gap: int = 1,
     seed: int = 0,
     range_hours: int | None = None,
+    window_points: int | None = None,
 ) -> SeriesDetection:
     """Detection on one series: rolling expectation, flags, incidents, explanation.
 
-    ``range_hours``: the release check's range length (see :func:`.flagging.flag_points`).
+    ``range_hours``, ``window_points``: the release check's finer test inside its one
+    range (see :func:`.check.release_sensitivity`); None for detect's scan.
     """
     label = series_label(metric, keys)
     make = lambda: make_expectation(model, freq, metric, keys, seed)  # noqa: E731
@@ -72,7 +74,7 @@ def detect_series(
     flagged = flag_points(points, level, freq, agg, range_hours=range_hours)
     if min_points is None:
         min_points = 3 if freq == "h" else 1
-    inc = build_incidents(flagged, metric, keys, min_points=min_points, max_gap=max_gap)
+    inc = build_incidents(flagged, metric, keys, min_points, max_gap, window_points)
     if freq == "h" and not inc.empty:
         keep = [not is_filled_gap(flagged.loc[r["start"] : r["end"]]) for _, r in inc.iterrows()]
         inc = inc[keep].reset_index(drop=True)

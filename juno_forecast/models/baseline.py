@@ -27,6 +27,10 @@ from .base import Forecaster, HistoryTooShort, ModelTags, past_timestamps_error
 #: calibrated on the weeks before), reaches ``WINDOW_THRESHOLD``.
 WINDOW_HOURS = (3, 4, 6)
 
+#: the release check's windows, inside the one range it judges: 2 hours too (see
+#: :func:`juno_forecast.detect.flagging.window_threshold`)
+CHECK_WINDOW_HOURS = (2, *WINDOW_HOURS)
+
 #: one hour adds at most this much to a window: a single blip (or a filled missing hour)
 #: cannot make a window incident by itself; that is the single-point test's job
 WINDOW_CLIP = 4.0
@@ -64,7 +68,7 @@ class RobustBaseline(Forecaster):
     Outputs: ``predict(X)`` the expectation (``yhat``); ``predict_ranges(X)`` the
     expectation with its 80/95% ranges (``yhat, lo_80, hi_80, lo_95, hi_95``); and,
     after ``fit``, ``window_scale_``: for hourly data, ``{k: scale}`` for each window
-    length ``k`` in :data:`WINDOW_HOURS` (how much the errors of ``k`` neighbouring
+    length ``k`` in :data:`CHECK_WINDOW_HOURS` (how much the errors of ``k`` neighbouring
     hours move together, which detection's window test divides by), empty for daily
     data.
     """
@@ -219,13 +223,13 @@ class RobustBaseline(Forecaster):
         that of independent ones (1 when neighbouring hours' errors are unrelated, more when a
         whole evening runs high together), so the window test keeps its false-alarm rate."""
         if len(e) < 48:
-            return {k: WINDOW_DEFAULT_SCALE for k in WINDOW_HOURS}
+            return {k: WINDOW_DEFAULT_SCALE for k in CHECK_WINDOW_HOURS}
         z = e / np.sqrt(self.c2_[slot] + v0)
         z = (z - np.median(z)) / max(_mad(z), 1e-9)
         z = np.clip(z, -WINDOW_CLIP, WINDOW_CLIP)
         base = max(_mad(z), 1e-9)
         out = {}
-        for k in WINDOW_HOURS:
+        for k in CHECK_WINDOW_HOURS:
             sums = np.convolve(z, np.ones(k), "valid") / np.sqrt(k)
             out[k] = float(np.clip(_mad(sums) / base, 1.0, 3.0))
         return out
