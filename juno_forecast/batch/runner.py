@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from ..core import release_memory
 from ..detect.incidents import sort_incidents
 from ..errors import InputError, JunoError
 from ..grain import to_wall_clock
@@ -478,6 +479,7 @@ def run_nightly(
     tasks, skipped = build_tasks(datasets, cfg, day)
     _check_as_of(day, datasets, tasks, skipped)
     keys = _all_keys(datasets)
+    release_memory()  # the loader's freed memory, before the workers fork from this process
     echo(f"nightly: as-of {day:%Y-%m-%d}, {len(tasks)} series, engine {cfg.engine.name}")
     with atomic_run_dir(out, day) as tmp:  # from here on, a kill leaves no partial run
         t0 = time.perf_counter()
