@@ -28,10 +28,11 @@ How detection works, and why:
   and compares across series of different sizes.
 * **The release check is finer inside its one range.** ``detect`` scans months, so its
   3-hour runs and window threshold (4.0) keep false alarms rare over thousands of
-  windows. ``check`` asks about the one range since a release: there a run of 2 flagged
-  hours is an incident, and the window test's threshold holds the chance of any false
-  window in the range at ``1 - level`` (2.4 for 4 hours, 2.9 for 8, a day 3.35, the
-  scan's from 11 days on): ``check.release_sensitivity``, ``flagging.window_threshold``.
+  windows. ``check`` asks about the one range since a release: there its window test
+  also sums 2 hours (and 2 hours it flags are an incident), with a threshold that holds
+  the chance of any false window in the range at ``1 - level`` (at 95%: 2.6 for 4 hours,
+  3.0 for 8, 3.4 for a day, the scan's from 8 days on). ``check.release_sensitivity``
+  says what differs, ``flagging.window_threshold`` computes the threshold.
 * **Daylight saving.** Hours that do not exist or occur twice in New York wall-clock time
   are never flagged (the loader fills them), nor any hour from 1 to 8 am of those two
   days (the night's tail arrives an hour early or late); daily values of 23- and 25-hour days are
