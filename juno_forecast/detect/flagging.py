@@ -175,11 +175,11 @@ def window_test(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hours flagged by a window of consecutive hours: (sign per hour, mean z the window needed).
 
-    For each ``k`` in ``hours`` (detect's ``WINDOW_HOURS`` by default), a window whose clipped residuals sum to at least
-    ``threshold * sqrt(k) * scale`` (scale: the series' window scale at the window's
-    first hour) flags its hours that deviate in the window's direction by at least
-    ``WINDOW_MIN_SHARE`` of the window's per-hour limit. ``z``: standardised
-    residuals with 0 where a point must not count (DST hours, missing values).
+    For each ``k`` in ``hours`` (detect's ``WINDOW_HOURS`` by default), a window whose
+    clipped residuals sum to at least ``threshold * sqrt(k) * scale`` (scale: the series'
+    window scale at the window's first hour) flags its hours that deviate in the window's
+    direction by at least ``WINDOW_MIN_SHARE`` of the window's per-hour limit. ``z``:
+    standardised residuals with 0 where a point must not count (DST hours, missing values).
     """
     zc = np.clip(z, -WINDOW_CLIP, WINDOW_CLIP)
     sign = np.zeros(len(z), dtype=int)

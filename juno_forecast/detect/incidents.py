@@ -90,9 +90,9 @@ def build_incidents(
 
     Runs with fewer than ``min_points`` flagged points are kept only when their peak is
     beyond ``EXTREME_SCORE`` band half-widths, or when ``window_points`` of their hours
-    were flagged by the window test (the release check's 2-hour windows). Columns: keys, then ``INCIDENT_COLUMNS``
-    (``explanation`` "unexplained", ``explained_by`` and ``note`` empty until
-    :func:`~.explain.explain`), plus ``_flagged``.
+    were flagged by the window test (the release check's 2-hour windows). Columns: keys,
+    then ``INCIDENT_COLUMNS`` (``explanation`` "unexplained", ``explained_by`` and
+    ``note`` empty until :func:`~.explain.explain`), plus ``_flagged``.
     """
     keys = keys or {}
     flags = flagged["flag"].to_numpy()
