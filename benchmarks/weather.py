@@ -101,11 +101,18 @@ def run(ds, cal, model: str, args, **weather) -> pd.DataFrame:
 
     if not getattr(args, "history_events", False):
         return backtest_predictions(ds, FIRST, LAST, args.horizon, args.step, model, cal, **weather)
-    folds = pd.date_range(FIRST, LAST, freq=args.step)
-    parts = [
-        backtest_predictions(ds, o, o, args.horizon, args.step, model, calendar(o), **weather)
-        for o in folds
-    ]
+    from juno_forecast.errors import NoSeriesError
+
+    parts = []
+    for o in pd.date_range(FIRST, LAST, freq=args.step):
+        try:
+            parts.append(
+                backtest_predictions(
+                    ds, o, o, args.horizon, args.step, model, calendar(o), **weather
+                )
+            )
+        except NoSeriesError:  # the first hourly fold: too short, as in the one-call backtest
+            continue
     return pd.concat(parts, ignore_index=True)
 
 
