@@ -9,7 +9,9 @@ Two inputs are understood:
   hour), SNOW (snowfall in the hour), SNWD (snow depth) and TEMP come from
   arguments, the calendar's ``weather.hourly`` section, or are the file's own
   ``DATE``/``ds``, ``PRCP``, ``SNOW``, ``SNWD``, ``TEMP`` columns. Hours are
-  reduced to days: PRCP and SNOW summed, SNWD the maximum, TMAX/TMIN from TEMP.
+  reduced to days: PRCP and SNOW summed, SNWD the maximum, TMAX/TMIN from TEMP;
+  the hours are kept too, for the regressors of hourly models (the weather of
+  the hour: an evening storm is not a dawn one).
 
 Thresholds are compared in the file's own units (GHCN-Daily "standard" units:
 inches and degrees Fahrenheit). Precipitation thresholds (rain) see the rain
@@ -18,9 +20,9 @@ and never fire on a day a snowfall threshold fires (a snow day is not also a
 heavy-rain day).
 
 :class:`WeatherKnowledge` holds the observed days and, optionally, a weather
-forecast of the days ahead. A forecast made at a cutoff sees only
-:meth:`WeatherKnowledge.until` the cutoff: the days observed before it and the
-forecast after it, or no weather at all when no forecast reaches past it (the
+forecast of the days ahead (and their hours, from hourly tables). A forecast
+made at a cutoff sees only :meth:`WeatherKnowledge.until` the cutoff: the days
+(and hours) observed before it and the forecast after it, or no weather at all when no forecast reaches past it (the
 weather of the history alone then cannot move a forecast, so a backtest gives
 the same numbers with or without a weather file).
 """
