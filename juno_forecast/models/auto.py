@@ -52,6 +52,32 @@ def default_folds(freq: str, n: int, fold_len: int | None = None) -> tuple[int, 
     return n_folds, fold_len
 
 
+def fold_forecast(
+    make: Callable[[], object],
+    y: pd.Series,
+    X: pd.DataFrame | None,
+    cut: int,
+    fold_len: int,
+    fit_predict: FitPredict = plain_fit_predict,
+) -> pd.DataFrame:
+    """One fold: a model fitted on ``y[:cut]`` forecasts the next ``fold_len`` points.
+
+    Returns columns ``ds, step, y, yhat``; only data before ``cut`` is used.
+    """
+    test = slice(cut, cut + fold_len)
+    X_tr = None if X is None else X.iloc[:cut]
+    X_te = pd.DataFrame(index=y.index[test]) if X is None else X.iloc[test]
+    yhat = fit_predict(make(), y.iloc[:cut], X_tr, X_te)
+    return pd.DataFrame(
+        {
+            "ds": y.index[test],
+            "step": np.arange(1, len(X_te) + 1),
+            "y": y.iloc[test].to_numpy(),
+            "yhat": np.asarray(yhat, dtype=float),
+        }
+    )
+
+
 def rolling_origin(
     make: Callable[[], object],
     y: pd.Series,
@@ -65,35 +91,42 @@ def rolling_origin(
     Returns columns ``fold, ds, step, y, yhat``; fold 0 is the oldest origin.
     Only data before each origin is used to forecast after it.
     """
-    rows = []
     n = len(y)
-    for k in range(n_folds):
-        cut = n - (n_folds - k) * fold_len
-        test = slice(cut, cut + fold_len)
-        X_tr = None if X is None else X.iloc[:cut]
-        X_te = pd.DataFrame(index=y.index[test]) if X is None else X.iloc[test]
-        yhat = fit_predict(make(), y.iloc[:cut], X_tr, X_te)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "fold": k,
-                    "ds": y.index[test],
-                    "step": np.arange(1, len(X_te) + 1),
-                    "y": y.iloc[test].to_numpy(),
-                    "yhat": np.asarray(yhat, dtype=float),
-                }
-            )
-        )
+    rows = [
+        fold_forecast(make, y, X, n - (n_folds - k) * fold_len, fold_len, fit_predict)
+        for k in range(n_folds)
+    ]
+    return _stack_folds(rows)
+
+
+def _stack_folds(rows: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Fold frames, oldest first, as one backtest with a ``fold`` column (0: the oldest)."""
     if not rows:
         return pd.DataFrame(columns=["fold", "ds", "step", "y", "yhat"])
-    return pd.concat(rows, ignore_index=True)
+    return pd.concat(
+        [r.assign(fold=k)[["fold", "ds", "step", "y", "yhat"]] for k, r in enumerate(rows)],
+        ignore_index=True,
+    )
 
 
 #: candidates whose inverse-error weight is below this share are dropped (not refitted)
 MIN_WEIGHT = 0.05
+#: a candidate whose backtest MAE so far is more than this many times the best one's is out of
+#: contention: it gets no further fold and no weight. Past 1 / sqrt(MIN_WEIGHT) (4.5x) its
+#: inverse-squared weight is under MIN_WEIGHT times the best one's: the weights of the folds
+#: run so far drop it already.
+OUT_OF_CONTENTION = MIN_WEIGHT**-0.5
+#: the weights are settled when no candidate's weight moved by more than this with the last
+#: fold; the combination's error is flat near its best weights (second order in their error),
+#: so a further fold would buy little accuracy for the cost of refitting every candidate
+SETTLED = 0.1
+#: residuals the ranges need before the backtest may stop early: two weeks of hours (336, 14
+#: per hour of the day for the hourly scales). Daily backtests (at most 42 residuals) and
+#: short hourly folds always run every fold.
+MIN_RESIDUALS = 2 * SEASON["h"]
 
 
-def inverse_error_weights(cvs: dict[str, pd.DataFrame]) -> dict[str, float]:
+def inverse_error_weights(cvs: dict[str, pd.DataFrame | dict]) -> dict[str, float]:
     """Weights proportional to 1 / squared mean absolute backtest error, summing to 1.
 
     Bates and Granger's inverse-variance weights, with the mean absolute error
@@ -104,7 +137,8 @@ def inverse_error_weights(cvs: dict[str, pd.DataFrame]) -> dict[str, float]:
     """
     sq = {n: _mae(cv) ** 2 for n, cv in cvs.items()}
     best = min(sq.values())
-    if best <= 1e-12 * (1.0 + max(abs(v) for cv in cvs.values() for v in cv["y"])):
+    scale = max(float(np.max(np.abs(np.asarray(cv["y"], float)), initial=0)) for cv in cvs.values())
+    if best <= 1e-12 * (1.0 + scale):
         exact = min(sq, key=sq.get)
         return {exact: 1.0}
     inv = {n: 1.0 / v for n, v in sq.items()}
@@ -133,8 +167,9 @@ class AutoModel(Forecaster):
     candidates competes too). When the history is too short for any fold, the
     first candidate (seasonal naive) is used. ``chosen_`` names the pick or the
     mix (``ols 0.62 + ets 0.38``), ``weights_`` holds the weights, ``scores_``
-    every candidate's backtest MAE, ``cv_`` the backtest of the combination
-    (what the ranges are calibrated on).
+    every candidate's backtest MAE, ``folds_`` the folds the backtest ran (up to
+    ``n_folds``: it stops when the weights are settled, see :meth:`_backtest`),
+    ``cv_`` the backtest of the combination (what the ranges are calibrated on).
     """
 
     def __init__(
@@ -180,16 +215,8 @@ class AutoModel(Forecaster):
         n_folds, fold_len = default_folds(self.freq, len(y), self.fold_len)
         n_folds = self.n_folds if self.n_folds is not None else n_folds
         fit_predict = self.fit_predict or plain_fit_predict
-        cvs: dict[str, pd.DataFrame] = {}
-        if n_folds > 0:
-            for name in names:
-                try:
-                    cvs[name] = rolling_origin(
-                        self._make(name), y, X, n_folds, fold_len, fit_predict
-                    )
-                except HistoryTooShort:  # e.g. ets on a fold with less than a week of history
-                    continue
-        self.scores_ = {n: _mae(cv) for n, cv in cvs.items()}
+        self.folds_, self.scores_ = 0, {}
+        cvs = self._backtest(names, y, X, n_folds, fold_len, fit_predict) if n_folds > 0 else {}
         if not cvs:
             self.weights_ = {names[0]: 1.0}
         elif self.combine == "weighted":
@@ -202,6 +229,52 @@ class AutoModel(Forecaster):
         self.model_ = MeanForecast(models, list(self.weights_.values())).fit(y, X)
         self.freq_delta_ = FREQ_DELTA[self.freq]
         return self
+
+    def _backtest(
+        self,
+        names: list[str],
+        y: pd.Series,
+        X: pd.DataFrame | None,
+        n_folds: int,
+        fold_len: int,
+        fit_predict: FitPredict,
+    ) -> dict[str, pd.DataFrame]:
+        """Each candidate's forecasts on up to ``n_folds`` folds, the most recent first.
+
+        Successive halving: after each fold, candidates whose MAE so far is over
+        :data:`OUT_OF_CONTENTION` times the best one's get no further fold (and no
+        weight). The backtest stops early once there are two folds, at least
+        :data:`MIN_RESIDUALS` residuals for the ranges, and the weights are
+        settled (:data:`SETTLED`). A candidate that cannot fit a fold's history
+        (:class:`HistoryTooShort`) leaves the backtest. ``folds_`` is the number
+        of folds run; the returned backtests share them, oldest first. ``scores_``
+        holds every candidate's MAE (one out of contention: on its folds).
+        """
+        n = len(y)
+        folds: dict[str, list[pd.DataFrame]] = {name: [] for name in names}
+        weights: dict[str, float] | None = None
+        for k in range(n_folds):
+            cut = n - (k + 1) * fold_len
+            for name in list(folds):
+                try:
+                    folds[name].append(
+                        fold_forecast(self._make(name), y, X, cut, fold_len, fit_predict)
+                    )
+                except HistoryTooShort:  # e.g. ets on a fold with less than a week of history
+                    del folds[name]
+                    self.scores_.pop(name, None)
+            self.folds_ = k + 1
+            if not folds:
+                return {}
+            so_far = {name: _arrays(rows) for name, rows in folds.items()}  # no frame per fold
+            mae = {name: _mae(cv) for name, cv in so_far.items()}
+            self.scores_.update(mae)
+            best = min(mae.values())
+            folds = {n_: f for n_, f in folds.items() if mae[n_] <= OUT_OF_CONTENTION * best}
+            previous, weights = weights, inverse_error_weights({n_: so_far[n_] for n_ in folds})
+            if k >= 1 and (k + 1) * fold_len >= MIN_RESIDUALS and _settled(previous, weights):
+                break
+        return {name: _stack_folds(rows[::-1]) for name, rows in folds.items()}
 
     def _best(self, cvs: dict[str, pd.DataFrame]) -> list[str]:
         """The candidate (or mean of the non-naive ones) with the lowest backtest MAE."""
@@ -223,8 +296,21 @@ class AutoModel(Forecaster):
         return self.model_.predict(X)
 
 
-def _mae(cv: pd.DataFrame) -> float:
-    """Mean absolute error of a backtest (columns ``y``, ``yhat``)."""
+def _arrays(rows: Sequence[pd.DataFrame]) -> dict[str, np.ndarray]:
+    """The ``y`` and ``yhat`` of some folds, concatenated: what the weights are computed from."""
+    return {c: np.concatenate([r[c].to_numpy(float) for r in rows]) for c in ("y", "yhat")}
+
+
+def _settled(before: dict[str, float] | None, after: dict[str, float]) -> bool:
+    """No candidate's weight moved by more than :data:`SETTLED` (a dropped one's went to 0)."""
+    if before is None:
+        return False
+    names = set(before) | set(after)
+    return max(abs(before.get(n, 0.0) - after.get(n, 0.0)) for n in names) <= SETTLED
+
+
+def _mae(cv: pd.DataFrame | dict) -> float:
+    """Mean absolute error of a backtest (columns or arrays ``y``, ``yhat``)."""
     return float(np.mean(np.abs(cv["y"] - cv["yhat"])))
 
 
