@@ -17,7 +17,9 @@ What shapes the mean of every hour (all multiplicative):
 * US federal holidays: the day takes a Sunday-like profile (no commuting);
   minor holidays (MLK, Presidents', Juneteenth, Columbus, Veterans) only half so;
 * Ramadan (dates from the Hijri calendar via ``hijridate``): drivers online dip
-  by 20 % around iftar, 17:00-20:59;
+  by 20 % around iftar, from the hour holding sunset-1 to the one holding sunset+2
+  (sunset from ``astral``, as the shipped calendar places the evening: 16-19 in
+  February, 18-21 after the clocks change);
 * snowstorms (the days of ``weather`` with SNOW >= 4 in): trips drop 30-50 %,
   drivers online a bit less, the next day recovers partly; light snow -5 %;
   heavy rain (PRCP >= 1 in) -8 % trips;
@@ -61,7 +63,8 @@ DRIVERS = {
 START, END = "2024-07-01", "2026-06-30"
 CONGESTION_PRICING = pd.Timestamp("2025-01-05")
 TOLL_EFFECT = -0.08
-RAMADAN_HOURS = (17, 18, 19, 20)
+#: iftar and the evening prayers, per day (the shipped calendar's Ramadan ``hours``)
+RAMADAN_HOURS = ("sunset-1", "sunset+2")
 RAMADAN_EFFECT = -0.20
 TRIPS_GROWTH, DRIVERS_GROWTH = 0.06, 0.04
 #: negative-binomial n per metric (variance = mu + mu^2 / n): drivers online are smoother
@@ -128,6 +131,18 @@ def generate_sample(
             parts.append(_tidy(hours, borough, metric, _draw(mu, DISPERSION[metric], rng)))
     sample = pd.concat(parts, ignore_index=True)
     return {"sample": sample, "weather": weather, "incidents": _incidents_table(days)}
+
+
+def iftar_hours(hours: pd.DatetimeIndex) -> np.ndarray:
+    """True at the hours of ``hours`` in a Ramadan evening (``RAMADAN_HOURS`` on that day)."""
+    from .calendar.sun import HourMark, SunHours
+
+    span = SunHours(*(HourMark.read(mark) for mark in RAMADAN_HOURS))
+    day_of = hours.normalize()
+    on = np.zeros(len(hours), dtype=bool)
+    for day in ramadan_days(hours[0], hours[-1]):
+        on |= np.asarray(day_of == day) & np.isin(hours.hour, span.on(day.date()))
+    return on
 
 
 def ramadan_days(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
@@ -261,8 +276,7 @@ def _means(
     drivers_shape = 0.45 + 0.55 * shape
     drivers = DRIVERS[borough] * drivers_shape * (1 + DRIVERS_GROWTH) ** years * day_level
     drivers = drivers * effects["drivers"].to_numpy()[day_idx]
-    iftar = hours.normalize().isin(ramadan_days(days[0], days[-1])) & np.isin(hour, RAMADAN_HOURS)
-    drivers = drivers * np.where(iftar, 1 + RAMADAN_EFFECT, 1.0)
+    drivers = drivers * np.where(iftar_hours(hours), 1 + RAMADAN_EFFECT, 1.0)
     return trips, drivers
 
 
@@ -331,4 +345,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["generate_sample", "holiday_factors", "ramadan_days", "write_sample"]
+__all__ = ["generate_sample", "holiday_factors", "iftar_hours", "ramadan_days", "write_sample"]

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from juno_forecast.data import Dataset, load_data
-from juno_forecast.sample import BOROUGHS, generate_sample, main, ramadan_days
+from juno_forecast.sample import BOROUGHS, generate_sample, iftar_hours, main, ramadan_days
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -141,12 +141,21 @@ def test_ramadan_evenings_lower_drivers_online(sample: Dataset) -> None:
     ramadan = ramadan_days("2026-01-01", "2026-06-30")
     assert ramadan[0] == pd.Timestamp("2026-02-18") and len(ramadan) in (29, 30)
     y = series(sample, "Brooklyn", "drivers_online")
-    evening_over_noon = (y[y.index.hour.isin([17, 18, 19, 20])].resample("D").mean()) / (
-        y[y.index.hour.isin([12, 13, 14, 15])].resample("D").mean()
-    )
-    during = evening_over_noon[ramadan].mean()
-    outside = evening_over_noon["2026-04-01":"2026-05-15"].mean()
-    assert during < 0.88 * outside
+    iftar = iftar_hours(y.index)  # sunset-1 to sunset+2: 16-19 in February, 18-21 in March
+    assert set(y.index[iftar & (y.index.normalize() == "2026-02-20")].hour) == {16, 17, 18, 19}
+    assert set(y.index[iftar & (y.index.normalize() == "2026-03-15")].hour) == {18, 19, 20, 21}
+    noon = y[y.index.hour.isin([12, 13, 14, 15])].resample("D").mean()
+
+    def evening_over_noon(day: pd.Timestamp, hours: list[int]) -> float:
+        return y[day : day + pd.Timedelta(hours=23)].iloc[hours].mean() / noon[day]
+
+    five_weeks = pd.Timedelta(days=35)  # the same weekday after Ramadan, same clock hours
+    ratios = [
+        evening_over_noon(d, h) / evening_over_noon(d + five_weeks, h)
+        for d in ramadan
+        for h in [list(y.index[iftar & (y.index.normalize() == d)].hour)]
+    ]
+    assert 0.75 < np.mean(ratios) < 0.88  # the generator's -20%, in the iftar hours
     trips = series(sample, "Brooklyn", "trips")
     t_ratio = trips[trips.index.hour.isin([17, 18, 19, 20])].resample("D").mean() / (
         trips[trips.index.hour.isin([12, 13, 14, 15])].resample("D").mean()
