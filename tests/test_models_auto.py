@@ -62,18 +62,30 @@ def test_short_hourly_folds_run_every_fold_for_the_ranges():
 
 
 def test_a_candidate_out_of_contention_gets_no_further_fold_and_no_weight():
-    """Daily, growing 2% a day: last week's value misses by far more than 4.5x the regression."""
+    """Hourly, growing 40% a week: last week's value misses by far more than 4.5x the models."""
+    y = seasonal_hourly(weeks=6)
+    y = y.mean() * np.exp(0.002 * np.arange(len(y))) * (y / y.mean())
+    log = FitLog()
+    auto = AutoModel(freq="h", fit_predict=log).fit(y)
+    naive_fits = [n for name, n in log.fits if name == "SeasonalNaive"]
+    assert naive_fits == [len(y) - 168], "naive fitted on the most recent fold only"
+    assert auto.scores_["naive"] > 4.5 * min(auto.scores_["ols"], auto.scores_["gbm"])
+    assert "naive" not in auto.weights_ and set(auto.weights_) <= {"ols", "gbm"}
+    assert auto.folds_ >= 2 and len(auto.cv_) == auto.folds_ * 168
+
+
+def test_daily_backtest_keeps_every_candidate_on_every_fold():
+    """Daily folds are cheap and few: nobody leaves early, all six weeks are run."""
     idx = pd.date_range("2024-01-01", periods=120, freq="D")
     weekly = np.array([1.0, 1.05, 1.1, 1.1, 1.25, 1.3, 0.8])[idx.day_of_week]
     y = pd.Series(1000 * np.exp(0.02 * np.arange(120)) * weekly, index=idx)
     log = FitLog()
     auto = AutoModel(freq="D", candidates=("naive", "ols"), fit_predict=log).fit(y)
     naive_fits = [n for name, n in log.fits if name == "SeasonalNaive"]
-    assert naive_fits == [120 - 7], "naive fitted on the most recent fold only"
-    assert auto.folds_ == 6, "daily: every fold (42 residuals are few for the ranges)"
+    assert sorted(naive_fits) == [120 - 7 * k for k in range(6, 0, -1)]
+    assert auto.folds_ == 6 and len(auto.cv_) == 6 * 7
     assert auto.scores_["naive"] > 4.5 * auto.scores_["ols"]
     assert auto.weights_ == {"ols": 1.0} and auto.chosen_ == "ols"
-    assert len(auto.cv_) == 6 * 7
 
 
 def test_same_data_and_seed_same_weights_backtest_and_forecast():

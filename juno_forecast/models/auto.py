@@ -116,6 +116,9 @@ MIN_WEIGHT = 0.05
 #: inverse-squared weight is under MIN_WEIGHT times the best one's: the weights of the folds
 #: run so far drop it already.
 OUT_OF_CONTENTION = MIN_WEIGHT**-0.5
+#: residuals before a candidate may leave for being out of contention: a week of hours. A daily
+#: backtest (at most 42 residuals, a few milliseconds a fit) keeps every candidate to the end.
+PRUNE_AFTER = SEASON["h"]
 #: the weights are settled when no candidate's weight moved by more than this with the last
 #: fold; the combination's error is flat near its best weights (second order in their error),
 #: so a further fold would buy little accuracy for the cost of refitting every candidate
@@ -241,9 +244,9 @@ class AutoModel(Forecaster):
     ) -> dict[str, pd.DataFrame]:
         """Each candidate's forecasts on up to ``n_folds`` folds, the most recent first.
 
-        Successive halving: after each fold, candidates whose MAE so far is over
-        :data:`OUT_OF_CONTENTION` times the best one's get no further fold (and no
-        weight). The backtest stops early once there are two folds, at least
+        Successive halving: after each fold (once there are :data:`PRUNE_AFTER`
+        residuals), candidates whose MAE so far is over :data:`OUT_OF_CONTENTION`
+        times the best one's get no further fold (and no weight). The backtest stops early once there are two folds, at least
         :data:`MIN_RESIDUALS` residuals for the ranges, and the weights are
         settled (:data:`SETTLED`). A candidate that cannot fit a fold's history
         (:class:`HistoryTooShort`) leaves the backtest. ``folds_`` is the number
@@ -269,8 +272,9 @@ class AutoModel(Forecaster):
             so_far = {name: _arrays(rows) for name, rows in folds.items()}  # no frame per fold
             mae = {name: _mae(cv) for name, cv in so_far.items()}
             self.scores_.update(mae)
-            best = min(mae.values())
-            folds = {n_: f for n_, f in folds.items() if mae[n_] <= OUT_OF_CONTENTION * best}
+            if (k + 1) * fold_len >= PRUNE_AFTER:
+                best = min(mae.values())
+                folds = {n_: f for n_, f in folds.items() if mae[n_] <= OUT_OF_CONTENTION * best}
             previous, weights = weights, inverse_error_weights({n_: so_far[n_] for n_ in folds})
             if k >= 1 and (k + 1) * fold_len >= MIN_RESIDUALS and _settled(previous, weights):
                 break
