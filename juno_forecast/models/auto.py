@@ -103,10 +103,9 @@ def _stack_folds(rows: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Fold frames, oldest first, as one backtest with a ``fold`` column (0: the oldest)."""
     if not rows:
         return pd.DataFrame(columns=["fold", "ds", "step", "y", "yhat"])
-    return pd.concat(
-        [r.assign(fold=k)[["fold", "ds", "step", "y", "yhat"]] for k, r in enumerate(rows)],
-        ignore_index=True,
-    )
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(0, "fold", np.repeat(np.arange(len(rows)), [len(r) for r in rows]))
+    return out
 
 
 #: candidates whose inverse-error weight is below this share are dropped (not refitted)
@@ -246,22 +245,24 @@ class AutoModel(Forecaster):
 
         Successive halving: after each fold (once there are :data:`PRUNE_AFTER`
         residuals), candidates whose MAE so far is over :data:`OUT_OF_CONTENTION`
-        times the best one's get no further fold (and no weight). The backtest stops early once there are two folds, at least
-        :data:`MIN_RESIDUALS` residuals for the ranges, and the weights are
-        settled (:data:`SETTLED`). A candidate that cannot fit a fold's history
-        (:class:`HistoryTooShort`) leaves the backtest. ``folds_`` is the number
-        of folds run; the returned backtests share them, oldest first. ``scores_``
-        holds every candidate's MAE (one out of contention: on its folds).
+        times the best one's get no further fold (and no weight). The backtest
+        stops early once there are two folds, at least :data:`MIN_RESIDUALS`
+        residuals for the ranges, and the weights are settled (:data:`SETTLED`).
+        A candidate that cannot fit a fold's history (:class:`HistoryTooShort`)
+        leaves the backtest. ``folds_`` is the number of folds run; the returned
+        backtests share them, oldest first. ``scores_`` holds every candidate's
+        MAE (one out of contention: on its folds).
         """
         n = len(y)
-        folds: dict[str, list[pd.DataFrame]] = {name: [] for name in names}
+        folds: dict[str, list[tuple]] = {name: [] for name in names}  # (frame, y, yhat) per fold
         weights: dict[str, float] | None = None
         for k in range(n_folds):
             cut = n - (k + 1) * fold_len
             for name in list(folds):
                 try:
+                    fold = fold_forecast(self._make(name), y, X, cut, fold_len, fit_predict)
                     folds[name].append(
-                        fold_forecast(self._make(name), y, X, cut, fold_len, fit_predict)
+                        (fold, fold["y"].to_numpy(float), fold["yhat"].to_numpy(float))
                     )
                 except HistoryTooShort:  # e.g. ets on a fold with less than a week of history
                     del folds[name]
@@ -278,7 +279,7 @@ class AutoModel(Forecaster):
             previous, weights = weights, inverse_error_weights({n_: so_far[n_] for n_ in folds})
             if k >= 1 and (k + 1) * fold_len >= MIN_RESIDUALS and _settled(previous, weights):
                 break
-        return {name: _stack_folds(rows[::-1]) for name, rows in folds.items()}
+        return {name: _stack_folds([r[0] for r in rows[::-1]]) for name, rows in folds.items()}
 
     def _best(self, cvs: dict[str, pd.DataFrame]) -> list[str]:
         """The candidate (or mean of the non-naive ones) with the lowest backtest MAE."""
@@ -300,9 +301,9 @@ class AutoModel(Forecaster):
         return self.model_.predict(X)
 
 
-def _arrays(rows: Sequence[pd.DataFrame]) -> dict[str, np.ndarray]:
-    """The ``y`` and ``yhat`` of some folds, concatenated: what the weights are computed from."""
-    return {c: np.concatenate([r[c].to_numpy(float) for r in rows]) for c in ("y", "yhat")}
+def _arrays(rows: Sequence[tuple]) -> dict[str, np.ndarray]:
+    """The ``y`` and ``yhat`` of some folds (``(frame, y, yhat)``), concatenated."""
+    return {"y": np.concatenate([r[1] for r in rows]), "yhat": np.concatenate([r[2] for r in rows])}
 
 
 def _settled(before: dict[str, float] | None, after: dict[str, float]) -> bool:
