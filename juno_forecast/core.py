@@ -1,14 +1,17 @@
 """The many-series core: series held as grouped arrays, calendar features shared per scope.
 
-Two costs used to be paid once per series before any model ran (issue 16's
+Costs used to be paid once per series before any model ran (issue 16's
 profile: about 30 ms of pandas per series):
 
+* **Loading.** :func:`regular_rows` finds, for all series at once, those already
+  on a regular grid with clean values; only the others go through the loader's
+  per-series checks and repairs (:mod:`juno_forecast.data`).
 * **Splitting the data.** :class:`GroupedSeries` splits a tidy frame (a
   :class:`~juno_forecast.data.Dataset`) into series once, with vectorised numpy:
   one float array of every value, one int64 array of every timestamp (ns), an
   index pointer ``indptr`` (series ``i`` is rows ``indptr[i]:indptr[i + 1]``,
   statsforecast's ``GroupedArray`` layout) and the series' metric and keys.
-  A series is then a slice: :meth:`GroupedSeries.values` and
+  A series is then a slice: :meth:`GroupedSeries.values_of` and
   :meth:`GroupedSeries.positions` hand out arrays and positions; only
   :meth:`GroupedSeries.series` builds the ``pd.Series`` a model is fitted on,
   with its regular index made by ``date_range`` (no per-series groupby, no
@@ -19,7 +22,13 @@ profile: about 30 ms of pandas per series):
   :func:`scope_features` computes them once per such *scope* and hands the same
   :class:`~juno_forecast.features.CalendarFeatures` to every series in it: 1,000
   zones that no event names share one design matrix. Callers must not write
-  into the shared features (nothing in the package does).
+  into the shared features (nothing in the package does). :func:`memo` keeps what
+  backtest folds derive from them (learnable columns, prior multipliers) per scope.
+* **Output.** :func:`stack_series` builds one tidy table from every series' rows.
+
+:func:`release_memory` hands the loader's freed memory back before the nightly
+forks its workers. Local and Dask workers each keep their own caches; results do
+not depend on which series a worker saw first.
 """
 
 from __future__ import annotations
