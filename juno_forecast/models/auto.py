@@ -1,7 +1,10 @@
 """``auto``: weigh (or pick) models per series by a small rolling-origin backtest on its history.
 
 Deterministic (same data and seed, same result) and cheap: only the fast
-candidates are tried, on a few folds at the end of the history. The
+candidates are tried, on a few folds at the end of the history, the most
+recent first and only as many as the choice needs (:meth:`AutoModel._backtest`:
+a candidate far behind leaves, and the backtest stops once the weights are
+settled and the ranges have enough residuals). The
 combination's out-of-sample forecasts (``cv_``) are kept, so the caller can
 calibrate ranges on them without refitting anything.
 """
@@ -315,8 +318,9 @@ def _settled(before: dict[str, float] | None, after: dict[str, float]) -> bool:
 
 
 def _mae(cv: pd.DataFrame | dict) -> float:
-    """Mean absolute error of a backtest (columns or arrays ``y``, ``yhat``)."""
-    return float(np.mean(np.abs(cv["y"] - cv["yhat"])))
+    """Mean absolute error of a backtest (columns or arrays ``y``, ``yhat``), missing ones skipped."""
+    err = np.abs(np.asarray(cv["y"], float) - np.asarray(cv["yhat"], float))
+    return float(np.nanmean(err)) if np.isfinite(err).any() else float("nan")
 
 
 def _combine_cv(cvs: dict[str, pd.DataFrame], weights: dict[str, float]) -> pd.DataFrame:
