@@ -266,6 +266,42 @@ def scope_features(
     return feats
 
 
+_OCCURRENCES: OrderedDict[tuple, tuple[Any, pd.DataFrame]] = OrderedDict()
+
+
+def scope_occurrences(
+    calendar: Any,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    metric: str | None = None,
+    keys: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """:func:`~juno_forecast.features.series_occurrences`, looked up once per scope.
+
+    The scope as in :func:`scope_features` (calendar, days, metric, the key values
+    among :func:`named_zones`): detection, ``expect`` and ``impact`` ask for the
+    same table for every series of a scope and get the very same frame (do not
+    write into it); :func:`memo` keeps what they derive from it.
+    """
+    from .features import series_occurrences
+
+    if calendar is None:
+        return series_occurrences(calendar, start, end, metric, keys)
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    zones = named_zones(calendar, start, end, metric)
+    scope = None if not keys else frozenset(str(v) for v in keys.values()) & zones
+    key = (id(calendar), start, end, metric, scope)
+    hit = _OCCURRENCES.get(key)
+    if hit is not None and hit[0] is calendar:
+        _OCCURRENCES.move_to_end(key)
+        return hit[1]
+    occ = series_occurrences(calendar, start, end, metric, keys)
+    _OCCURRENCES[key] = (calendar, occ)
+    if len(_OCCURRENCES) > SCOPE_CACHE_SIZE:
+        _OCCURRENCES.popitem(last=False)
+    return occ
+
+
 _MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 #: how many derived results of shared features a process keeps
 MEMO_SIZE = 4096
@@ -295,4 +331,5 @@ def clear_scopes() -> None:
     """Forget every cached scope (tests; a long-lived process that reloads its calendar)."""
     _SCOPES.clear()
     _ZONES.clear()
+    _OCCURRENCES.clear()
     _MEMO.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError, JunoError, SeriesError
@@ -40,10 +41,14 @@ def _predict_frame(model: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
     model that calibrates the window test (its fitted ``window_scale_``, see
     :class:`~juno_forecast.models.baseline.RobustBaseline`)."""
     ranges = getattr(model, "predict_ranges", None) if get_tags(model).predicts_ranges else None
-    pred = (ranges or model.predict)(index).reindex(index)[BAND_COLUMNS]
+    pred = (ranges or model.predict)(index)
+    if not pred.index.equals(index):
+        pred = pred.reindex(index)
+    # one frame from arrays: inserting each window scale as a column cost more than the fit
+    cols = {c: pred[c].to_numpy(copy=True) for c in BAND_COLUMNS}
     for k, scale in getattr(model, "window_scale_", {}).items():
-        pred[f"wscale_{k}"] = scale
-    return pred
+        cols[f"wscale_{k}"] = np.full(len(index), scale)
+    return pd.DataFrame(cols, index=index)
 
 
 def day_blocks(

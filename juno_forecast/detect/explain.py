@@ -27,13 +27,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ..calendar.records import default_spread
-from ..features import active_at, build_features, series_occurrences
+from ..compat import epoch_ns
+from ..core import memo, scope_occurrences
+from ..features import active_at, build_features
 from ..grain import season
 from .dayoff import day_profiles, dayoff_expectation
 
@@ -175,17 +177,32 @@ class SeriesPast:
 def series_past(
     history: pd.Series | None, calendar: Any, metric: str, keys: dict[str, str], freq: str
 ) -> SeriesPast | None:
-    """When each calendar event was on in ``history`` (None without history or calendar)."""
+    """When each calendar event was on in ``history`` (None without history or calendar).
+
+    Where the events were on depends only on the scope's occurrences and the
+    timestamps: series of one scope with the same timestamps share it (:func:`.core.memo`).
+    """
     if history is None or calendar is None or not len(history):
         return None
-    occ = series_occurrences(calendar, history.index[0], history.index[-1], metric, keys)
+    index = history.index
+    occ = scope_occurrences(calendar, index[0], index[-1], metric, keys)
+    ns = epoch_ns(index)
+    key = ("past", freq, metric, len(ns), hash(ns.tobytes()))
+    spans, busy = memo(occ, key, lambda: _past_spans(occ, index, metric, freq))
+    days = day_profiles(history) if freq == "h" else {}
+    return SeriesPast(history, freq, spans, busy, days)
+
+
+def _past_spans(
+    occ: pd.DataFrame, index: pd.DatetimeIndex, metric: str, freq: str
+) -> tuple[tuple[tuple[str, pd.Timestamp, np.ndarray], ...], frozenset[pd.Timestamp]]:
+    """:class:`SeriesPast`'s ``spans`` and ``busy`` of ``occ`` on ``index``."""
     spans, busy = [], set()
     for _, o in occ.iterrows():
-        spans.append((str(o["name"]), o["window_end"], active_at(o, history.index, freq)))
+        spans.append((str(o["name"]), o["window_end"], active_at(o, index, freq)))
         if o["shape"] != "step" and _moves(o, metric):
             busy.update(pd.date_range(o["window_start"], o["window_end"], freq="D"))
-    days = day_profiles(history) if freq == "h" else {}
-    return SeriesPast(history, freq, tuple(spans), frozenset(busy), days)
+    return tuple(spans), frozenset(busy)
 
 
 def _moves(occ: pd.Series, metric: str) -> bool:
@@ -195,6 +212,35 @@ def _moves(occ: pd.Series, metric: str) -> bool:
     return any(isinstance(e, dict) and e.get(metric, 0.0) != 0.0 for e in effects)
 
 
+class EventTable(NamedTuple):
+    """Per event name, on some timestamps: where it is active (a step only within
+    ``STEP_EXPLAINS_DAYS`` of a start), its curated effect and spread; ``steps``: the
+    names of step events."""
+
+    active: dict[str, np.ndarray]
+    effects: dict[str, np.ndarray]
+    spreads: dict[str, np.ndarray]
+    steps: frozenset[str]
+
+    def at(self, pos: np.ndarray) -> EventTable:
+        """The table at positions ``pos`` of its timestamps (every value is per timestamp)."""
+        cut = lambda d: {n: a[pos] for n, a in d.items()}  # noqa: E731
+        return EventTable(cut(self.active), cut(self.effects), cut(self.spreads), self.steps)
+
+
+def event_table(
+    occurrences: pd.DataFrame, index: pd.DatetimeIndex, freq: str, metric: str
+) -> EventTable:
+    """The :class:`EventTable` of ``occurrences`` on ``index`` (:func:`build_features`' rule)."""
+    feats = build_features(occurrences, index, freq, metric)
+    recent = _recent_steps(occurrences, index)
+    active = {n: feats.X[n].to_numpy() > 0 for n in feats.X.columns}
+    active.update({n: active[n] & recent[n] for n in recent if n in active})
+    effects = {n: feats.effects[n].to_numpy() for n in feats.effects.columns}
+    spreads = {n: feats.spreads[n].to_numpy() for n in feats.spreads.columns}
+    return EventTable(active, effects, spreads, frozenset(recent))
+
+
 def event_expectations(
     points: pd.DatetimeIndex,
     occurrences: pd.DataFrame,
@@ -202,22 +248,21 @@ def event_expectations(
     freq: str,
     past: SeriesPast | None = None,
     weights: np.ndarray | None = None,
+    table: EventTable | None = None,
 ) -> list[EventExpectation]:
     """What each event active at ``points`` expects there: its prior, updated by history.
 
     At hourly grain a day off (``hours_like``) gets its hours' shape from the series
     (:mod:`.dayoff`) in place of its ``by_hours`` prior. ``weights`` (the normal-day
     expectation at ``points``) weigh a prior that varies by hour when it is updated by
-    earlier occurrences, whose ratios are of totals.
+    earlier occurrences, whose ratios are of totals. ``table``: the
+    :func:`event_table` of ``occurrences`` at ``points``, when already known.
     """
     if occurrences is None or occurrences.empty or not len(points):
         return []
-    feats = build_features(occurrences, points, freq, metric)
-    recent = _recent_steps(occurrences, points)
-    active = {n: feats.X[n].to_numpy() > 0 for n in feats.X.columns}
-    active.update({n: active[n] & recent[n] for n in recent if n in active})
-    effects = {n: feats.effects[n].to_numpy() for n in feats.effects.columns}
-    spreads = {n: feats.spreads[n].to_numpy() for n in feats.spreads.columns}
+    if table is None:
+        table = event_table(occurrences, points, freq, metric)
+    active, effects, spreads = dict(table.active), dict(table.effects), dict(table.spreads)
     if freq == "h":
         _days_off(points, occurrences, metric, past, active, effects, spreads)
     names = [n for n in active if active[n].any()]
@@ -230,7 +275,7 @@ def event_expectations(
         eff, sd = effects.get(name, zeros), spreads.get(name, zeros)
         known = bool(np.abs(eff[on]).max(initial=0.0) > 1e-9)
         ratios = np.zeros(0)
-        if name not in recent and hist is not None and name in hist[1]:
+        if name not in table.steps and hist is not None and name in hist[1]:
             hours = set(points[on].hour)
             ratios = past_day_ratios(hist[0], hist[1][name], freq, hours)
         if not len(ratios):
@@ -433,17 +478,42 @@ def explain(
     if out.empty:
         return out
     metric = str(out["metric"].iloc[0])
+    table = None
     if occurrences is not None and len(occurrences):
-        scoped = [in_scope(occ, metric, keys) for _, occ in occurrences.iterrows()]
+        shared = occurrences
+        scoped = np.array([in_scope(occ, metric, keys) for _, occ in occurrences.iterrows()])
         occurrences = occurrences[scoped]
+        table = _shared_table(shared, scoped, occurrences, points.index, freq, metric)
     past = series_past(history, calendar, metric, keys, freq)
     for i, inc in out.iterrows():
         stamps = pd.DatetimeIndex(inc["_flagged"])
         pts = points.loc[stamps, ["actual", "expected", "lo", "hi"]]
         weights = pts["expected"].to_numpy(dtype=float)
-        events = event_expectations(stamps, occurrences, metric, freq, past, weights)
+        at = table.at(points.index.get_indexer(stamps)) if table is not None else None
+        events = event_expectations(stamps, occurrences, metric, freq, past, weights, at)
         j = judge(pts, events, inc["metric"], level)
         out.at[i, "explanation"] = j.explanation
         out.at[i, "explained_by"] = j.explained_by
         out.at[i, "note"] = j.note
     return out
+
+
+def _shared_table(
+    shared: pd.DataFrame,
+    scoped: np.ndarray,
+    occurrences: pd.DataFrame,
+    index: pd.DatetimeIndex,
+    freq: str,
+    metric: str,
+) -> EventTable | None:
+    """The :func:`event_table` of a series' flagged timestamps, computed once per scope.
+
+    ``shared`` is the scope's occurrences table (:func:`.core.scope_occurrences`),
+    ``occurrences`` its rows ``scoped`` in the series' scope. Each incident then
+    takes its timestamps' rows instead of building features of its own.
+    """
+    if occurrences.empty or not len(index):
+        return None
+    ns = epoch_ns(index)
+    key = ("events", freq, metric, scoped.tobytes(), len(ns), hash(ns.tobytes()))
+    return memo(shared, key, lambda: event_table(occurrences, index, freq, metric))

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..core import scope_occurrences
 from ..data import SeriesProblem, series_label
 from ..errors import SeriesError
-from ..features import series_occurrences
 from .expectation import make_expectation, rolling_expectation
 from .explain import explain
 from .flagging import flag_points
@@ -78,7 +78,7 @@ def detect_series(
     if freq == "h" and not inc.empty:
         keep = [not is_filled_gap(flagged.loc[r["start"] : r["end"]]) for _, r in inc.iterrows()]
         inc = inc[keep].reset_index(drop=True)
-    occ = series_occurrences(cal, start, end, metric, keys)
+    occ = scope_occurrences(cal, start, end, metric, keys)  # one table per scope
     inc = explain(inc, occ, keys, freq, flagged, history=y, calendar=cal, level=level)
     return SeriesDetection(metric, keys, flagged, inc, occ)
 
