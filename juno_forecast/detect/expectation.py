@@ -36,19 +36,37 @@ def make_expectation(
     )
 
 
-def _predict_frame(model: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """The band columns on ``index``, and ``wscale_<k>`` for each window length ``k`` of a
-    model that calibrates the window test (its fitted ``window_scale_``, see
+def _predict_block(model: Any, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """The band columns on ``index`` as arrays, and ``wscale_<k>`` for each window length
+    ``k`` of a model that calibrates the window test (its fitted ``window_scale_``, see
     :class:`~juno_forecast.models.baseline.RobustBaseline`)."""
     ranges = getattr(model, "predict_ranges", None) if get_tags(model).predicts_ranges else None
     pred = (ranges or model.predict)(index)
     if not pred.index.equals(index):
         pred = pred.reindex(index)
-    # one frame from arrays: inserting each window scale as a column cost more than the fit
-    cols = {c: pred[c].to_numpy(copy=True) for c in BAND_COLUMNS}
+    cols = dict(zip(BAND_COLUMNS, pred[BAND_COLUMNS].to_numpy().T, strict=True))
     for k, scale in getattr(model, "window_scale_", {}).items():
         cols[f"wscale_{k}"] = np.full(len(index), scale)
-    return pd.DataFrame(cols, index=index)
+    return cols
+
+
+def _stack_blocks(y: pd.Series, blocks: list[tuple[int, int, dict]]) -> pd.DataFrame:
+    """``actual`` and each block's columns on its rows ``lo:hi`` of ``y``, as one frame.
+
+    Built once from arrays: a frame per block (and a column inserted per window scale)
+    cost detection more pandas time than the baseline's fits.
+    """
+    pos = np.concatenate([np.arange(lo, hi) for lo, hi, _ in blocks])
+    whole = len(pos) and pos[-1] - pos[0] + 1 == len(pos)  # one run: a slice keeps the freq
+    index = pd.DatetimeIndex(y.index[pos[0] : pos[-1] + 1] if whole else y.index[pos], name="ds")
+    names = list(blocks[0][2])
+    if any(list(cols) != names for *_, cols in blocks):  # models with other outputs: align
+        frames = [pd.DataFrame(cols, index=y.index[lo:hi]) for lo, hi, cols in blocks]
+        out = pd.concat(frames).set_axis(index)
+    else:
+        out = pd.DataFrame({c: np.concatenate([b[2][c] for b in blocks]) for c in names}, index)
+    out.insert(0, "actual", y.to_numpy(dtype=float)[pos])
+    return out
 
 
 def day_blocks(
@@ -89,20 +107,24 @@ def rolling_expectation(
     before them get no expectation (they are left out, not guessed); a series where no
     day has enough is a :class:`SeriesError`.
     """
-    frames, need = [], _min_history(y)
+    if not y.index.is_monotonic_increasing:
+        y = y.sort_index()
+    blocks, need, stamps = [], _min_history(y), y.index
+    counted = np.r_[0, np.cumsum(y.notna().to_numpy())]  # values before each position
+    last = stamps.searchsorted(end, "right")
     for b0, b1 in day_blocks(start, end, refit):
-        idx = y.index[(y.index >= max(b0, start)) & (y.index < b1) & (y.index <= end)]
-        hist = y[y.index < b0]
-        if not len(idx) or hist.notna().sum() < need:
+        n = stamps.searchsorted(b0)  # the history: every timestamp before the block
+        lo, hi = stamps.searchsorted(max(b0, start)), min(stamps.searchsorted(b1), last)
+        if hi <= lo or counted[n] < need:
             continue
         try:
-            model = make().fit(hist)
-            frames.append(_predict_frame(model, idx))
+            model = make().fit(y.iloc[:n])
+            blocks.append((lo, hi, _predict_block(model, stamps[lo:hi])))
         except JunoError:
             raise
         except Exception as e:  # noqa: BLE001 - a model failing on one series: name it, go on
             raise SeriesError(series, f"cannot fit the expectation before {b0.date()}: {e}") from e
-    if not frames:
+    if not blocks:
         if len(y) and y.index[y.index <= end].size and y.index[0] <= end:
             first = (y.index[0] + need * (y.index[1] - y.index[0])).ceil("D")
             raise SeriesError(
@@ -113,7 +135,4 @@ def rolling_expectation(
         return pd.DataFrame(
             columns=["actual", *BAND_COLUMNS], index=pd.DatetimeIndex([], name="ds")
         )
-    out = pd.concat(frames)
-    out.insert(0, "actual", y.reindex(out.index).to_numpy(dtype=float))
-    out.index.name = "ds"
-    return out
+    return _stack_blocks(y, blocks)
