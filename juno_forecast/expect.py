@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .core import memo, scope_occurrences
 from .data import series_label
 from .detect.expectation import make_expectation
 from .errors import InputError, SeriesError
-from .features import build_features, series_occurrences
+from .features import build_features
 from .forecast import with_keys
 from .inputs import check_model, parse_range, resolve_calendar, resolve_dataset
 from .models.base import get_tags
@@ -73,9 +74,17 @@ def expect(
 def _events_on(
     cal: Any, index: pd.DatetimeIndex, metric: str, keys: dict[str, str], freq: str
 ) -> list[str]:
-    """';'-joined names of the in-scope events active at each timestamp (the features' rule)."""
+    """';'-joined names of the in-scope events active at each timestamp (the features' rule).
+
+    The same for every series of a scope (:func:`.core.scope_occurrences`): computed once.
+    """
     if not len(index):
         return []
-    X = build_features(series_occurrences(cal, index[0], index[-1], metric, keys), index, freq).X
-    names = np.asarray(X.columns, dtype=object)
-    return [";".join(names[row]) for row in X.to_numpy() > 0]
+    occ = scope_occurrences(cal, index[0], index[-1], metric, keys)
+
+    def names_on() -> list[str]:
+        X = build_features(occ, index, freq).X
+        names = np.asarray(X.columns, dtype=object)
+        return [";".join(names[row]) for row in X.to_numpy() > 0]
+
+    return list(memo(occ, ("events_on", freq, index[0], len(index)), names_on))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..features import series_occurrences
+from ..core import scope_occurrences
 
 
 class ExcludingCalendar:
@@ -89,7 +89,7 @@ def window_events(
     if cal is None:
         return pd.DataFrame(columns=[*cols, "excluded"])
     inner = cal.calendar if isinstance(cal, ExcludingCalendar) else cal
-    occ = series_occurrences(inner, start, end, metric, keys)
+    occ = scope_occurrences(inner, start, end, metric, keys)  # one table per scope
     if not occ.empty and "shape" in occ:
         occ = occ[~((occ["shape"] == "step") & (occ["start"] < start.normalize()))]
     if occ.empty:
@@ -113,7 +113,7 @@ def event_steps(
     if cal is None:
         return None
     # an ExcludingCalendar's occurrences leave out the excluded events already
-    occ = series_occurrences(cal, span[0], span[-1], metric, keys)
+    occ = scope_occurrences(cal, span[0], span[-1], metric, keys)  # one table per scope
     if not occ.empty and "shape" in occ:
         occ = occ[occ["shape"] != "step"]
     days = [pd.date_range(r.start, r.end, freq="D") for r in occ.itertuples()]
