@@ -44,7 +44,8 @@ def _predict_block(model: Any, index: pd.DatetimeIndex) -> dict[str, np.ndarray]
     pred = (ranges or model.predict)(index)
     if not pred.index.equals(index):
         pred = pred.reindex(index)
-    cols = dict(zip(BAND_COLUMNS, pred[BAND_COLUMNS].to_numpy().T, strict=True))
+    band = pred if list(pred.columns) == BAND_COLUMNS else pred[BAND_COLUMNS]
+    cols = dict(zip(BAND_COLUMNS, band.to_numpy().T, strict=True))
     for k, scale in getattr(model, "window_scale_", {}).items():
         cols[f"wscale_{k}"] = np.full(len(index), scale)
     return cols
