@@ -24,6 +24,8 @@ profile: about 30 ms of pandas per series):
   zones that no event names share one design matrix. Callers must not write
   into the shared features (nothing in the package does). :func:`memo` keeps what
   backtest folds derive from them (learnable columns, prior multipliers) per scope.
+  :func:`scope_occurrences` looks a scope's occurrences up once for detection,
+  ``expect`` and ``impact``, which derive their own tables from them through :func:`memo`.
 * **Output.** :func:`stack_series` builds one tidy table from every series' rows.
 
 :func:`release_memory` hands the loader's freed memory back before the nightly
