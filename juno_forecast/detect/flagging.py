@@ -140,13 +140,14 @@ def flag_points(
         below |= w_sign < 0
         excess = np.maximum(excess, w_excess)
     unit = max(float(out["expected"].mean()), 1e-9) if len(out) else 1.0
+    flag = (above | below) & usable
+    excess = np.where(flag, excess, 0.0)  # unflagged points: no excess, score, z, direction
+    out["z"] = np.where(flag, out["z"].to_numpy(), 0.0)
     out["excess"] = excess
     out["score"] = excess / unit * (1.0 if freq == "h" else 24.0)
-    out["direction"] = np.where(above, "above", np.where(below, "below", ""))
-    out["flag"] = (above | below) & usable
-    out["window"] = out["flag"] & (w_sign != 0)
-    out.loc[~out["flag"], ["score", "excess", "z"]] = 0.0
-    out.loc[~out["flag"], "direction"] = ""
+    out["direction"] = np.where(flag & above, "above", np.where(flag & below, "below", ""))
+    out["flag"] = flag
+    out["window"] = flag & (w_sign != 0)
     return out
 
 
