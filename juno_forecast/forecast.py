@@ -318,7 +318,19 @@ class SeriesForecaster:
         self.model_ = est
         self.cv_ = cv
         self.intervals_ = ConformalIntervals(log=log_target(y), by_hour=self.freq == "h").fit(cv)
+        self.weather_seen_ = self._weather_seen(cv)
         return self
+
+    def _weather_seen(self, cv: pd.DataFrame) -> float:
+        """The unknown-weather spread the backtest's residuals already hold (its RMS over them).
+
+        The conformal ranges are calibrated on those residuals: forecasts made in snowy
+        weeks with the weather unknown carry the weather's errors already, so the ranges
+        ahead widen only by what the calibration did not see (:meth:`_weather_spread`).
+        """
+        ds = pd.DatetimeIndex(cv["ds"].to_numpy())
+        seen = self._unknown_weather(ds)
+        return float(np.sqrt(np.mean(seen**2))) if len(seen) else 0.0
 
     # -- predicting ------------------------------------------------------------------------
     def predict(self, index: pd.DatetimeIndex) -> pd.DataFrame:
@@ -339,8 +351,18 @@ class SeriesForecaster:
         return out[OUTPUT_COLUMNS]
 
     def _weather_spread(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """The relative spread of the unknown weather ahead (a snowy month with no weather
-        forecast), 0 where the weather is known; it widens the ranges like an event's spread."""
+        """The relative spread of the unknown weather ahead that the ranges do not hold yet.
+
+        A snowy month with no weather forecast has the month's spread, 0 where the weather
+        is known; less the spread the calibration's residuals already held (a forecast in
+        January calibrated on January's weeks is not widened twice). It widens the
+        ranges like an event's spread.
+        """
+        spread = self._unknown_weather(index)
+        return np.sqrt(np.maximum(spread**2 - self.weather_seen_**2, 0.0))
+
+    def _unknown_weather(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """The month's unknown-weather spread where the weather at ``index`` is not known."""
         spread = getattr(self.calendar_, "unknown_weather_spread", None)
         return np.zeros(len(index)) if spread is None else spread(self.metric, index)
 

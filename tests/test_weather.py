@@ -168,24 +168,34 @@ def test_nightly_config_takes_a_weather_forecast_file(tmp_path):
 
 # ------------------------------------------------------------------ ranges and unknown weather
 def test_ranges_widen_in_a_snowy_month_without_a_weather_forecast(tmp_path):
-    """January with no forecast: wider ranges than with the weather of those days known
-    (calm), by the month's unknown-weather spread; July (not snowy) does not widen."""
+    """December with no forecast, calibrated on calm autumn weeks: wider ranges than with
+    the weather of those days known (calm), by the month's unknown-weather spread. Calibrated
+    on December's and January's own weeks, a January forecast widens far less (its residuals
+    hold most of the weather's errors already). July (not snowy) does not widen."""
     y = pd.read_parquet(SAMPLE)
     y = y[(y["metric"] == "trips") & (y["borough"] == "Manhattan")]
     y = y.set_index("ds")["y"].resample("D").sum()
-    calm = _forecast_file(tmp_path / "calm.csv", storm=False)
     cal = Calendar.load()
-    hist = y[y.index <= "2026-01-23"]
-    idx = pd.date_range("2026-01-24", periods=4, freq="D")
-    blind = SeriesForecaster("naive", cal, "trips", freq="D").fit(hist).predict(idx)
-    known = (
-        SeriesForecaster("naive", cal.with_weather_forecast(calm), "trips", freq="D")
-        .fit(hist)
-        .predict(idx)
-    )
-    assert np.allclose(blind["yhat"], known["yhat"])  # naive ignores the weather itself
     width = lambda f: np.log(f["hi_95"] / f["lo_95"])  # noqa: E731
-    assert (width(blind) > width(known) + 0.2).all()
+
+    def blind_and_known(last: str, days: pd.DatetimeIndex, calm: Path):
+        hist = y[y.index <= last]
+        blind = SeriesForecaster("naive", cal, "trips", freq="D").fit(hist).predict(days)
+        known = SeriesForecaster("naive", cal.with_weather_forecast(calm), "trips", freq="D")
+        return blind, known.fit(hist).predict(days)
+
+    dec = pd.date_range("2025-12-01", periods=4, freq="D")
+    calm_dec = _ghcn(tmp_path / "calm_dec.csv", [(str(d.date()), 0.0, 0.0, 0.0) for d in dec])
+    blind, known = blind_and_known("2025-11-30", dec, calm_dec)
+    assert np.allclose(blind["yhat"], known["yhat"])  # naive ignores the weather itself
+    widened = width(blind) - width(known)
+    assert (widened > 0.2).all()
+    jan = pd.date_range("2026-01-24", periods=4, freq="D")
+    blind, known = blind_and_known(
+        "2026-01-23", jan, _forecast_file(tmp_path / "calm.csv", storm=False)
+    )
+    # only by the excess of January's spread over that of the weeks it was calibrated on
+    assert (width(blind) - width(known)).max() < widened.min() / 2
     summer = y[y.index <= "2025-07-10"]
     jul = pd.date_range("2025-07-11", periods=4, freq="D")
     a = SeriesForecaster("naive", cal, "trips", freq="D").fit(summer).predict(jul)
