@@ -36,6 +36,7 @@ from .models.base import (
     log_target,
     single_thread,
 )
+from .scoring import mase_scale, score, seasonal_naive_mae  # noqa: F401 (public here too)
 
 OUTPUT_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"]
 
@@ -663,51 +664,6 @@ def backtest_predictions(
 def model_label(model: Any) -> str:
     """How a model is named in results: its name, or an object's ``label``/class name."""
     return model if isinstance(model, str) else getattr(model, "label", type(model).__name__)
-
-
-def seasonal_naive_mae(y: pd.Series, freq: str) -> float:
-    """In-sample MAE of the seasonal naive forecast (a week back): the MASE denominator."""
-    season = SEASON[freq]
-    v = y.to_numpy(dtype=float)
-    if len(v) <= season:
-        return float("nan")
-    return float(np.mean(np.abs(v[season:] - v[:-season])))
-
-
-#: a MASE scale is at least this share of the history's mean level (constant series)
-MASE_SCALE_FLOOR = 0.01
-
-
-def mase_scale(y: pd.Series, freq: str) -> float:
-    """The MASE denominator: the seasonal naive MAE, floored so a constant history scores.
-
-    A history the seasonal naive forecast never misses (a constant series) would
-    divide by zero and make MASE NaN; its scale is :data:`MASE_SCALE_FLOOR` of its
-    mean absolute level instead (an error of 1% of the level scores 1), or one unit
-    of the metric when that level is 0 too.
-    """
-    mae = seasonal_naive_mae(y, freq)
-    if np.isnan(mae):
-        return mae
-    level = float(np.mean(np.abs(y.to_numpy(dtype=float))))
-    return max(mae, MASE_SCALE_FLOOR * level) if level > 0 else max(mae, 1.0)
-
-
-def score(pred: pd.DataFrame) -> pd.DataFrame:
-    """``mase, smape, coverage_80, coverage_95`` (and ``n``) of rows of backtest predictions."""
-    y, f = pred["y"].to_numpy(float), pred["yhat"].to_numpy(float)
-    err = np.abs(y - f)
-    denom = np.abs(y) + np.abs(f)
-    smape = np.where(denom > 0, 2 * err / np.where(denom > 0, denom, 1), 0.0)
-    return pd.Series(
-        {
-            "n": len(pred),
-            "mase": float(np.mean(err / pred["scale"].to_numpy(float))),
-            "smape": float(100 * np.mean(smape)),
-            "coverage_80": float(np.mean((y >= pred["lo_80"]) & (y <= pred["hi_80"]))),
-            "coverage_95": float(np.mean((y >= pred["lo_95"]) & (y <= pred["hi_95"]))),
-        }
-    )
 
 
 def summarize(pred: pd.DataFrame, keys: Sequence[str] = ()) -> BacktestResult:
