@@ -448,7 +448,7 @@ def small_zone(seed: int = 4, weeks: int = 7) -> pd.DataFrame:
 
 
 def test_three_hour_drop_in_a_small_zone_found_where_hourly_bands_miss_it():
-    df = shock(small_zone(seed=6), "Bronx", "2015-10-21 12:00", 3, 0.62)  # -38% for 3 hours
+    df = shock(small_zone(seed=6), "Bronx", "2015-10-21 12:00", 3, 0.65)  # -35% for 3 hours
     res = run_detection(df, "2015-10-19", "2015-10-25", calendar="none", by=["zone"])
     pts = res.series["metric=trips zone=Bronx"].points
     shocked = pts.loc["2015-10-21 12:00":"2015-10-21 14:00"]

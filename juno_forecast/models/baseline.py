@@ -45,6 +45,11 @@ ADAPT_DAYS = 2
 ADAPT_SHARE = 0.25
 #: the level is kept within these factors of the profile
 LEVEL_MIN, LEVEL_MAX = 0.1, 10.0
+#: calibration days whose expectation had fewer whole weeks of history before them are
+#: left out, as long as a week of others remains: the expectations of a series' first
+#: weeks (a profile of one or two weeks) err far more than the ones being judged, and
+#: would widen every band of a young series
+CALIB_MIN_WEEKS = 4
 
 #: weight of an hour's own multiplicative variance against the pooled one (geometric
 #: mean): 28 days x 3 hours of errors estimate it with some noise
@@ -166,6 +171,9 @@ class RobustBaseline(Forecaster):
         expectations over the calibration weeks, in time order."""
         per_day, s = self._per_day(), self._season()
         days = min(self.calib_weeks * 7, (len(values) - 2 * s) // per_day)
+        mature = min(days, (len(values) - CALIB_MIN_WEEKS * s) // per_day)
+        if mature >= 7:
+            days = mature
         errs, v0, slot = [], [], []
         for d in range(days, 0, -1):
             cut = len(values) - d * per_day
