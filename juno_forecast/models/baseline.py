@@ -64,7 +64,8 @@ class RobustBaseline(Forecaster):
     by the level of the last week (the median ratio of last week's values to that
     profile). Medians make one storm or holiday in the history harmless; the level
     factor follows growth. Ranges are calibrated on the series itself: one-day-ahead
-    log errors of the same procedure over the last ``calib_weeks`` weeks, standardised
+    log errors of the same procedure over the last ``calib_weeks`` weeks (days whose
+    expectation had under ``CALIB_MIN_WEEKS`` weeks of history left out), standardised
     by a count-noise term (``1/(expected+1)``, large at night, small at rush hour) plus a
     multiplicative term fitted per hour of the day (with its neighbours), whose quantiles
     give the 80% and 95% bands. Fitting is a
