@@ -207,7 +207,7 @@ def release_memory() -> None:
 
 # -- calendar features shared per scope -----------------------------------------------------
 _SCOPES: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
-_ZONES: dict[tuple, tuple[Any, frozenset[str]]] = {}
+_ZONES: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 
 
 def named_zones(
@@ -215,21 +215,32 @@ def named_zones(
 ) -> frozenset[str]:
     """Every zone name the occurrences of ``calendar`` in ``[start, end]`` scope by
     (their ``zones`` and their ``by_zone`` entries): the key values that change features."""
-    key = (id(calendar), pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), metric)
-    hit = _ZONES.get(key)
-    if hit is not None and hit[0] is calendar:
-        return hit[1]
     from .features import series_occurrences
 
-    occ = series_occurrences(calendar, start, end, metric=metric)
-    names: set[str] = set()
-    for zones, by_zone in zip(occ["zones"], occ["by_zone"], strict=True):
-        names.update(str(z) for z in zones or ())
-        names.update(str(z) for entry in by_zone or () for z in entry.zones)
-    if len(_ZONES) > SCOPE_CACHE_SIZE:
-        _ZONES.clear()
-    _ZONES[key] = (calendar, frozenset(names))
-    return _ZONES[key][1]
+    def compute() -> frozenset[str]:
+        occ = series_occurrences(calendar, start, end, metric=metric)
+        names: set[str] = set()
+        for zones, by_zone in zip(occ["zones"], occ["by_zone"], strict=True):
+            names.update(str(z) for z in zones or ())
+            names.update(str(z) for entry in by_zone or () for z in entry.zones)
+        return frozenset(names)
+
+    key = (id(calendar), pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), metric)
+    return _cached(_ZONES, key, calendar, compute, SCOPE_CACHE_SIZE)
+
+
+def _zone_scope(
+    calendar: Any,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    metric: str | None,
+    keys: dict[str, str] | None,
+) -> frozenset[str] | None:
+    """The key values of a series that the calendar names as zones (None: no keys, the
+    whole city, a scope of its own): series with the same ones get the same events."""
+    if not keys:
+        return None
+    return frozenset(str(v) for v in keys.values()) & named_zones(calendar, start, end, metric)
 
 
 def scope_features(
@@ -250,22 +261,13 @@ def scope_features(
     from .features import calendar_features
 
     index = pd.DatetimeIndex(index)
+    compute = lambda: calendar_features(calendar, index, freq, metric, keys, since)  # noqa: E731
     if calendar is None or len(index) == 0:
-        return calendar_features(calendar, index, freq, metric, keys, since)
-    ns = epoch_ns(index)
+        return compute()
     start = min(index.min(), pd.Timestamp(since)) if since is not None else index.min()
-    zones = named_zones(calendar, start, index.max(), metric)
-    scope = None if not keys else frozenset(str(v) for v in keys.values()) & zones
-    key = (id(calendar), freq, metric, scope, since, len(ns), hash(ns.tobytes()))
-    hit = _SCOPES.get(key)
-    if hit is not None and hit[0] is calendar:
-        _SCOPES.move_to_end(key)
-        return hit[1]
-    feats = calendar_features(calendar, index, freq, metric, keys, since)
-    _SCOPES[key] = (calendar, feats)
-    if len(_SCOPES) > SCOPE_CACHE_SIZE:
-        _SCOPES.popitem(last=False)
-    return feats
+    scope = _zone_scope(calendar, start, index.max(), metric, keys)
+    key = (id(calendar), freq, metric, scope, since, *index_key(index))
+    return _cached(_SCOPES, key, calendar, compute, SCOPE_CACHE_SIZE)
 
 
 _OCCURRENCES: OrderedDict[tuple, tuple[Any, pd.DataFrame]] = OrderedDict()
@@ -290,18 +292,9 @@ def scope_occurrences(
     if calendar is None:
         return series_occurrences(calendar, start, end, metric, keys)
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    zones = named_zones(calendar, start, end, metric)
-    scope = None if not keys else frozenset(str(v) for v in keys.values()) & zones
-    key = (id(calendar), start, end, metric, scope)
-    hit = _OCCURRENCES.get(key)
-    if hit is not None and hit[0] is calendar:
-        _OCCURRENCES.move_to_end(key)
-        return hit[1]
-    occ = series_occurrences(calendar, start, end, metric, keys)
-    _OCCURRENCES[key] = (calendar, occ)
-    if len(_OCCURRENCES) > SCOPE_CACHE_SIZE:
-        _OCCURRENCES.popitem(last=False)
-    return occ
+    key = (id(calendar), start, end, metric, _zone_scope(calendar, start, end, metric, keys))
+    compute = lambda: series_occurrences(calendar, start, end, metric, keys)  # noqa: E731
+    return _cached(_OCCURRENCES, key, calendar, compute, SCOPE_CACHE_SIZE)
 
 
 _MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
@@ -317,16 +310,35 @@ def memo(owner: Any, key: tuple, compute: Callable[[], Any]) -> Any:
     result depends on. Every series of a scope then reuses what one of them derived
     (which event columns a calibration fold can learn, say).
     """
-    full = (id(owner), *key)
-    hit = _MEMO.get(full)
+    return _cached(_MEMO, (id(owner), *key), owner, compute, MEMO_SIZE)
+
+
+def _cached(
+    cache: OrderedDict[tuple, tuple[Any, Any]],
+    key: tuple,
+    owner: Any,
+    compute: Callable[[], Any],
+    size: int,
+) -> Any:
+    """``compute()`` once per ``key`` in ``cache``, kept while ``size`` newer keys do not push
+    it out. ``key`` names ``owner`` by ``id``: the entry holds ``owner`` alive, and a hit
+    counts only when it is that very object (an id can be reused once an object is gone)."""
+    hit = cache.get(key)
     if hit is not None and hit[0] is owner:
-        _MEMO.move_to_end(full)
+        cache.move_to_end(key)
         return hit[1]
     value = compute()
-    _MEMO[full] = (owner, value)
-    if len(_MEMO) > MEMO_SIZE:
-        _MEMO.popitem(last=False)
+    cache[key] = (owner, value)
+    cache.move_to_end(key)
+    if len(cache) > size:
+        cache.popitem(last=False)
     return value
+
+
+def index_key(index: pd.DatetimeIndex) -> tuple[int, int]:
+    """A cache key for a series' timestamps: their number and a hash of their values."""
+    ns = epoch_ns(index)
+    return len(ns), hash(ns.tobytes())
 
 
 def clear_scopes() -> None:

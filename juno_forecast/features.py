@@ -139,6 +139,16 @@ def _as_dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def metric_prior(effect: Any, spread: Any, metric: str) -> tuple[float, float]:
+    """An occurrence's curated effect on ``metric`` and its spread, from one of its
+    ``effect``/``spread`` or ``window_effect``/``window_spread`` pairs. None given: 0 with
+    :data:`~.calendar.records.UNKNOWN_SPREAD` (no known direction)."""
+    return (
+        float(_as_dict(effect).get(metric, 0.0)),
+        float(_as_dict(spread).get(metric, UNKNOWN_SPREAD)),
+    )
+
+
 class Timeline(NamedTuple):
     """A series' timestamps as the calendar effects see them."""
 
@@ -193,9 +203,9 @@ def effect_at(row: Any, metric: str | None, at: Timeline, active: np.ndarray) ->
     """
     if metric is None:
         return np.zeros(len(at.days))
-    day_effect = float(_as_dict(row.effect).get(metric, 0.0))
+    day_effect = metric_prior(row.effect, None, metric)[0]
     by_hour = (1.0 + day_effect) * (1.0 + _hour_shape(row, metric)) - 1.0
-    window = float(_as_dict(getattr(row, "window_effect", None)).get(metric, 0.0))
+    window = metric_prior(getattr(row, "window_effect", None), None, metric)[0]
     return _lay_out(row, by_hour, window, at, active)
 
 
@@ -211,12 +221,10 @@ def spread_at(row: Any, metric: str | None, at: Timeline, active: np.ndarray) ->
     """
     if metric is None:
         return np.zeros(len(at.days))
-    unknown = UNKNOWN_SPREAD  # no effect for the metric: no known direction, 0 +- 10%
-    day_spread = float(_as_dict(getattr(row, "spread", None)).get(metric, unknown))
+    day_effect, day_spread = metric_prior(row.effect, getattr(row, "spread", None), metric)
     shape = _hour_shape(row, metric)
-    window = float(_as_dict(getattr(row, "window_spread", None)).get(metric, unknown))
+    window = metric_prior(None, getattr(row, "window_spread", None), metric)[1]
     # an hour that by_hours makes larger is as uncertain as a guess of that size
-    day_effect = float(_as_dict(row.effect).get(metric, 0.0))
     reshaped = SPREAD_SHARE * np.abs((1 + day_effect) * (1 + shape) - 1)
     scaled = day_spread * (1.0 + shape)  # other hours keep the event's own (given) spread
     by_hour = np.where(shape != 0, np.maximum(scaled, reshaped), scaled)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .compat import epoch_ns
-from .core import memo, scope_features, stack_series
+from .core import index_key, memo, scope_features, stack_series
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
 from .features import CalendarFeatures
 from .inputs import check_model, parse_timestamp, resolve_calendar, resolve_dataset
@@ -187,7 +187,7 @@ class SeriesForecaster:
         (they are built timestamp by timestamp from occurrences looked up from
         the history's start), so it is cut from them instead of looked up again.
         """
-        key = (hash(epoch_ns(index).tobytes()), len(index), since)
+        key = (*index_key(index), since)
         cache = self.__dict__.setdefault("_memo", {})
         history = cache.get("history")
         if key not in cache and history is not None and since == self.start_ and len(index):

@@ -43,8 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..calendar.records import SPREAD_FLOOR, UNKNOWN_SPREAD
+from ..calendar.records import SPREAD_FLOOR
 from ..calendar.rules import WEEKDAY_INDEX
+from ..features import metric_prior
 
 #: recent weeks whose like-days and same weekdays give the shape (about two months:
 #: the detection baseline's own profile uses 8 weeks)
@@ -93,10 +94,10 @@ def dayoff_expectation(
         return None
     like_day, share = WEEKDAY_INDEX[like[0]], float(like[1])
     start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)
-    level, level_sd = _prior(row.effect, row.spread, metric)
+    level, level_sd = metric_prior(row.effect, row.spread, metric)
     eve_level, eve_sd = (0.0, 0.0)
     if pd.Timestamp(row.window_start) < start:
-        eve_level, eve_sd = _prior(row.window_effect, row.window_spread, metric)
+        eve_level, eve_sd = metric_prior(row.window_effect, row.window_spread, metric)
     on = points.normalize()
     eve = (on == start - DAY) & (points.hour >= EVE_FROM)
     where = np.zeros(len(points), dtype=bool)
@@ -119,14 +120,6 @@ def dayoff_expectation(
         spread[at] = (1.0 + effect[at]) * np.hypot(sd / (1.0 + lvl), dispersion)
         where |= at
     return DayOff(where, effect, spread) if where.any() else None
-
-
-def _prior(effect: Any, spread: Any, metric: str) -> tuple[float, float]:
-    """The calendar's level for ``metric`` and its spread (none given: 0 +- UNKNOWN_SPREAD)."""
-    if not isinstance(effect, dict) or metric not in effect:
-        return 0.0, UNKNOWN_SPREAD
-    sd = spread.get(metric, SPREAD_FLOOR) if isinstance(spread, dict) else SPREAD_FLOOR
-    return float(effect[metric]), float(sd)
 
 
 def _shape(

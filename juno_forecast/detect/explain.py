@@ -33,8 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..calendar.records import default_spread
-from ..compat import epoch_ns
-from ..core import memo, scope_occurrences
+from ..core import index_key, memo, scope_occurrences
 from ..features import active_at, build_features
 from ..grain import season
 from .dayoff import day_profiles, dayoff_expectation
@@ -186,8 +185,7 @@ def series_past(
         return None
     index = history.index
     occ = scope_occurrences(calendar, index[0], index[-1], metric, keys)
-    ns = epoch_ns(index)
-    key = ("past", freq, metric, len(ns), hash(ns.tobytes()))
+    key = ("past", freq, metric, *index_key(index))
     spans, busy = memo(occ, key, lambda: _past_spans(occ, index, metric, freq))
     days = day_profiles(history) if freq == "h" else {}
     return SeriesPast(history, freq, spans, busy, days)
@@ -514,6 +512,5 @@ def _shared_table(
     """
     if occurrences.empty or not len(index):
         return None
-    ns = epoch_ns(index)
-    key = ("events", freq, metric, scoped.tobytes(), len(ns), hash(ns.tobytes()))
+    key = ("events", freq, metric, scoped.tobytes(), *index_key(index))
     return memo(shared, key, lambda: event_table(occurrences, index, freq, metric))
