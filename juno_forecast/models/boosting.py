@@ -12,15 +12,16 @@ future actuals; the trend carries the level forward.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .base import (
     Forecaster,
     ModelTags,
     RegressionFitMixin,
+    day_of_week,
     fourier_array,
-    future_frame,
+    hour_of_day,
     recency_weights,
+    select_columns,
     time_in_days,
 )
 
@@ -76,33 +77,39 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
         self.max_bins = max_bins
         self.early_stopping = early_stopping
 
-    def _features(self, index: pd.DatetimeIndex, X: pd.DataFrame) -> np.ndarray:
+    def _features(
+        self, t: np.ndarray, X: np.ndarray | None, columns: tuple[str, ...]
+    ) -> np.ndarray:
         """Weekday (hourly: also hour and hour of the week), the yearly cycle, the events."""
-        dow = np.asarray(index.day_of_week, dtype=float)
+        dow = day_of_week(t).astype(float)
         cols = [dow]
         if self.freq == "h":
-            hour = np.asarray(index.hour, dtype=float)
+            hour = hour_of_day(t).astype(float)
             cols += [hour, dow * 24 + hour]
         blocks = [np.column_stack(cols)]
         if self.yearly_:
-            blocks.append(fourier_array(index, 365.25, 3, "year")[0])
+            blocks.append(fourier_array(t, 365.25, 3, "year")[0])
         if self.events_:
-            ev = X if X.index.equals(index) else X.reindex(index=index)
-            blocks.append(ev.reindex(columns=self.events_, fill_value=0.0).to_numpy(float))
+            blocks.append(select_columns(X, columns, self.events_, len(t)))
         return np.hstack(blocks)
 
-    def _trend(self, index: pd.DatetimeIndex) -> np.ndarray:
-        return np.polyval(self.trend_, time_in_days(index, self.origin_))
+    def _trend(self, t: np.ndarray) -> np.ndarray:
+        return np.polyval(self.trend_, time_in_days(t, self.origin_))
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> CalendarBoosting:
+    def fit_arrays(
+        self,
+        y: np.ndarray,
+        X: np.ndarray | None,
+        t: np.ndarray,
+        columns: tuple[str, ...] = (),
+    ) -> CalendarBoosting:
         """Fit the trend, then the boosted trees on what the trend leaves."""
         from sklearn.ensemble import HistGradientBoostingRegressor
 
-        y, X, target = self._begin_fit(y, X)
+        y, X, target = self._begin_fit(y, X, t, columns)
         halflife = self.halflife_days or (56.0 if self.freq == "h" else 120.0)
-        w = recency_weights(y.index, halflife)
-        t = time_in_days(y.index, self.origin_)
-        self.trend_ = np.polyfit(t, target, 1, w=np.sqrt(w))
+        w = recency_weights(t, halflife)
+        self.trend_ = np.polyfit(time_in_days(t, self.origin_), target, 1, w=np.sqrt(w))
         hourly = self.freq == "h"
         self.gbm_ = HistGradientBoostingRegressor(
             # hourly: 50 rounds at 0.2 on 64 bins match 100 at 0.1 on 255 (boroughs-h, every
@@ -124,14 +131,15 @@ class CalendarBoosting(RegressionFitMixin, Forecaster):
             random_state=self.seed,
         )
         with _one_thread():
-            self.gbm_.fit(self._features(y.index, X), target - self._trend(y.index))
+            self.gbm_.fit(self._features(t, X, columns), target - self._trend(t))
         return self
 
-    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
-        """Point forecasts on ``X.index``: trend + boosted seasonal/calendar part."""
-        X = future_frame(X)
+    def predict_arrays(
+        self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
+    ) -> np.ndarray:
+        """Point forecasts at ``t``: trend + boosted seasonal/calendar part."""
         with _one_thread():
-            value = self._trend(X.index) + self.gbm_.predict(self._features(X.index, X))
+            value = self._trend(t) + self.gbm_.predict(self._features(t, X, columns))
         if self.log_:
             value = np.expm1(value)
-        return pd.Series(value, index=X.index, name="yhat")
+        return value

@@ -24,15 +24,17 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 
-from ..compat import epoch_ns
 from .base import (
-    FREQ_DELTA,
     SEASON,
+    STEP_NS,
     Forecaster,
     RegressionFitMixin,
+    as_ns,
+    day_of_week,
     fourier_array,
-    future_frame,
+    hour_of_day,
     recency_weights,
+    select_columns,
     single_thread,
     time_in_days,
 )
@@ -44,38 +46,42 @@ _DESIGNS: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _MAX_DESIGNS = 8
 
 
-def _build_design(
-    index: pd.DatetimeIndex, origin: pd.Timestamp, freq: str, yearly_order: int
-) -> np.ndarray:
-    """Constant, trend, weekly dummies and (``yearly_order`` > 0) the yearly cycle on ``index``."""
-    t = time_in_days(index, origin) / 365.25
+def _build_design(t: np.ndarray, origin: int, freq: str, yearly_order: int) -> np.ndarray:
+    """Constant, trend, weekly dummies and (``yearly_order`` > 0) the yearly cycle at ``t``
+    (int64 nanoseconds, wall clock; ``origin`` likewise)."""
+    trend = time_in_days(t, origin) / 365.25
     if freq == "h":
-        slot, n_slots = index.day_of_week * 24 + index.hour, SEASON["h"]
+        slot, n_slots = day_of_week(t) * 24 + hour_of_day(t), SEASON["h"]
     else:
-        slot, n_slots = index.day_of_week, 7
-    dummies = (np.asarray(slot)[:, None] == np.arange(1, n_slots)[None, :]).astype(float)
-    blocks = [np.ones((len(index), 1)), t[:, None], dummies]
+        slot, n_slots = day_of_week(t), 7
+    dummies = (slot[:, None] == np.arange(1, n_slots)[None, :]).astype(float)
+    blocks = [np.ones((len(t), 1)), trend[:, None], dummies]
     if yearly_order:
-        blocks.append(fourier_array(index, 365.25, yearly_order, "year")[0])
+        blocks.append(fourier_array(t, 365.25, yearly_order, "year")[0])
     return np.hstack(blocks)
 
 
 def base_design(
-    index: pd.DatetimeIndex, origin: pd.Timestamp, freq: str, yearly_order: int
+    index: pd.DatetimeIndex | np.ndarray,
+    origin: pd.Timestamp | int,
+    freq: str,
+    yearly_order: int,
 ) -> np.ndarray:
-    """:func:`_build_design` on ``index``, cut from a cached design of the grid from ``origin``.
+    """:func:`_build_design` at ``index``, cut from a cached design of the grid from ``origin``
+    (timestamps or int64 nanoseconds).
 
     The cached array is read-only; contiguous rows come back as a view (no copy).
     Timestamps off the grid or before ``origin`` are computed directly.
     """
-    pos = (epoch_ns(index) - pd.Timestamp(origin).value) / FREQ_DELTA[freq].value
+    t, origin = as_ns(index), as_ns(origin)
+    pos = (t - origin) / STEP_NS[freq]
     if not len(pos) or pos.min() < 0 or not np.array_equal(pos, np.rint(pos)):
-        return _build_design(index, origin, freq, yearly_order)
+        return _build_design(t, origin, freq, yearly_order)
     pos = pos.astype(np.int64)
-    key = (freq, pd.Timestamp(origin).value, yearly_order)
+    key = (freq, origin, yearly_order)
     cached = _DESIGNS.get(key)
     if cached is None or pos.max() >= len(cached):
-        grid = pd.date_range(origin, periods=int(pos.max()) + 1, freq=FREQ_DELTA[freq])
+        grid = origin + STEP_NS[freq] * np.arange(int(pos.max()) + 1, dtype=np.int64)
         cached = _build_design(grid, origin, freq, yearly_order)
         cached.flags.writeable = False
         _DESIGNS[key] = cached
@@ -119,54 +125,68 @@ class CalendarRegression(RegressionFitMixin, Forecaster):
         self.halflife_days = halflife_days
         self.yearly_order = yearly_order
 
-    def _design(self, index: pd.DatetimeIndex, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        """The regressors on ``index`` as a matrix, with their names."""
+    def _design(
+        self, t: np.ndarray, X: np.ndarray | None, columns: tuple[str, ...]
+    ) -> tuple[np.ndarray, list[str]]:
+        """The regressors at ``t`` as a matrix, with their names."""
         order = self.yearly_order if self.yearly_ else 0
-        base = base_design(index, self.origin_, self.freq, order)
+        base = base_design(t, self.origin_, self.freq, order)
         tag, n_slots = ("how", SEASON["h"]) if self.freq == "h" else ("dow", 7)
         names = ["const", "trend", *(f"{tag}{i}" for i in range(1, n_slots))]
         if order:
-            names += fourier_array(index[:0], 365.25, order, "year")[1]
-        ev, ev_names = self._events(index, X)
+            names += fourier_array(t[:0], 365.25, order, "year")[1]
+        ev, ev_names = self._events(t, X, columns)
         if not ev_names:
             return base, names
         return np.hstack([base, ev]), names + ev_names
 
-    def _events(self, index: pd.DatetimeIndex, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    def _events(
+        self, t: np.ndarray, X: np.ndarray | None, columns: tuple[str, ...]
+    ) -> tuple[np.ndarray, list[str]]:
         """Event columns; at hourly grain one per event and part of the day."""
         if not self.events_:
-            return np.zeros((len(index), 0)), []
-        same = X.index.equals(index)
-        ev = (X if same else X.reindex(index=index)).reindex(columns=self.events_, fill_value=0.0)
-        ev = np.nan_to_num(ev.to_numpy(dtype=float))
-        if self.freq != "h" or not self.events_:
-            return ev.reshape(len(index), -1), list(self.events_)
+            return np.zeros((len(t), 0)), []
+        ev = np.nan_to_num(select_columns(X, columns, self.events_, len(t)))
+        if self.freq != "h":
+            return ev, list(self.events_)
         cols, names = [], []
-        hour = np.asarray(index.hour)
+        hour = hour_of_day(t)
         for part, (a, b) in DAY_PARTS.items():
             in_part = ((hour >= a) & (hour < b)).astype(float)
             cols.append(ev * in_part[:, None])
             names += [f"{c}@{part}" for c in self.events_]
         return np.hstack(cols), names
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> CalendarRegression:
-        """Fit WLS on the design of ``y.index`` and the informative columns of ``X``."""
-        y, X, target = self._begin_fit(y, X)
-        design, names = self._design(y.index, X)
+    def fit_arrays(
+        self,
+        y: np.ndarray,
+        X: np.ndarray | None,
+        t: np.ndarray,
+        columns: tuple[str, ...] = (),
+    ) -> CalendarRegression:
+        """Fit WLS on the design of ``t`` and the informative columns of ``X``."""
+        y, X, target = self._begin_fit(y, X, t, columns)
+        design, names = self._design(t, X, columns)
         keep = np.flatnonzero((np.abs(design).sum(axis=0) > 0) | (np.arange(len(names)) < 2))
         self.keep_ = keep
         halflife = self.halflife_days or (56.0 if self.freq == "h" else 120.0)
-        sw = np.sqrt(recency_weights(y.index, halflife))
+        sw = np.sqrt(recency_weights(t, halflife))
         with single_thread():  # BLAS threads only contend on small, shared machines
-            coef = min_norm_lstsq(design[:, keep] * sw[:, None], target * sw)
-        self.params_ = pd.Series(coef, index=[names[i] for i in keep])
+            self.coef_ = min_norm_lstsq(design[:, keep] * sw[:, None], target * sw)
+        self.names_ = tuple(names[i] for i in keep)
         return self
 
-    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
-        """Point forecasts on ``X.index`` (back on the original scale)."""
-        X = future_frame(X)
-        design, _ = self._design(X.index, X)
-        value = design[:, self.keep_] @ self.params_.to_numpy()
+    @property
+    def params_(self) -> pd.Series:
+        """The fitted coefficients by regressor name (built when asked: not on the hot path)."""
+        return pd.Series(self.coef_, index=list(self.names_))
+
+    def predict_arrays(
+        self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
+    ) -> np.ndarray:
+        """Point forecasts at ``t`` (back on the original scale)."""
+        design, _ = self._design(t, X, columns)
+        value = design[:, self.keep_] @ self.coef_
         if self.log_:
             value = np.expm1(value)
-        return pd.Series(value, index=X.index, name="yhat")
+        return value

@@ -5,15 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..compat import epoch_ns
 from .base import (
-    FREQ_DELTA,
     SEASON,
+    STEP_NS,
     Forecaster,
     ModelTags,
     check_freq,
-    check_y,
-    future_frame,
 )
 
 
@@ -35,21 +32,28 @@ class SeasonalNaive(Forecaster):
         """Calendar columns are ignored."""
         return ModelTags(uses_calendar=False)
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> SeasonalNaive:
+    def fit_arrays(
+        self,
+        y: np.ndarray,
+        X: np.ndarray | None,
+        t: np.ndarray,
+        columns: tuple[str, ...] = (),
+    ) -> SeasonalNaive:
         """Remember the history (the last seasons are all a forecast needs)."""
         check_freq(self.freq)
-        self.y_ = check_y(y)
+        y, _ = self._check_fit_arrays(y, None, t)
+        self.y_ = y.copy()  # kept: independent of the caller's buffer
         self.season_ = int(self.season or SEASON[self.freq])
-        self.last_ = self.y_.index.max()
+        self.last_ = pd.Timestamp(int(t[-1]))
         return self
 
-    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
+    def predict_arrays(
+        self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
+    ) -> np.ndarray:
         """The value ``k`` seasons back, with ``k`` the fewest that lands inside the history."""
-        index = future_frame(X).index
-        after = (epoch_ns(index) - self.last_.value) / FREQ_DELTA[self.freq].value
+        after = (t - self.last_.value) / STEP_NS[self.freq]
         steps = np.rint(after).astype(int)
         k = np.maximum(1, np.ceil(steps / self.season_)).astype(int)
         sources = after - k * self.season_  # steps after the last value, <= 0
         pos = len(self.y_) - 1 + np.rint(sources).astype(int)
-        values = self.y_.to_numpy()[np.clip(pos, 0, len(self.y_) - 1)]
-        return pd.Series(values, index=index, name="yhat")
+        return self.y_[np.clip(pos, 0, len(self.y_) - 1)]

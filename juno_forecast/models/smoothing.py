@@ -22,30 +22,32 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..compat import epoch_ns
 from .base import (
-    FREQ_DELTA,
+    HOUR_NS,
     SEASON,
+    STEP_NS,
     Forecaster,
     HistoryTooShort,
     RegressionFitMixin,
-    future_frame,
+    as_ns,
+    select_columns,
     single_thread,
 )
 
 
 def event_effects(
-    index: pd.DatetimeIndex, target: np.ndarray, events: np.ndarray, freq: str
+    index: pd.DatetimeIndex | np.ndarray, target: np.ndarray, events: np.ndarray, freq: str
 ) -> np.ndarray:
     """Effect of each event column on ``target``, net of the weekly cycle and each week's level.
 
     Least squares on slot-of-the-week dummies, one level per calendar week and
     the event columns: an event is measured against the other days of its own
     week, so growth over the history is not mistaken for an event's effect.
+    ``index``: the timestamps of ``target``, or their int64 nanoseconds.
     """
     if events.shape[1] == 0:
         return np.zeros(0)
-    hours = epoch_ns(index) // 3_600_000_000_000  # since 1970-01-01 00:00, a Thursday
+    hours = as_ns(index) // HOUR_NS  # since 1970-01-01 00:00, a Thursday
     days = hours // 24
     slot = (days + 3) % 7  # Monday 0
     if freq == "h":
@@ -127,16 +129,21 @@ class SmoothingModel(RegressionFitMixin, Forecaster):
         self.optimize = optimize
         self.window_weeks = window_weeks
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> SmoothingModel:
+    def fit_arrays(
+        self,
+        y: np.ndarray,
+        X: np.ndarray | None,
+        t: np.ndarray,
+        columns: tuple[str, ...] = (),
+    ) -> SmoothingModel:
         """Estimate event effects, remove them, and smooth what is left."""
-        y, X, target = self._begin_fit(y, X)
+        y, X, target = self._begin_fit(y, X, t, columns)
         season = SEASON[self.freq]
         keep = max(self.window_weeks or WINDOW_WEEKS[self.freq], 2) * season + 2
-        ev = X.reindex(index=y.index, columns=self.events_, fill_value=0.0).to_numpy(float)
-        ev = np.nan_to_num(ev)
+        ev = np.nan_to_num(select_columns(X, columns, self.events_, len(t)))
         with single_thread():
             # effects from the whole history (a holiday a year ago), smoothing on the recent part
-            self.effects_ = event_effects(y.index, target, ev, self.freq)
+            self.effects_ = event_effects(t, target, ev, self.freq)
             self.clean_ = target - ev @ self.effects_
             self.result_ = self._smooth(
                 self.clean_[-keep:], _initial_states(self.clean_[-keep:], season)
@@ -148,7 +155,7 @@ class SmoothingModel(RegressionFitMixin, Forecaster):
             float(self.result_.params["damping_trend"]),
             np.asarray(self.result_.season[-season:], dtype=float),
         )
-        self.last_ = y.index.max()
+        self.last_ = pd.Timestamp(int(t[-1]))
         return self
 
     def _smooth(self, clean: np.ndarray, init: dict):  # noqa: ANN202 - a statsmodels results object
@@ -200,19 +207,20 @@ class SmoothingModel(RegressionFitMixin, Forecaster):
         level, trend, phi, season = self.state_
         return level + _damped(steps, phi) * trend + season[(steps - 1) % len(season)]
 
-    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
-        """Point forecasts on ``X.index``; past timestamps get the one-step-ahead fitted values
+    def predict_arrays(
+        self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
+    ) -> np.ndarray:
+        """Point forecasts at ``t``; past timestamps get the one-step-ahead fitted values
         (older than the smoothing window: from a run of the smoothing over the whole history)."""
-        X = future_frame(X)
-        steps = np.asarray(np.rint((X.index - self.last_) / FREQ_DELTA[self.freq]), dtype=int)
+        steps = np.rint((t - self.last_.value) / STEP_NS[self.freq]).astype(int)
         fitted = self.fitted_
         if len(steps) and steps.min() <= -len(fitted):
             fitted = self._fitted_before_window()
         past = fitted[np.clip(len(fitted) - 1 + steps, 0, len(fitted) - 1)]
         value = np.where(steps > 0, self._path(np.maximum(steps, 1)), past)
         if len(self.effects_):
-            ev = X.reindex(columns=self.events_, fill_value=0.0).to_numpy(float)
+            ev = select_columns(X, columns, self.events_, len(t))
             value = value + np.nan_to_num(ev) @ self.effects_
         if self.log_:
             value = np.expm1(value)
-        return pd.Series(value, index=X.index, name="yhat")
+        return value
