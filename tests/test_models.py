@@ -9,7 +9,7 @@ import pytest
 from juno_forecast.forecast import SeriesForecaster
 from juno_forecast.models import MODEL_NAMES, make_model
 from juno_forecast.models.auto import AutoModel, _combine_cv, inverse_error_weights, mix_label
-from juno_forecast.models.base import ModelTags, PastTimestampsError, get_tags
+from juno_forecast.models.base import Forecaster, ModelTags, PastTimestampsError, get_tags
 from juno_forecast.models.checks import (
     CHECKS,
     check_clone_is_independent,
@@ -365,3 +365,145 @@ def test_backtest_folds_cover_about_six_weeks_daily_and_three_hourly():
     assert default_folds("D", 400, 28) == (3, 28), "at least 3 folds"
     assert default_folds("D", 38) == (3, 7), "as many as the history holds"
     assert default_folds("h", 4000, 48) == (3, 48) and default_folds("h", 4000, 336) == (3, 336)
+
+
+# --- the array protocol (issue 16): numpy in, numpy out, behind the pandas façade ---
+
+
+def _uber(shared_data, borough: str, freq: str) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """Real pickups of one borough (hourly or daily), the shipped calendar with the observed
+    weather as ``X`` on the history, and the next 48 hours / 14 days as ``X_future``."""
+    from juno_forecast.calendar.model import load_calendar
+    from juno_forecast.features import calendar_features
+
+    path = shared_data / "uber_nyc_enriched.csv"
+    df = pd.read_csv(path, usecols=["pickup_dt", "borough", "pickups"])
+    df = df[df["borough"] == borough]
+    y = df.groupby(pd.to_datetime(df["pickup_dt"], format="%m/%d/%Y %H:%M"))["pickups"].sum()
+    y = y.resample(freq).sum(min_count=1).astype(float)
+    steps = 48 if freq == "h" else 14
+    history, ahead = y.index[:-steps], y.index[-steps:]
+    cal = load_calendar(None, weather=path)
+    X = calendar_features(cal, y.index, freq=freq, metric="trips").X
+    return y.loc[history], X.loc[history], X.loc[ahead]
+
+
+def _as_arrays(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    from juno_forecast.compat import epoch_ns
+
+    return X.to_numpy(float), epoch_ns(X.index), tuple(X.columns)
+
+
+@pytest.mark.parametrize(
+    "freq, names",
+    [("h", ["naive", "ols", "gbm", "ets"]), ("D", list(MODEL_NAMES))],
+)
+def test_a_model_fitted_on_arrays_forecasts_what_the_pandas_path_forecasts(
+    shared_data, freq, names
+):
+    """Real Manhattan pickups with the shipped calendar and the observed weather: numpy
+    values, int64 nanosecond timestamps and column names in, the same forecast out."""
+    y, X, Xf = _uber(shared_data, "Manhattan", freq)
+    assert X.shape[1] > 5 and any(c.startswith("weather") for c in X.columns)
+    values, t, columns = _as_arrays(X)
+    for name in names:
+        by_pandas = make_model(name, freq=freq).fit(y, X).predict(Xf)
+        model = make_model(name, freq=freq).fit_arrays(y.to_numpy(float), values, t, columns)
+        by_arrays = model.predict_arrays(*_as_arrays(Xf))
+        assert isinstance(by_arrays, np.ndarray) and by_arrays.shape == (len(Xf),)
+        np.testing.assert_allclose(by_arrays, by_pandas.to_numpy(), rtol=1e-9, err_msg=name)
+        assert np.isfinite(by_arrays).all() and (by_arrays > 0).all(), name
+
+
+def test_the_facade_sorts_y_and_fills_its_gaps_once_for_every_model():
+    """``fit`` on a shuffled history with missing values is ``fit_arrays`` on the sorted one:
+    check_y's rules (sorted, float, gaps interpolated unless the model handles gaps) hold on
+    both paths; a model that handles gaps (baseline) sees them."""
+    from juno_forecast.models.base import check_y, check_y_array, fill_gaps
+
+    y, X, Xf = sample_data("D")
+    y.iloc[[5, 6, 40]] = np.nan
+    shuffled = y.sample(frac=1.0, random_state=0)
+    values, t, columns = _as_arrays(X)
+    for name in ["naive", "ols", "ets"]:
+        a = make_model(name, freq="D").fit(shuffled, X).predict(Xf)
+        b = make_model(name, freq="D").fit_arrays(y.to_numpy(), values, t, columns)
+        np.testing.assert_array_equal(a.to_numpy(), b.predict_arrays(*_as_arrays(Xf)))
+    filled = fill_gaps(y.to_numpy())
+    assert filled[5] == pytest.approx(y.iloc[4] + (y.iloc[7] - y.iloc[4]) / 3)
+    np.testing.assert_array_equal(check_y(shuffled).to_numpy(), filled)
+    np.testing.assert_array_equal(check_y_array(y.to_numpy(), t), filled)
+    assert np.isnan(check_y_array(y.to_numpy(), t, handles_gaps=True)[5])
+    with pytest.raises(ValueError, match="increasing timestamps"):
+        make_model("ols", freq="D").fit_arrays(y.to_numpy(), values, t[::-1].copy(), columns)
+    with pytest.raises(ValueError, match=r"X: expected shape \(140, 1\)"):
+        make_model("ols", freq="D").fit_arrays(y.to_numpy(), values[:-1], t, columns)
+
+
+def test_calendar_terms_come_from_the_int64_timestamps():
+    """Day of week and hour from nanoseconds since the epoch (day 0, 1970-01-01, a Thursday),
+    as pandas gives them, before 1970 too."""
+    from juno_forecast.models.base import day_of_week, hour_of_day
+
+    idx = pd.date_range("1969-12-25", "2027-01-01", freq="37h")
+    t = idx.as_unit("ns").asi8
+    np.testing.assert_array_equal(day_of_week(t), idx.day_of_week)
+    np.testing.assert_array_equal(hour_of_day(t), idx.hour)
+
+
+class _WeekdayMean(Forecaster):
+    """A user's own model written the pandas way: the mean of each weekday (fit/predict only)."""
+
+    def __init__(self, freq: str = "D"):
+        self.freq = freq
+
+    def __juno_tags__(self) -> ModelTags:
+        return ModelTags(uses_calendar=False)
+
+    def fit(self, y, X=None):
+        y = y.sort_index().interpolate(limit_direction="both")
+        self.means_ = y.groupby(y.index.day_of_week).mean()
+        return self
+
+    def predict(self, X):
+        index = X if isinstance(X, pd.DatetimeIndex) else X.index
+        return pd.Series(self.means_.reindex(index.day_of_week).to_numpy(), index, name="yhat")
+
+
+def test_a_model_written_the_pandas_way_works_through_the_array_methods():
+    """Old style (fit/predict on pandas): every model check passes (the arrays one through the
+    base class's fallbacks), and it forecasts through SeriesForecaster."""
+    check_model(lambda: _WeekdayMean(freq="D"), "D")
+    y, _ = daily_series()
+    model = _WeekdayMean().fit_arrays(y.to_numpy(), None, y.index.as_unit("ns").asi8)
+    idx = future(y, 7, "D")
+    expected = y.groupby(y.index.day_of_week).mean().reindex(idx.day_of_week).to_numpy()
+    np.testing.assert_allclose(model.predict_arrays(None, idx.as_unit("ns").asi8), expected)
+    out = SeriesForecaster(_WeekdayMean(), calendar="none", freq="D").fit(y).predict(idx)
+    np.testing.assert_allclose(out["yhat"].to_numpy(), expected)
+
+
+def test_a_subclass_overriding_only_predict_is_reached_through_predict_arrays():
+    """A user's subclass of a registered model that overrides ``predict`` (pandas) is not
+    bypassed by callers of ``predict_arrays``; its ``super().predict`` reaches the array core."""
+    y, X, Xf = sample_data("D")
+    m = _MutatingNaive(freq="D").fit(y, X)
+    got = m.predict_arrays(*_as_arrays(Xf))
+    assert m.calls_ == 1, "predict_arrays went through the subclass's predict"
+    np.testing.assert_array_equal(got, SeasonalNaive(freq="D").fit(y).predict(Xf).to_numpy())
+    shared = _SharedStateNaive(freq="D").fit_arrays(y.to_numpy(), None, _as_arrays(X)[1])
+    assert _SHARED["y"] is shared.y_, "fit_arrays went through the subclass's fit"
+
+
+def test_a_model_overriding_neither_side_is_a_clear_error():
+    class Empty(Forecaster):
+        def __init__(self, freq: str = "D"):
+            self.freq = freq
+
+    y, X, Xf = sample_data("D")
+    with pytest.raises(NotImplementedError, match="Empty implements neither fit_arrays"):
+        Empty().fit(y, X)
+    with pytest.raises(NotImplementedError, match="neither fit_arrays .* nor fit"):
+        Empty().fit_arrays(y.to_numpy(), None, _as_arrays(X)[1])
+    with pytest.raises(NotImplementedError, match="neither predict_arrays .* nor predict"):
+        Empty().predict_arrays(None, _as_arrays(Xf)[1])

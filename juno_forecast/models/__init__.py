@@ -26,6 +26,7 @@ their model is built.
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the base imports scikit-learn: only when a model is built
@@ -55,8 +56,21 @@ def model_class(name: str) -> type:
     """The class registered as ``name`` (ValueError naming the known models otherwise)."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
+    return _registered_class(name)
+
+
+@cache
+def _registered_class(name: str) -> type:
+    """The class of a registered name, imported once."""
     module, cls = _REGISTRY[name]
     return getattr(importlib.import_module(f".{module}", __name__), cls)
+
+
+@cache
+def _takes_seed(cls: type) -> bool:
+    """Whether ``cls.__init__`` has a ``seed`` parameter (read once per class: a signature
+    costs more than building the model)."""
+    return "seed" in cls._get_param_names()
 
 
 def make_model(name: str, freq: str = "h", seed: int = 0) -> Forecaster:
@@ -65,7 +79,7 @@ def make_model(name: str, freq: str = "h", seed: int = 0) -> Forecaster:
     ``seed`` is passed to models that take one (a deterministic model has none).
     """
     cls = model_class(name)
-    kwargs = {"seed": seed} if "seed" in cls._get_param_names() else {}
+    kwargs = {"seed": seed} if _takes_seed(cls) else {}
     return cls(freq=freq, **kwargs)
 
 

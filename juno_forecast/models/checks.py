@@ -4,7 +4,9 @@ Modelled on scikit-learn's ``check_estimator`` (``check_no_attributes_set_in_ini
 ``check_get_params_invariance``, ``check_dont_overwrite_parameters``,
 ``check_estimators_fit_returns_self``, ``check_dict_unchanged``, ``check_fit_idempotent``)
 and on statsforecast's per-model tests (fit then predict equals a fresh forecast,
-in-sample values where a model offers them). ``check_model(make)`` runs them all on a
+in-sample values where a model offers them), plus the array protocol: the pandas
+façade and ``fit_arrays``/``predict_arrays`` forecast the same
+(:func:`check_arrays_match_pandas`). ``check_model(make)`` runs them all on a
 factory of fresh, unfitted models; :data:`CHECKS` lists them one by one, so a test can
 parametrize over ``(model, check)``::
 
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..compat import epoch_ns
 from .base import FREQ_DELTA, SEASON, PastTimestampsError, get_tags
 
 Make = Callable[[], Any]
@@ -241,6 +244,48 @@ def check_ranges_tag(make: Make, freq: str = "D") -> None:
     np.testing.assert_allclose(ranges["yhat"].to_numpy(), model.predict(Xf).to_numpy())
 
 
+def _arrays(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """A frame as the array methods take it: ``(values, int64 ns timestamps, column names)``."""
+    return X.to_numpy(dtype=float), epoch_ns(X.index), tuple(X.columns)
+
+
+def check_arrays_match_pandas(make: Make, freq: str = "D") -> None:
+    """``fit_arrays``/``predict_arrays`` (numpy values, int64 nanosecond timestamps, column
+    names) forecast what ``fit``/``predict`` forecast, on a history with missing values, for
+    the future, a bare timestamp index and (where the tag ``predicts_past`` says so) the
+    past; ``predict_arrays`` gives a float array, one value per timestamp. A model written
+    the pandas way passes through the base class's fallbacks."""
+    y, X, Xf = sample_data(freq)
+    y.iloc[[3, len(y) // 2]] = np.nan
+    by_pandas = make().fit(y, X)
+    values, t, columns = _arrays(X)
+    by_arrays = make().fit_arrays(y.to_numpy(dtype=float), values, t, columns)
+    assert isinstance(by_arrays, type(by_pandas)), f"{_name(by_pandas)}.fit_arrays must return self"
+    targets = [Xf] + ([X.iloc[-SEASON[freq] :]] if get_tags(by_pandas).predicts_past else [])
+    for target in targets:
+        expected = by_pandas.predict(target).to_numpy()
+        got = by_arrays.predict_arrays(*_arrays(target))
+        assert isinstance(got, np.ndarray) and got.dtype == float and got.shape == expected.shape, (
+            f"{_name(by_pandas)}.predict_arrays must give a float array, one value per timestamp"
+        )
+        np.testing.assert_allclose(
+            got, expected, rtol=1e-9, err_msg=f"{_name(by_pandas)}: arrays and pandas differ"
+        )
+        np.testing.assert_allclose(
+            by_arrays.predict(target).to_numpy(),
+            expected,
+            rtol=1e-9,
+            err_msg=f"{_name(by_pandas)} fitted on arrays predicts otherwise through pandas",
+        )
+    blind = make().fit(y, X.iloc[:, :0]).predict(Xf.index).to_numpy()
+    got = (
+        make().fit_arrays(y.to_numpy(dtype=float), None, t).predict_arrays(None, epoch_ns(Xf.index))
+    )
+    np.testing.assert_allclose(
+        got, blind, rtol=1e-9, err_msg=f"{_name(by_pandas)}: arrays without X differ from pandas"
+    )
+
+
 CHECKS: tuple[Callable[[Make, str], None], ...] = (
     check_init_stores_params,
     check_get_params_round_trip,
@@ -253,6 +298,7 @@ CHECKS: tuple[Callable[[Make, str], None], ...] = (
     check_gaps,
     check_horizon_steps,
     check_ranges_tag,
+    check_arrays_match_pandas,
 )
 
 
