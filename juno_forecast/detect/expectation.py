@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..compat import epoch_ns
 from ..errors import InputError, JunoError, SeriesError
 from ..models import make_model
 from ..models.base import get_tags
+from ..models.baseline import RANGE_COLUMNS
 
-BAND_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
+BAND_COLUMNS = list(RANGE_COLUMNS)  # the band a normal-day expectation gives
 
 
 def make_expectation(
@@ -36,16 +38,21 @@ def make_expectation(
     )
 
 
-def _predict_block(model: Any, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
-    """The band columns on ``index`` as arrays, and ``wscale_<k>`` for each window length
-    ``k`` of a model that calibrates the window test (its fitted ``window_scale_``, see
-    :class:`~juno_forecast.models.baseline.RobustBaseline`)."""
+def _predict_block(model: Any, index: pd.DatetimeIndex, t: np.ndarray) -> dict[str, np.ndarray]:
+    """The band columns on ``index`` (``t``: its nanoseconds) as arrays, and ``wscale_<k>``
+    for each window length ``k`` of a model that calibrates the window test (its fitted
+    ``window_scale_``, see :class:`~juno_forecast.models.baseline.RobustBaseline`). A model
+    with ``predict_ranges_arrays`` is asked on arrays, without a frame."""
     ranges = getattr(model, "predict_ranges", None) if get_tags(model).predicts_ranges else None
-    pred = (ranges or model.predict)(index)
-    if not pred.index.equals(index):
-        pred = pred.reindex(index)
-    band = pred if list(pred.columns) == BAND_COLUMNS else pred[BAND_COLUMNS]
-    cols = dict(zip(BAND_COLUMNS, band.to_numpy().T, strict=True))
+    on_arrays = getattr(model, "predict_ranges_arrays", None) if ranges else None
+    if on_arrays is not None:
+        cols = dict(zip(BAND_COLUMNS, on_arrays(None, t), strict=True))
+    else:
+        pred = (ranges or model.predict)(index)
+        if not pred.index.equals(index):
+            pred = pred.reindex(index)
+        band = pred if list(pred.columns) == BAND_COLUMNS else pred[BAND_COLUMNS]
+        cols = dict(zip(BAND_COLUMNS, band.to_numpy().T, strict=True))
     for k, scale in getattr(model, "window_scale_", {}).items():
         cols[f"wscale_{k}"] = np.full(len(index), scale)
     return cols
@@ -92,6 +99,19 @@ def _min_history(y: pd.Series) -> int:
     return int(pd.Timedelta(weeks=MIN_HISTORY_WEEKS) / step) + 2
 
 
+def _fits(make: Callable[[], Any], y: pd.Series, t: np.ndarray, ends: list[int]) -> Iterator[Any]:
+    """A fitted model per history length in ``ends`` (``y.iloc[:n]``), lazily: through the
+    model's ``fit_rolling`` when it has one (the robust baseline shares the calibration
+    work of consecutive days), else a fresh model fitted on each history."""
+    model = make()
+    rolling = getattr(model, "fit_rolling", None)
+    if rolling is not None:
+        yield from rolling(y.to_numpy(dtype=float), t, ends)
+        return
+    for i, n in enumerate(ends):
+        yield (model if i == 0 else make()).fit(y.iloc[:n])
+
+
 def rolling_expectation(
     y: pd.Series,
     start: pd.Timestamp,
@@ -110,17 +130,21 @@ def rolling_expectation(
     """
     if not y.index.is_monotonic_increasing:
         y = y.sort_index()
-    blocks, need, stamps = [], _min_history(y), y.index
+    need, stamps = _min_history(y), y.index
     counted = np.r_[0, np.cumsum(y.notna().to_numpy())]  # values before each position
     last = stamps.searchsorted(end, "right")
+    plan = []  # (first day, history length, rows lo:hi) per block with enough history
     for b0, b1 in day_blocks(start, end, refit):
         n = stamps.searchsorted(b0)  # the history: every timestamp before the block
         lo, hi = stamps.searchsorted(max(b0, start)), min(stamps.searchsorted(b1), last)
-        if hi <= lo or counted[n] < need:
-            continue
+        if hi > lo and counted[n] >= need:
+            plan.append((b0, n, lo, hi))
+    t = epoch_ns(stamps)
+    fits = _fits(make, y, t, [n for _, n, _, _ in plan])
+    blocks = []
+    for b0, _, lo, hi in plan:
         try:
-            model = make().fit(y.iloc[:n])
-            blocks.append((lo, hi, _predict_block(model, stamps[lo:hi])))
+            blocks.append((lo, hi, _predict_block(next(fits), stamps[lo:hi], t[lo:hi])))
         except JunoError:
             raise
         except Exception as e:  # noqa: BLE001 - a model failing on one series: name it, go on

@@ -11,12 +11,14 @@ scale of each window length, is the fitted attribute ``window_scale_``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Iterator
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
+from ..compat import epoch_ns
 from ..grain import per_day, season, step
 from .base import Forecaster, HistoryTooShort, ModelTags, past_timestamps_error
 
@@ -54,6 +56,9 @@ CALIB_MIN_WEEKS = 4
 #: weight of an hour's own multiplicative variance against the pooled one (geometric
 #: mean): 28 days x 3 hours of errors estimate it with some noise
 SLOT_WEIGHT = 0.5
+
+#: what :meth:`RobustBaseline.predict_ranges` gives, in order (detection's band columns)
+RANGE_COLUMNS = ("yhat", "lo_80", "hi_80", "lo_95", "hi_95")
 
 
 class RobustBaseline(Forecaster):
@@ -153,40 +158,82 @@ class RobustBaseline(Forecaster):
 
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> RobustBaseline:
         """Keep the history and calibrate the ranges on its last weeks (no look-ahead)."""
+        return self.fit_arrays(y.to_numpy(dtype=float), None, epoch_ns(y.index))
+
+    def fit_arrays(
+        self,
+        y: np.ndarray,
+        X: np.ndarray | None = None,
+        t: np.ndarray | None = None,
+        columns: tuple[str, ...] = (),
+    ) -> RobustBaseline:
+        """:meth:`fit` on arrays: values ``y`` (NaN: missing) at nanosecond timestamps ``t``
+        (a regular grid of ``freq``); ``X`` and ``columns`` are ignored (no calendar)."""
+        return self._fit_history(np.asarray(y, dtype=float), np.asarray(t), {})
+
+    def fit_rolling(
+        self, y: np.ndarray, t: np.ndarray, ends: Iterable[int]
+    ) -> Iterator[RobustBaseline]:
+        """One fitted copy per history length ``n`` in ``ends``: each the model
+        ``fit_arrays(y[:n], t=t[:n])`` gives, lazily and in order.
+
+        Detection refits every day on the days before it, and the calibrations of
+        consecutive days share all but one of their one-day-ahead expectations: here each
+        is computed once (each depends only on the values before its own day) and shared.
+        """
+        values, t, memo = np.asarray(y, dtype=float), np.asarray(t), {}
+        for n in ends:
+            yield clone(self)._fit_history(values[:n], t[:n], memo)
+
+    def _fit_history(self, values: np.ndarray, t: np.ndarray, memo: dict) -> RobustBaseline:
+        """Fit on ``values`` (times ``t``); ``memo`` holds the one-day-ahead errors by the
+        length of the history they were expected from, valid for any prefix of one series."""
         s = self._season()
-        if len(y) < 2 * s:
-            raise HistoryTooShort(f"needs at least 2 weeks of history, got {len(y)} points")
-        values = y.to_numpy(dtype=float)
+        if len(values) < 2 * s:
+            raise HistoryTooShort(f"needs at least 2 weeks of history, got {len(values)} points")
         self.history_ = values
-        self.last_ds_ = y.index[-1]
-        self.step_ = step(self.freq)
+        self.step_ns_ = int(step(self.freq).value)
+        self.last_ns_ = int(t[-1])
+        self.last_ds_ = pd.Timestamp(self.last_ns_)
         self.season_ = np.maximum(self._expect(values), 0.0)
-        errors = self._errors(values)
+        errors = self._errors(values, memo)
         self.c2_, self.quantiles_ = self._calibrate(*errors)
         self.window_scale_ = self._window_scale(*errors) if self.freq == "h" else {}
         return self
 
-    def _errors(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _errors(
+        self, values: np.ndarray, memo: dict | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Log errors, their count-noise variance and slot of the day (0 = the first value
         after a fit's history: midnight for detection's daily refits) of one-day-ahead
-        expectations over the calibration weeks, in time order."""
+        expectations over the calibration weeks, in time order. ``memo``: each day's
+        errors by its history length (see :meth:`fit_rolling`)."""
         per_day, s = self._per_day(), self._season()
         days = min(self.calib_weeks * 7, (len(values) - 2 * s) // per_day)
         mature = min(days, (len(values) - CALIB_MIN_WEEKS * s) // per_day)
         if mature >= 7:
             days = mature
-        errs, v0, slot = [], [], []
+        memo = {} if memo is None else memo
+        parts = []
         for d in range(days, 0, -1):
             cut = len(values) - d * per_day
-            pred = np.maximum(self._expect(values[:cut])[:per_day], 0.0)
-            act = values[cut : cut + per_day]
-            ok = np.isfinite(act) & np.isfinite(pred)
-            errs.append(np.log1p(np.maximum(act[ok], 0)) - np.log1p(pred[ok]))
-            v0.append(1.0 / (pred[ok] + 1.0))
-            slot.append(np.flatnonzero(ok))
-        if not errs:
+            if cut not in memo:
+                memo[cut] = self._day_errors(values, cut)
+            parts.append(memo[cut])
+        if not parts:
             return np.array([]), np.array([]), np.array([], dtype=int)
-        return np.concatenate(errs), np.concatenate(v0), np.concatenate(slot)
+        return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
+
+    def _day_errors(
+        self, values: np.ndarray, cut: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The errors of the day after ``values[:cut]`` (see :meth:`_errors`)."""
+        per_day = self._per_day()
+        pred = np.maximum(self._expect(values[:cut])[:per_day], 0.0)
+        act = values[cut : cut + per_day]
+        ok = np.isfinite(act) & np.isfinite(pred)
+        err = np.log1p(np.maximum(act[ok], 0)) - np.log1p(pred[ok])
+        return err, 1.0 / (pred[ok] + 1.0), np.flatnonzero(ok)
 
     def _slot_c2(self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """Multiplicative variance per slot of the day (hourly: each hour with its two
@@ -197,11 +244,9 @@ class RobustBaseline(Forecaster):
         c2 = np.full(per_day, pooled)
         if per_day == 1:
             return c2
-        for h in range(per_day):
-            dist = np.minimum((slot - h) % per_day, (h - slot) % per_day)
-            sel = dist <= 1
-            if sel.sum() >= 30:
-                own = max(_mad(e[sel]) ** 2 - float(np.median(v0[sel])), 1e-4)
+        for h, (mad, v) in enumerate(_neighbour_stats(e, v0, slot, per_day)):
+            if mad is not None:
+                own = max(mad**2 - v, 1e-4)
                 c2[h] = own**SLOT_WEIGHT * pooled ** (1 - SLOT_WEIGHT)
         return c2
 
@@ -245,31 +290,47 @@ class RobustBaseline(Forecaster):
 
     def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
         """The expectation (``yhat``) for timestamps ``X`` (or its index) after the history."""
-        index, steps = self._steps(X)
-        return pd.Series(self._yhat(steps), index=index, name="yhat")
+        index = X if isinstance(X, pd.DatetimeIndex) else X.index
+        return pd.Series(self.predict_arrays(None, epoch_ns(index)), index=index, name="yhat")
+
+    def predict_arrays(
+        self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
+    ) -> np.ndarray:
+        """:meth:`predict` on arrays: the expectation at nanosecond timestamps ``t``."""
+        return self._yhat(self._steps(t))
 
     def predict_ranges(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
         """Expectation and its calibrated 80/95% ranges for timestamps after the history:
         columns ``yhat, lo_80, hi_80, lo_95, hi_95``."""
-        index, steps = self._steps(X)
+        index = X if isinstance(X, pd.DatetimeIndex) else X.index
+        band = self.predict_ranges_arrays(None, epoch_ns(index))
+        return pd.DataFrame(dict(zip(RANGE_COLUMNS, band, strict=True)), index=index)
+
+    def predict_ranges_arrays(
+        self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
+    ) -> np.ndarray:
+        """:meth:`predict_ranges` on arrays: shape (5, m), the rows ``RANGE_COLUMNS``
+        (``yhat, lo_80, hi_80, lo_95, hi_95``) at nanosecond timestamps ``t``."""
+        steps = self._steps(t)
         yhat = self._yhat(steps)
-        cols: dict[str, Any] = {"yhat": yhat}
+        out = np.empty((len(RANGE_COLUMNS), len(yhat)))
+        out[0] = yhat
         log_hat = np.log1p(yhat)
         c2 = self.c2_[(steps - 1) % len(self.c2_)]
         sd = np.sqrt(c2 + 1.0 / (yhat + 1.0))
-        for level, tag in ((0.8, "80"), (0.95, "95")):
+        for row, level in ((1, 0.8), (3, 0.95)):
             lo, hi = self.quantiles_[level]
-            cols[f"lo_{tag}"] = np.maximum(np.expm1(log_hat + lo * sd), 0.0)
-            cols[f"hi_{tag}"] = np.expm1(log_hat + hi * sd)
-        return pd.DataFrame(cols, index=index)
+            out[row] = np.maximum(np.expm1(log_hat + lo * sd), 0.0)
+            out[row + 1] = np.expm1(log_hat + hi * sd)
+        return out
 
-    def _steps(self, X: pd.DataFrame | pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, np.ndarray]:
-        """The timestamps asked and their steps after the history (past ones: an error)."""
-        index = X if isinstance(X, pd.DatetimeIndex) else X.index
-        steps = np.asarray(np.round((index - self.last_ds_) / self.step_), dtype=int)
-        if len(index) and steps.min() < 1:
+    def _steps(self, t: np.ndarray) -> np.ndarray:
+        """The steps after the history of nanosecond timestamps ``t`` (past ones: an error)."""
+        t = np.asarray(t, dtype=np.int64)
+        steps = np.asarray(np.round((t - self.last_ns_) / self.step_ns_), dtype=int)
+        if len(t) and steps.min() < 1:
             raise past_timestamps_error(self, self.last_ds_)
-        return index, steps
+        return steps
 
     def _yhat(self, steps: np.ndarray) -> np.ndarray:
         return self.season_[(steps - 1) % self._season()]
@@ -278,3 +339,32 @@ class RobustBaseline(Forecaster):
 def _mad(x: np.ndarray) -> float:
     """Median absolute deviation scaled to a normal sd."""
     return float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) else 0.0
+
+
+def _neighbour_stats(
+    e: np.ndarray, v0: np.ndarray, slot: np.ndarray, per_day: int
+) -> list[tuple[float | None, float]]:
+    """Per slot of the day: ``_mad`` of the errors of that slot and its two neighbours,
+    and the median of their ``v0`` (``(None, nan)`` with under 30 of them).
+
+    When every slot has as many errors (no missing values: the usual case), all slots
+    are done at once on a (slot, error) table; medians do not depend on the order of
+    their values, so the result is the one of selecting each slot's errors in turn.
+    """
+    counts = np.bincount(slot, minlength=per_day)
+    if per_day >= 3 and counts.min() == counts.max():  # (3 distinct neighbours)
+        if 3 * counts[0] < 30:
+            return [(None, np.nan)] * per_day
+        order = np.argsort(slot, kind="stable")
+        rows = np.arange(per_day)
+        near = np.stack([(rows - 1) % per_day, rows, (rows + 1) % per_day], axis=1)
+        es = e[order].reshape(per_day, -1)[near].reshape(per_day, -1)
+        vs = v0[order].reshape(per_day, -1)[near].reshape(per_day, -1)
+        mid = np.median(es, axis=1, keepdims=True)
+        mads = 1.4826 * np.median(np.abs(es - mid), axis=1)
+        return [(float(m), float(v)) for m, v in zip(mads, np.median(vs, axis=1), strict=True)]
+    out: list[tuple[float | None, float]] = []
+    for h in range(per_day):
+        sel = np.minimum((slot - h) % per_day, (h - slot) % per_day) <= 1
+        out.append((_mad(e[sel]), float(np.median(v0[sel]))) if sel.sum() >= 30 else (None, np.nan))
+    return out
