@@ -183,6 +183,21 @@ def stack_series(outs: list[pd.DataFrame], fronts: list[dict[str, str]]) -> pd.D
     return body
 
 
+def stack_arrays(
+    columns: dict[str, list[np.ndarray]], fronts: list[dict[str, str]], sizes: list[int]
+) -> pd.DataFrame:
+    """Per-series output arrays as one tidy frame, built once: each row led by its series' keys.
+
+    ``columns`` maps each output column to one array per series (in the order of
+    ``fronts``, which holds each series' key columns and metric); ``sizes`` the
+    rows of each series. No frame per series is made.
+    """
+    body: dict[str, Any] = {col: np.repeat([f[col] for f in fronts], sizes) for col in fronts[0]}
+    for col, parts in columns.items():
+        body[col] = np.concatenate(parts) if parts else np.zeros(0)
+    return pd.DataFrame(body)
+
+
 def release_memory() -> None:
     """Hand memory freed after loading back to the operating system (before forking workers).
 
@@ -245,7 +260,7 @@ def _zone_scope(
 
 def scope_features(
     calendar: Any,
-    index: pd.DatetimeIndex,
+    index: pd.DatetimeIndex | np.ndarray,
     freq: str = "D",
     metric: str | None = None,
     keys: dict[str, str] | None = None,
@@ -256,18 +271,93 @@ def scope_features(
     The scope is the calendar (by identity), the timestamps, the grain, the
     metric, ``since`` and the key values among :func:`named_zones` (a series
     without keys, the whole city, is a scope of its own: it gets every event).
-    Two series of one scope get the very same features object.
+    Two series of one scope get the very same features object. ``index`` may be
+    int64 nanoseconds (the array path): a DatetimeIndex is then built only when
+    the scope is not cached yet.
     """
     from .features import calendar_features
 
-    index = pd.DatetimeIndex(index)
-    compute = lambda: calendar_features(calendar, index, freq, metric, keys, since)  # noqa: E731
-    if calendar is None or len(index) == 0:
+    ns = _as_ns(index)
+    compute = lambda: calendar_features(calendar, _wall(index), freq, metric, keys, since)  # noqa: E731
+    if calendar is None or len(ns) == 0:
         return compute()
-    start = min(index.min(), pd.Timestamp(since)) if since is not None else index.min()
-    scope = _zone_scope(calendar, start, index.max(), metric, keys)
-    key = (id(calendar), freq, metric, scope, since, *index_key(index))
+    first, last = pd.Timestamp(int(ns.min())), pd.Timestamp(int(ns.max()))
+    start = min(first, pd.Timestamp(since)) if since is not None else first
+    scope = _zone_scope(calendar, start, last, metric, keys)
+    key = (id(calendar), freq, metric, scope, since, len(ns), hash(ns.tobytes()))
     return _cached(_SCOPES, key, calendar, compute, SCOPE_CACHE_SIZE)
+
+
+def _as_ns(index: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Timestamps as int64 nanoseconds (an int64 array is taken as such)."""
+    if isinstance(index, np.ndarray) and index.dtype == np.int64:
+        return index
+    return epoch_ns(index)
+
+
+def _wall(index: pd.DatetimeIndex | np.ndarray) -> pd.DatetimeIndex:
+    """Timestamps as a DatetimeIndex (int64 nanoseconds become a ``[ns]`` one)."""
+    if isinstance(index, np.ndarray) and index.dtype == np.int64:
+        return pd.DatetimeIndex(index.view("datetime64[ns]"))
+    return pd.DatetimeIndex(index)
+
+
+@dataclass(frozen=True)
+class FeatureArrays:
+    """A scope's :class:`~juno_forecast.features.CalendarFeatures` as numpy arrays, built once.
+
+    ``X`` (rows x ``columns``) is the design matrix; ``effects``/``spreads`` the
+    per-timestamp curated effects and their spreads, one column per name of
+    ``effect_columns``/``spread_columns``; ``events`` the ``;``-joined names per
+    row. Every array is read-only: the series of a scope share them, and a fold
+    is a slice (a view) of the history's rows.
+    """
+
+    X: np.ndarray
+    columns: tuple[str, ...]
+    effects: np.ndarray
+    effect_columns: tuple[str, ...]
+    spreads: np.ndarray
+    spread_columns: tuple[str, ...]
+    events: np.ndarray
+
+    @classmethod
+    def of(cls, feats: Any) -> FeatureArrays:
+        """The arrays of ``feats`` (memoized per features object: :func:`feature_arrays`)."""
+        n = len(feats.X)
+
+        def table(frame: pd.DataFrame | None) -> tuple[np.ndarray, tuple[str, ...]]:
+            if frame is None:
+                return np.zeros((n, 0)), ()
+            return frame.to_numpy(dtype=float, copy=True), tuple(map(str, frame.columns))
+
+        X, columns = table(feats.X)
+        effects, effect_columns = table(feats.effects)
+        spreads, spread_columns = table(feats.spreads)
+        events = (
+            np.full(n, "", dtype=object)
+            if feats.events is None
+            else feats.events.to_numpy(dtype=object, copy=True)
+        )
+        for a in (X, effects, spreads, events):
+            a.setflags(write=False)
+        return cls(X, columns, effects, effect_columns, spreads, spread_columns, events)
+
+    def column(self, which: str, name: str, rows: slice = slice(None)) -> np.ndarray:
+        """Rows of one column of ``X``, ``effects`` or ``spreads`` by name (zeros when absent)."""
+        table, names = {
+            "X": (self.X, self.columns),
+            "effects": (self.effects, self.effect_columns),
+            "spreads": (self.spreads, self.spread_columns),
+        }[which]
+        if name not in names:
+            return np.zeros(len(self.X[rows]))
+        return table[rows, names.index(name)]
+
+
+def feature_arrays(feats: Any) -> FeatureArrays:
+    """:class:`FeatureArrays` of ``feats``, built once per features object (shared by its scope)."""
+    return memo(feats, ("arrays",), lambda: FeatureArrays.of(feats))
 
 
 _OCCURRENCES: OrderedDict[tuple, tuple[Any, pd.DataFrame]] = OrderedDict()

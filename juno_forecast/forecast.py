@@ -20,18 +20,33 @@ import numpy as np
 import pandas as pd
 
 from .compat import epoch_ns
-from .core import index_key, memo, scope_features, stack_series
+from .core import (
+    FeatureArrays,
+    GroupedSeries,
+    feature_arrays,
+    memo,
+    scope_features,
+    stack_arrays,
+)
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
+from .event_arrays import (
+    active_columns,
+    day_of,
+    event_uncertainty,
+    learned_columns,
+    learned_effects,
+    model_inputs,
+    prior_factor,
+)
 from .features import CalendarFeatures
 from .inputs import check_model, parse_timestamp, resolve_calendar, resolve_dataset
 from .intervals import ConformalIntervals
 from .models import make_model
-from .models.auto import default_folds, rolling_origin
+from .models.auto import Design, cv_frame, default_folds, fit_arrays, predict_arrays, rolling_origin
 from .models.base import (
     FREQ_DELTA,
     SEASON,
     HistoryTooShort,
-    check_y,
     get_tags,
     log_target,
     single_thread,
@@ -48,68 +63,8 @@ def _label(metric: str | None, keys: dict[str, str] | None) -> str:
     return series_label(str(metric), keys or {})
 
 
-def _active(X: pd.DataFrame) -> list[str]:
-    """Columns with at least one active row."""
-    return list(X.columns[(X.to_numpy() > 0).any(axis=0)])
-
-
 #: fewest steps the training part of a calibration fold must have (a longer horizon is an error)
 MIN_FOLD_TRAIN = 2
-
-#: an event under way at the cutoff, with no earlier occurrence, is learned only after this many days
-MIN_ONGOING_DAYS = 7
-
-
-def _learned(X: pd.DataFrame, cols: list[str]) -> list[str]:
-    """The columns of ``cols`` whose effect the history can teach.
-
-    An event under way at the end of the history (Fleet Week's first two days)
-    with no earlier occurrence is not: a coefficient fitted on a day or two of
-    noise would be extrapolated over the rest of the event. Such a column is
-    still fitted (its days do not distort the usual weekly profile) but is off
-    when predicting, where the curated prior, if any, applies instead.
-    """
-    if not cols:
-        return []
-    day_on = _day_any(X.to_numpy()[:, X.columns.get_indexer(cols)] > 0, X.index)
-    learned = []
-    for j, c in enumerate(cols):
-        on = day_on[:, j]
-        off = np.flatnonzero(~on)
-        run_start = off[-1] + 1 if len(off) else 0  # first day of the run reaching the end
-        if (
-            not on[-1]
-            or run_start > 0
-            and on[:run_start].any()
-            or len(on) - run_start >= MIN_ONGOING_DAYS
-        ):
-            learned.append(c)
-    return learned
-
-
-def _day_any(active: np.ndarray, index: pd.DatetimeIndex) -> np.ndarray:
-    """Per day (rows, in time order) whether each column of ``active`` is on at some step.
-
-    numpy on the sorted index instead of a pandas groupby per call: ``auto`` asks
-    this for every calibration fold of every series.
-    """
-    days = epoch_ns(index.normalize())
-    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
-    if len(days) == 0:
-        return np.zeros((0, active.shape[1]), bool)
-    return np.logical_or.reduceat(active, starts, axis=0)
-
-
-def _slice_features(feats: CalendarFeatures, a: int, b: int) -> CalendarFeatures:
-    """Rows ``a:b`` of calendar features (the names, kinds and priors stay)."""
-    return CalendarFeatures(
-        X=feats.X.iloc[a:b],
-        kinds=feats.kinds,
-        priors=feats.priors,
-        events=None if feats.events is None else feats.events.iloc[a:b],
-        effects=None if feats.effects is None else feats.effects.iloc[a:b],
-        spreads=None if feats.spreads is None else feats.spreads.iloc[a:b],
-    )
 
 
 def known_calendar(calendar: Any, end: pd.Timestamp) -> Any:
@@ -178,80 +133,177 @@ class SeriesForecaster:
         self.horizon = horizon
 
     # -- fitting ---------------------------------------------------------------------------
-    def _features(
-        self, index: pd.DatetimeIndex, since: pd.Timestamp | None = None
-    ) -> CalendarFeatures:
-        """The calendar on ``index``, memoized: every ``auto`` candidate asks for the same folds.
+    def fit(self, y: pd.Series) -> SeriesForecaster:
+        """Learn from the history ``y`` (regular DatetimeIndex, up to the cutoff)."""
+        if len(y) and not isinstance(y.index, pd.DatetimeIndex):
+            raise TypeError("y must have a DatetimeIndex")
+        if not y.index.is_monotonic_increasing:
+            y = y.sort_index()
+        return self.fit_arrays(y.to_numpy(dtype=float), epoch_ns(y.index))
 
-        A backtest fold inside the history is a slice of the history's features
-        (they are built timestamp by timestamp from occurrences looked up from
-        the history's start), so it is cut from them instead of looked up again.
+    def fit_arrays(self, values: np.ndarray, stamps: np.ndarray) -> SeriesForecaster:
+        """:meth:`fit` on arrays, the entry of the many-series loops (no per-series pandas).
+
+        ``values``: float, NaN where missing (left out, as :meth:`fit` leaves them);
+        ``stamps``: int64 nanoseconds (naive wall clock), increasing.
         """
-        key = (*index_key(index), since)
-        cache = self.__dict__.setdefault("_memo", {})
-        history = cache.get("history")
-        if key not in cache and history is not None and since == self.start_ and len(index):
-            rows = history.X.index.get_indexer(index)
-            if (rows >= 0).all() and (np.diff(rows) == 1).all():  # shared like the history
-                a, b = rows[0], rows[-1] + 1
-                cache[key] = memo(history, ("rows", a, b), lambda: _slice_features(history, a, b))
-        if key not in cache:
-            if len(cache) > 64:
-                cache.clear()
-            cache[key] = scope_features(  # shared by every series of the same scope
-                getattr(self, "calendar_", self.calendar),
-                index,
-                freq=self.freq,
-                metric=self.metric,
-                keys=self.keys or {},
-                since=since,
-            )
-        return cache[key]
+        with single_thread():
+            return self._fit(np.asarray(values, dtype=float), np.asarray(stamps, dtype=np.int64))
 
-    def _fit_predict(
-        self, model: Any, y: pd.Series, X: pd.DataFrame | None, X_future: pd.DataFrame
-    ) -> pd.Series:
-        """Fit on columns active in ``X``; predict, applying priors for events unseen in ``y``."""
-        # X is a fold of the history's features: what the fold can learn is the same for
-        # every candidate of the fold and every series sharing those features (core.memo)
-        owner = self.__dict__.get("_memo", {}).get("history", self)
-        fold = (len(X), y.index[-1], tuple(X.columns)) if X is not None else ()
-        seen = [] if X is None else memo(owner, ("active", *fold), lambda: _active(X))
-        model.fit(y, X[seen] if X is not None else None)
-        learned = memo(owner, ("learned", *fold, *seen), lambda: _learned(X, seen))
-        return self._predict_with_priors(model, seen, X_future, learned=learned)
+    def _fit(self, values: np.ndarray, stamps: np.ndarray) -> SeriesForecaster:
+        if self.freq not in FREQ_DELTA:
+            raise InputError(f"freq: expected 'h' or 'D', got {self.freq!r}")
+        if isinstance(self.model, str):
+            check_model(self.model)
+        self.label_ = _label(self.metric, self.keys)
+        keep = ~np.isnan(values)
+        if not keep.all():
+            values, stamps = values[keep], stamps[keep]
+        need = 2 * SEASON[self.freq] + 2
+        if len(values) < need:
+            raise SeriesError(
+                self.label_,
+                f"too short to forecast: {len(values)} points, need at least {need}"
+                f" ({'two weeks' if need > 0 else ''} of history)",
+            )
+        self.start_, self.last_ = pd.Timestamp(int(stamps[0])), pd.Timestamp(int(stamps[-1]))
+        self.calendar_ = known_calendar(
+            series_calendar(self.calendar), self.last_ + FREQ_DELTA[self.freq]
+        )
+        feats = self._history = self._features(stamps)
+        A = feature_arrays(feats)
+        self.priors_ = feats.priors
+        n_folds, fold_len = default_folds(self.freq, len(values), self.horizon)
+        n_folds = max(1, n_folds)
+        if len(values) - fold_len < MIN_FOLD_TRAIN:  # not even one calibration fold fits
+            unit = "hour" if self.freq == "h" else "day"
+            raise SeriesError(
+                self.label_,
+                f"too short for a horizon of {fold_len} {unit}s: {len(values)} {unit}s of "
+                f"history, at least {fold_len + MIN_FOLD_TRAIN} needed (the horizon plus "
+                f"{MIN_FOLD_TRAIN} {unit}s, to calibrate the ranges)",
+            )
+        self._days = memo(feats, ("days",), lambda: day_of(stamps))
+        seen, learned = self._fold_columns(A.X, A.columns, len(values))
+        self.seen_, self.learned_ = list(seen), list(learned)
+        where = [A.columns.index(c) for c in learned]
+        self.learned_effects_ = learned_effects(
+            values, A.X[:, where], learned, self._days, SEASON[self.freq]
+        )
+        design = Design(values, self._design(A, seen), stamps, seen)
+        est = self._new_model()
+        if get_tags(est).self_backtests:  # auto: its own backtest, fitted through our folds
+            est.set_params(n_folds=n_folds, fold_len=fold_len, fit_predict=self._fold_predict)
+            fit_arrays(est, *design)
+            cv = getattr(est, "cv_arrays_", None) or _cv_arrays(est.cv_)
+        else:
+            try:
+                cv = rolling_origin(self._new_model, design, n_folds, fold_len, self._fold_predict)
+            except HistoryTooShort as e:  # the model cannot fit a calibration fold's history
+                name = self.model if isinstance(self.model, str) else model_label(est)
+                raise SeriesError(
+                    self.label_,
+                    f"too short for the model {name} with this horizon: {e}",
+                ) from None
+            fit_arrays(est, *design)
+        self.model_ = est
+        self.cv_arrays_, self._cv_frame = cv, None
+        self.intervals_ = ConformalIntervals(log=log_target(values), by_hour=self.freq == "h")
+        self.intervals_.fit_arrays(cv["y"], cv["yhat"], cv["step"], cv["ds"])
+        self.weather_seen_ = self._weather_seen(cv["ds"])
+        return self
+
+    @property
+    def cv_(self) -> pd.DataFrame:
+        """The calibration backtest (columns ``fold, ds, step, y, yhat``; a self-backtesting
+        model's own ``cv_``), a frame built once when read."""
+        if get_tags(self.model_).self_backtests and hasattr(self.model_, "cv_"):
+            return self.model_.cv_
+        if self._cv_frame is None:
+            self._cv_frame = cv_frame(self.cv_arrays_)
+        return self._cv_frame
+
+    def _features(self, stamps: np.ndarray, since: pd.Timestamp | None = None) -> CalendarFeatures:
+        """The calendar on ``stamps`` (int64 ns), shared by every series of the same scope."""
+        return scope_features(
+            getattr(self, "calendar_", self.calendar),
+            stamps,
+            freq=self.freq,
+            metric=self.metric,
+            keys=self.keys or {},
+            since=since,
+        )
+
+    def _fold_columns(
+        self, X: np.ndarray, columns: tuple[str, ...], cut: int
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The columns of ``X`` active in the history's rows ``:cut`` and those of them whose
+        effect those rows can teach (:func:`~.event_arrays.learned_columns`), per scope."""
+
+        def compute() -> tuple[tuple[str, ...], tuple[str, ...]]:
+            seen = active_columns(X[:cut])
+            learned = learned_columns(X[:cut, seen], self._days[:cut])
+            return tuple(columns[j] for j in seen), tuple(columns[seen[j]] for j in learned)
+
+        return memo(self._history, ("columns", cut, columns), compute)
+
+    def _design(
+        self, A: FeatureArrays, names: tuple[str, ...], cut: int | None = None
+    ) -> np.ndarray:
+        """The history's rows ``:cut`` of the columns ``names`` (read-only, shared by the scope)."""
+
+        def compute() -> np.ndarray:
+            where = [A.columns.index(c) for c in names]
+            out = A.X[:cut, where]
+            out.setflags(write=False)
+            return out
+
+        return memo(self._history, ("design", cut, names), compute)
+
+    def _fold_predict(self, model: Any, design: Design, cut: int, stop: int) -> np.ndarray:
+        """Fit on the rows ``:cut`` with the columns active there; predict rows ``cut:stop``,
+        applying priors for events unseen before ``cut``."""
+        A = feature_arrays(self._history)
+        seen, learned = self._fold_columns(design.X, design.columns, cut)
+        fit_arrays(model, design.y[:cut], self._design(A, seen, cut), design.t[:cut], seen)
+        rows = slice(cut, stop)
+        return self._predict_with_priors(
+            model, seen, learned, A, rows, design.columns, design.t[rows], self.priors_
+        )
 
     def _predict_with_priors(
         self,
         model: Any,
-        seen: list[str],
-        X_future: pd.DataFrame,
-        priors: dict[str, float] | None = None,
-        learned: list[str] | None = None,
-    ) -> pd.Series:
-        """Point forecasts; events active in ``X_future`` but not learned from training get their prior.
+        seen: tuple[str, ...],
+        learned: tuple[str, ...],
+        A: FeatureArrays,
+        rows: slice,
+        columns: tuple[str, ...],
+        stamps: np.ndarray,
+        fallback: dict[str, float],
+    ) -> np.ndarray:
+        """Point forecasts on ``rows`` of ``A``; events active there (among ``columns``) but not
+        ``learned`` from training get their prior.
 
         The prior at each timestamp is the calendar's, for this series' metric and
         zone: the event's days get its ``effect``, its window days its
         ``window_effect`` (see :func:`~juno_forecast.features.effect_at`); a name
-        the calendar gives no effect to falls back to ``priors`` (name -> effect).
+        the calendar gives no effect to falls back to ``fallback`` (name -> effect).
         """
-        from .features import prior_factor
+        owner = self._history if A is feature_arrays(self._history) else A
 
-        fallback = {**getattr(self, "priors_", {}), **(priors or {})}
-        learned = seen if learned is None else learned
-        feats = self._features(X_future.index, since=getattr(self, "start_", None))
+        def inputs() -> tuple[np.ndarray, np.ndarray]:
+            where = [A.columns.index(c) for c in columns]
+            X = A.X[rows][:, where] if where != list(range(len(A.columns))) else A.X[rows]
+            factor = prior_factor(
+                X, columns, A.effects[rows], A.effect_columns, fallback, skip=learned
+            )
+            return model_inputs(X, columns, seen, learned), factor
 
-        def inputs() -> tuple[pd.DataFrame, np.ndarray]:
-            X_model = X_future.reindex(columns=seen, fill_value=0.0)
-            X_model[[c for c in seen if c not in learned]] = 0.0
-            return X_model, prior_factor(X_future, feats.effects, fallback, skip=learned)
-
-        # X_future is (a column subset of) feats.X: every series of the scope shares these
-        key = (tuple(X_future.columns), tuple(seen), tuple(learned), *sorted(fallback.items()))
-        X_model, factor = memo(feats, ("priors", *key), inputs)
-        yhat = model.predict(X_model).astype(float)
-        return pd.Series(yhat.to_numpy() * factor, index=X_future.index, name="yhat")
+        # every series of the scope shares these (A is the scope's features)
+        key = ("priors", rows.start, rows.stop, columns, seen, learned, *sorted(fallback.items()))
+        X_model, factor = memo(owner, key, inputs)
+        return predict_arrays(model, X_model, stamps, seen) * factor
 
     def _new_model(self) -> Any:
         """A fresh, unfitted model: built from its name, or a ``clone`` of the model object."""
@@ -261,97 +313,49 @@ class SeriesForecaster:
 
         return clone(self.model)
 
-    def fit(self, y: pd.Series) -> SeriesForecaster:
-        """Learn from the history ``y`` (regular DatetimeIndex, up to the cutoff)."""
-        with single_thread():
-            return self._fit(y)
-
-    def _fit(self, y: pd.Series) -> SeriesForecaster:
-        if self.freq not in FREQ_DELTA:
-            raise InputError(f"freq: expected 'h' or 'D', got {self.freq!r}")
-        if isinstance(self.model, str):
-            check_model(self.model)
-        self.label_ = _label(self.metric, self.keys)
-        self._memo = {}  # features and learned columns per fold, for this fit only
-        y = check_y(y.dropna()) if len(y.dropna()) else y
-        need = 2 * SEASON[self.freq] + 2
-        if len(y) < need:
-            raise SeriesError(
-                self.label_,
-                f"too short to forecast: {len(y)} points, need at least {need}"
-                f" ({'two weeks' if need > 0 else ''} of history)",
-            )
-        self.start_, self.last_ = y.index.min(), y.index.max()
-        self.calendar_ = known_calendar(
-            series_calendar(self.calendar), self.last_ + FREQ_DELTA[self.freq]
-        )
-        feats = self._memo["history"] = self._features(y.index)
-        self.priors_ = feats.priors
-        X = feats.X
-        n_folds, fold_len = default_folds(self.freq, len(y), self.horizon)
-        n_folds = max(1, n_folds)
-        if len(y) - fold_len < MIN_FOLD_TRAIN:  # not even one calibration fold fits
-            unit = "hour" if self.freq == "h" else "day"
-            raise SeriesError(
-                self.label_,
-                f"too short for a horizon of {fold_len} {unit}s: {len(y)} {unit}s of history, "
-                f"at least {fold_len + MIN_FOLD_TRAIN} needed (the horizon plus "
-                f"{MIN_FOLD_TRAIN} {unit}s, to calibrate the ranges)",
-            )
-        self.seen_ = _active(X)
-        self.learned_ = _learned(X, self.seen_)
-        self.learned_effects_ = _learned_effects(y, X, self.learned_, self.freq)
-        Xs = X[self.seen_]
-        est = self._new_model()
-        if get_tags(est).self_backtests:  # auto: its own backtest, fitted through our folds
-            est.set_params(n_folds=n_folds, fold_len=fold_len, fit_predict=self._fit_predict)
-            cv = est.fit(y, Xs).cv_
-        else:
-            try:
-                cv = rolling_origin(self._new_model, y, Xs, n_folds, fold_len, self._fit_predict)
-            except HistoryTooShort as e:  # the model cannot fit a calibration fold's history
-                name = self.model if isinstance(self.model, str) else model_label(est)
-                raise SeriesError(
-                    self.label_,
-                    f"too short for the model {name} with this horizon: {e}",
-                ) from None
-            est.fit(y, Xs)
-        self.model_ = est
-        self.cv_ = cv
-        self.intervals_ = ConformalIntervals(log=log_target(y), by_hour=self.freq == "h").fit(cv)
-        self.weather_seen_ = self._weather_seen(cv)
-        return self
-
-    def _weather_seen(self, cv: pd.DataFrame) -> float:
+    def _weather_seen(self, stamps: np.ndarray) -> float:
         """The unknown-weather spread the backtest's residuals already hold (its RMS over them).
 
         The conformal ranges are calibrated on those residuals: forecasts made in snowy
         weeks with the weather unknown carry the weather's errors already, so the ranges
         ahead widen only by what the calibration did not see (:meth:`_weather_spread`).
         """
-        ds = pd.DatetimeIndex(cv["ds"].to_numpy())
-        seen = self._unknown_weather(ds)
+        seen = self._unknown_weather(stamps)
         return float(np.sqrt(np.mean(seen**2))) if len(seen) else 0.0
 
     # -- predicting ------------------------------------------------------------------------
     def predict(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         """Expected values and ranges on ``index`` (future timestamps), with the events active there."""
         index = pd.DatetimeIndex(index)
-        feats = self._features(index, since=self.start_)
+        out = self.predict_arrays(epoch_ns(index))
+        return pd.DataFrame(out, index=index)[OUTPUT_COLUMNS]
+
+    def predict_arrays(self, stamps: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`predict` on int64 ns timestamps: one array per column of ``OUTPUT_COLUMNS``."""
+        stamps = np.asarray(stamps, dtype=np.int64)
+        feats = self._features(stamps, since=self.start_)
+        A = feature_arrays(feats)
+        fallback = {**self.priors_, **feats.priors}
         yhat = self._predict_with_priors(
-            self.model_, self.seen_, feats.X, feats.priors, learned=self.learned_
+            self.model_,
+            tuple(self.seen_),
+            tuple(self.learned_),
+            A,
+            slice(None),
+            A.columns,
+            stamps,
+            fallback,
         )
         if self.intervals_.log:
-            yhat = yhat.clip(lower=0.0)
-        steps = np.maximum(1, np.rint((index - self.last_) / FREQ_DELTA[self.freq]).astype(int))
-        effect, spread = self._event_uncertainty(feats)
-        spread = np.hypot(spread, (1.0 + effect) * self._weather_spread(index))
-        out = self.intervals_.predict(yhat, steps, effect, spread)
-        out.insert(0, "yhat", yhat.to_numpy())
-        out["events"] = feats.events.to_numpy() if feats.events is not None else ""
-        return out[OUTPUT_COLUMNS]
+            yhat = np.clip(yhat, 0.0, None)
+        after = (stamps - self.last_.value) / FREQ_DELTA[self.freq].value
+        steps = np.maximum(1, np.rint(after).astype(int))
+        effect, spread = event_uncertainty(A, feats.kinds, self.learned_, self.learned_effects_)
+        spread = np.hypot(spread, (1.0 + effect) * self._weather_spread(stamps))
+        bounds = self.intervals_.predict_arrays(yhat, stamps, steps, effect, spread)
+        return {"yhat": yhat, **bounds, "events": A.events}
 
-    def _weather_spread(self, index: pd.DatetimeIndex) -> np.ndarray:
+    def _weather_spread(self, stamps: np.ndarray) -> np.ndarray:
         """The relative spread of the unknown weather ahead that the ranges do not hold yet.
 
         A snowy month with no weather forecast has the month's spread, 0 where the weather
@@ -359,13 +363,18 @@ class SeriesForecaster:
         January calibrated on January's weeks is not widened twice). It widens the
         ranges like an event's spread.
         """
-        spread = self._unknown_weather(index)
+        spread = self._unknown_weather(stamps)
         return np.sqrt(np.maximum(spread**2 - self.weather_seen_**2, 0.0))
 
-    def _unknown_weather(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """The month's unknown-weather spread where the weather at ``index`` is not known."""
+    def _unknown_weather(self, stamps: np.ndarray) -> np.ndarray:
+        """The month's unknown-weather spread where the weather at ``stamps`` is not known
+        (looked up once per calendar, metric and timestamps)."""
         spread = getattr(self.calendar_, "unknown_weather_spread", None)
-        return np.zeros(len(index)) if spread is None else spread(self.metric, index)
+        if spread is None:
+            return np.zeros(len(stamps))
+        index = lambda: spread(self.metric, pd.DatetimeIndex(stamps.view("datetime64[ns]")))  # noqa: E731
+        key = ("unknown weather", self.metric, len(stamps), hash(stamps.tobytes()))
+        return memo(self.calendar_, key, index)
 
     def event_effects(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         """The relative effect each active event puts on the forecast at ``index`` (NaN: not on).
@@ -376,72 +385,26 @@ class SeriesForecaster:
         What ``juno_event_effect`` exports, so a panel can say "expected -20%: Memorial Day".
         """
         index = pd.DatetimeIndex(index)
-        feats = self._features(index, since=self.start_)
+        feats = self._features(epoch_ns(index), since=self.start_)
+        A = feature_arrays(feats)
         out = {}
         for name in feats.kinds:
-            on = feats.X[name].to_numpy() > 0 if name in feats.X else np.zeros(len(index), bool)
+            on = A.column("X", name) > 0
             if not on.any():
                 continue
             if name in self.learned_:
                 # NaN: learned by the model but not measurable on its past days
                 eff = np.full(len(index), self.learned_effects_.get(name, (np.nan, 0.0))[0])
             else:
-                eff = _column(feats.effects, name, len(index))
+                eff = A.column("effects", name)
             out[name] = np.where(on, eff, np.nan)
         return pd.DataFrame(out, index=index)
 
-    def _event_uncertainty(self, feats: CalendarFeatures) -> tuple[np.ndarray, np.ndarray]:
-        """The events' combined relative effect and its spread at each timestamp of ``feats``.
 
-        A learned event carries the effect and spread measured on its past
-        occurrences (:func:`~juno_forecast.intervals.occurrence_effect`); any
-        other active event its calendar effect and ``spread`` (an event with no
-        effect for this metric: 0 +- the default spread). Several events
-        multiply: ``1 + e = prod(1 + e_i)``, relative spreads add in quadrature.
-        """
-        n = len(feats.X)
-        factor, rel_var = np.ones(n), np.zeros(n)
-        for name in feats.kinds:
-            on = feats.X[name].to_numpy() > 0 if name in feats.X else np.zeros(n, bool)
-            if not on.any():
-                continue
-            if name in self.learned_:
-                if name not in self.learned_effects_:
-                    continue
-                e_val, s_val = self.learned_effects_[name]
-                e, s = np.full(n, e_val), np.full(n, s_val)
-            else:
-                e = _column(feats.effects, name, n)
-                s = _column(feats.spreads, name, n)
-            m = np.maximum(1.0 + e, MIN_FACTOR)
-            factor = np.where(on, factor * m, factor)
-            rel_var = np.where(on, rel_var + (s / m) ** 2, rel_var)
-        return factor - 1.0, np.sqrt(rel_var) * factor
-
-
-def _column(frame: pd.DataFrame | None, name: str, n: int) -> np.ndarray:
-    """A column of per-timestamp effects/spreads as an array (zeros when absent)."""
-    if frame is None or name not in frame:
-        return np.zeros(n)
-    return frame[name].to_numpy(float)
-
-
-#: the lowest multiplier one event puts on a forecast when its uncertainty is combined
-MIN_FACTOR = 0.01
-
-
-def _learned_effects(
-    y: pd.Series, X: pd.DataFrame, learned: list[str], freq: str
-) -> dict[str, tuple[float, float]]:
-    """``name -> (effect, spread)`` measured on the history for each learned event column."""
-    from .intervals import occurrence_effects
-
-    if not learned:
-        return {}
-    days = epoch_ns(y.index.normalize())
-    active = X.to_numpy()[:, X.columns.get_indexer(learned)] > 0
-    got = occurrence_effects(y.to_numpy(float), active, days, SEASON[freq])
-    return {name: g for name, g in zip(learned, got, strict=True) if g is not None}
+def _cv_arrays(cv: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A self-backtesting model's ``cv_`` frame as the arrays the ranges are calibrated on."""
+    out = {c: cv[c].to_numpy() for c in ("fold", "step", "y", "yhat")}
+    return {**out, "ds": epoch_ns(pd.DatetimeIndex(cv["ds"].to_numpy()))}
 
 
 # -- many series ---------------------------------------------------------------------------
@@ -470,12 +433,14 @@ def parse_duration(value: str | int, freq: str, what: str = "--horizon") -> int:
     return steps
 
 
-def _history(y: pd.Series, cutoff: pd.Timestamp | None) -> pd.Series:
-    return y if cutoff is None else y[y.index <= cutoff]
+def _cut(stamps: np.ndarray, cutoff: pd.Timestamp | None) -> int:
+    """How many of a series' rows (int64 ns, increasing) are at or before ``cutoff``."""
+    return len(stamps) if cutoff is None else int(np.searchsorted(stamps, cutoff.value, "right"))
 
 
-def _future_index(last: pd.Timestamp, steps: int, freq: str) -> pd.DatetimeIndex:
-    return pd.date_range(last + FREQ_DELTA[freq], periods=steps, freq=freq)
+def _as_datetimes(ns: np.ndarray, unit: str) -> pd.DatetimeIndex:
+    """int64 nanoseconds as timestamps in the data's unit (the dtype the data's ``ds`` has)."""
+    return pd.DatetimeIndex(np.asarray(ns, np.int64).view("datetime64[ns]")).as_unit(unit)
 
 
 def _check_cutoff(dataset: Any, cutoff: pd.Timestamp | None) -> None:
@@ -492,11 +457,12 @@ def _check_cutoff(dataset: Any, cutoff: pd.Timestamp | None) -> None:
         )
 
 
-def _warn_short_of_cutoff(label: str, hist: pd.Series, cutoff: pd.Timestamp | None) -> None:
-    """A series whose data end before the cutoff is forecast from its own end: say so."""
-    if cutoff is not None and len(hist) and hist.index.max() < cutoff:
+def _warn_short_of_cutoff(label: str, hist: np.ndarray, cutoff: pd.Timestamp | None) -> None:
+    """A series whose data (``hist``: its timestamps in ns) end before the cutoff is forecast
+    from its own end: say so."""
+    if cutoff is not None and len(hist) and hist[-1] < cutoff.value:
         warnings.warn(
-            f"{label}: its data end at {hist.index.max()}, before --cutoff {cutoff}; "
+            f"{label}: its data end at {pd.Timestamp(int(hist[-1]))}, before --cutoff {cutoff}; "
             "its forecast starts after its last timestamp",
             JunoWarning,
             stacklevel=3,
@@ -542,25 +508,34 @@ def forecast(
     steps = parse_duration(horizon, dataset.freq)
     cut = parse_timestamp(cutoff, "--cutoff") if cutoff is not None else None
     _check_cutoff(dataset, cut)
-    frames, fronts, problems = [], [], _problems(dataset)
-    for metric, keys, y in dataset.series():
+    groups = GroupedSeries.from_frame(dataset.frame, dataset.keys, dataset.freq)
+    ahead = FREQ_DELTA[dataset.freq].value * np.arange(1, steps + 1)
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in ["ds", *OUTPUT_COLUMNS]}
+    fronts, problems = [], _problems(dataset)
+    for i in range(len(groups)):  # arrays and positions: no frame per series
+        metric, keys = groups.metrics[i], dict(groups.keys[i])
+        a, b = groups.positions(i)
+        c = a + _cut(groups.stamps[a:b], cut)
+        values, stamps = groups.values[a:c], groups.stamps[a:c]
         try:
-            hist = _history(y, cut)
-            _warn_short_of_cutoff(str(y.name), hist, cut)
-            f = SeriesForecaster(model, cal, metric, keys, dataset.freq, seed, horizon=steps).fit(
-                hist
-            )
-            out = f.predict(_future_index(hist.index.max(), steps, dataset.freq))
+            _warn_short_of_cutoff(groups.labels[i], stamps, cut)
+            f = SeriesForecaster(model, cal, metric, keys, dataset.freq, seed, horizon=steps)
+            out = f.fit_arrays(values, stamps).predict_arrays(stamps[-1] + ahead)
         except SeriesError as e:
             problems.append(str(e))
             warnings.warn(str(e), SkippedWarning, stacklevel=2)
             continue
-        frames.append(out)
+        for col, value in {"ds": stamps[-1] + ahead, **out}.items():
+            columns[col].append(value)
         fronts.append({**{k: keys[k] for k in dataset.keys}, "metric": metric})
-    if not frames and problems:
+    if not fronts and problems:
         raise NoSeriesError("forecast", problems)
     cols = [*dataset.keys, "metric", "ds", *OUTPUT_COLUMNS]
-    result = stack_series(frames, fronts)[cols] if frames else pd.DataFrame(columns=cols)
+    if fronts:  # one frame for every series, built once
+        result = stack_arrays(columns, fronts, [steps] * len(fronts))[cols]
+        result["ds"] = _as_datetimes(result["ds"].to_numpy(), groups.unit)
+    else:
+        result = pd.DataFrame(columns=cols)
     result.attrs["problems"] = problems
     return result
 
@@ -629,33 +604,46 @@ def backtest_predictions(
     cal = resolve_calendar(calendar, weather, weather_forecast)
     steps = parse_duration(horizon, dataset.freq)
     origins = _origins(start, end, step, dataset.freq)
-    rows, problems = [], _problems(dataset)
-    for metric, keys, y in dataset.series():
+    groups = GroupedSeries.from_frame(dataset.frame, dataset.keys, dataset.freq)
+    names = ["model", "cutoff", "ds", "y", *OUTPUT_COLUMNS, "scale"]
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in names}
+    fronts, sizes, problems = [], [], _problems(dataset)
+    for i in range(len(groups)):  # arrays and positions: no frame per series or fold
+        metric, keys = groups.metrics[i], dict(groups.keys[i])
+        a, b = groups.positions(i)
+        values, stamps = groups.values[a:b], groups.stamps[a:b]
         for origin in origins:
-            hist = y[y.index < origin]
-            actual = y[(y.index >= origin)].iloc[:steps]
-            if actual.empty or hist.empty:
+            c = int(np.searchsorted(stamps, origin.value, "left"))
+            stop = min(c + steps, len(stamps))
+            if c == 0 or stop <= c:
                 continue
-            scale = mase_scale(hist, dataset.freq)
+            scale = mase_scale(values[:c], dataset.freq)
             for m in models:
                 try:
-                    f = SeriesForecaster(
-                        m, cal, metric, keys, dataset.freq, seed, horizon=steps
-                    ).fit(hist)
-                    out = f.predict(actual.index)
+                    f = SeriesForecaster(m, cal, metric, keys, dataset.freq, seed, horizon=steps)
+                    out = f.fit_arrays(values[:c], stamps[:c]).predict_arrays(stamps[c:stop])
                 except SeriesError as e:
-                    problems.append(f"{e} (cutoff {hist.index.max()})")
+                    problems.append(f"{e} (cutoff {pd.Timestamp(int(stamps[c - 1]))})")
                     continue
-                out = out.rename_axis("ds").reset_index()
-                out.insert(0, "model", model_label(m))
-                out.insert(1, "cutoff", hist.index.max())
-                out["y"] = actual.to_numpy()
-                out["scale"] = scale
-                rows.append(with_keys(out, dataset.keys, keys, metric))
-    if not rows and problems:
+                n = stop - c
+                extra = {
+                    "model": np.repeat(model_label(m), n),
+                    "cutoff": np.repeat(stamps[c - 1], n),
+                }
+                extra.update(ds=stamps[c:stop], y=values[c:stop], scale=np.full(n, scale))
+                for col in names:
+                    columns[col].append(extra[col] if col in extra else out[col])
+                fronts.append({**{k: keys[k] for k in dataset.keys}, "metric": metric})
+                sizes.append(n)
+    if not fronts and problems:
         raise NoSeriesError("backtest", problems)
     cols = [*dataset.keys, "metric", "model", "cutoff", "ds", "y", *OUTPUT_COLUMNS, "scale"]
-    result = pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+    if fronts:  # one frame for every series, fold and model, built once
+        result = stack_arrays(columns, fronts, sizes)[cols]
+        for col in ("cutoff", "ds"):
+            result[col] = _as_datetimes(result[col].to_numpy(), groups.unit)
+    else:
+        result = pd.DataFrame(columns=cols)
     result.attrs["problems"] = problems
     result.attrs["keys"] = tuple(dataset.keys)
     return result

@@ -23,6 +23,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .compat import epoch_ns
+
 LEVELS = (0.8, 0.95)
 SHRINK = 20.0  # pseudo-count pulling a group's scale toward the overall scale
 
@@ -68,30 +70,50 @@ class ConformalIntervals:
     def _finv(self, v: np.ndarray) -> np.ndarray:
         return np.expm1(v) if self.log else v
 
-    def _groups(self, ds: pd.DatetimeIndex) -> np.ndarray:
-        return np.asarray(ds.hour) if self.by_hour else np.zeros(len(ds), dtype=int)
+    def _groups(self, stamps: np.ndarray) -> np.ndarray:
+        """The calibration group of each timestamp (int64 ns): its hour of day, or 0."""
+        if not self.by_hour:
+            return np.zeros(len(stamps), dtype=int)
+        return (np.asarray(stamps, dtype=np.int64) // _HOUR_NS) % 24
+
+    def _scales(self, groups: np.ndarray, scales: dict) -> np.ndarray:
+        """Each timestamp's scale by its group (the overall scale for a group not calibrated)."""
+        table = np.full(24 if self.by_hour else 1, self.overall_scale_)
+        for g, v in scales.items():
+            table[int(g)] = v
+        return table[groups]
 
     def fit(self, cv: pd.DataFrame) -> ConformalIntervals:
-        """Learn scales and standardized quantiles from backtest residuals."""
-        y, yhat = cv["y"].to_numpy(float), cv["yhat"].to_numpy(float)
-        kept = ~(np.isnan(y) | np.isnan(yhat))  # numpy, not a dropna copy of the frame
+        """Learn scales and standardized quantiles from backtest residuals (a ``cv`` frame)."""
+        return self.fit_arrays(
+            cv["y"].to_numpy(float),
+            cv["yhat"].to_numpy(float),
+            cv["step"].to_numpy(),
+            epoch_ns(pd.DatetimeIndex(cv["ds"].to_numpy())),
+        )
+
+    def fit_arrays(
+        self, y: np.ndarray, yhat: np.ndarray, step: np.ndarray, stamps: np.ndarray
+    ) -> ConformalIntervals:
+        """:meth:`fit` on the backtest's arrays (``stamps``: int64 ns of each forecast)."""
+        kept = ~(np.isnan(y) | np.isnan(yhat))
         if kept.sum() < 5:
             raise ValueError("too few backtest residuals to calibrate ranges")
         r = self._f(y[kept]) - self._f(yhat[kept])
-        groups = self._groups(pd.DatetimeIndex(cv["ds"].to_numpy()[kept]))
+        groups = self._groups(np.asarray(stamps)[kept])
         overall = float(np.mean(np.abs(r))) or 1e-9
+        self.overall_scale_ = overall
         scales = {}
         for g in np.unique(groups):
             rg = np.abs(r[groups == g])
             scales[g] = (rg.sum() + SHRINK * overall) / (len(rg) + SHRINK)
         self.scale_ = scales
-        self.overall_scale_ = overall
-        z = r / np.array([scales[g] for g in groups])
+        z = r / self._scales(groups, scales)
         self.quantiles_ = {}
         for level in self.levels:
             half = conformal_quantile(np.abs(z), level)
             self.quantiles_[level] = (-half, half)
-        self.max_step_ = int(cv["step"].to_numpy()[kept].max())
+        self.max_step_ = int(np.asarray(step)[kept].max())
         return self
 
     def predict(
@@ -108,10 +130,21 @@ class ConformalIntervals:
         range widens by that uncertainty (:func:`effect_half_widths`).
         """
         index = pd.DatetimeIndex(yhat.index)
-        groups = self._groups(index)
-        scale = np.array([self.scale_.get(g, self.overall_scale_) for g in groups])
+        out = self.predict_arrays(yhat.to_numpy(float), epoch_ns(index), step, effect, spread)
+        return pd.DataFrame(out, index=index)
+
+    def predict_arrays(
+        self,
+        yhat: np.ndarray,
+        stamps: np.ndarray,
+        step: np.ndarray,
+        effect: np.ndarray | None = None,
+        spread: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """:meth:`predict` on arrays: ``{"lo_80": ..., "hi_80": ..., "lo_95": ..., "hi_95": ...}``."""
+        scale = self._scales(self._groups(stamps), self.scale_)
         growth = np.sqrt(np.maximum(1.0, np.asarray(step, dtype=float) / self.max_step_))
-        center = self._f(yhat.to_numpy(float))
+        center = self._f(yhat)
         out = {}
         for level in self.levels:
             lo, hi = self.quantiles_[level]
@@ -120,13 +153,15 @@ class ConformalIntervals:
             if spread is not None:
                 d_lo, d_hi = effect_half_widths(effect, spread, level)
                 if not self.log:  # on the original scale: the effect's share of the forecast
-                    y = np.abs(yhat.to_numpy(float))
+                    y = np.abs(yhat)
                     d_lo, d_hi = y * -np.expm1(-d_lo), y * np.expm1(d_hi)
                 down, up = np.hypot(down, d_lo), np.hypot(up, d_hi)
             out[f"lo_{tag}"] = self._finv(center - down)
             out[f"hi_{tag}"] = self._finv(center + up)
-        frame = pd.DataFrame(out, index=index)
-        return order_bounds(frame, yhat, nonneg=self.log)
+        return ordered_bounds(out, yhat, nonneg=self.log)
+
+
+_HOUR_NS = 3_600 * 10**9
 
 
 #: the lowest multiplier an event's range reaches (a -98% effect: never a range down to 0)
@@ -175,9 +210,14 @@ def occurrence_effects(
 ) -> list[tuple[float, float] | None]:
     """:func:`occurrence_effect` of every column of ``active`` (steps x events) at once.
 
-    The lagged sums are one array operation for all events of a series, and the
-    means per day are ``bincount``s instead of a pandas groupby per event.
+    The lagged sums are one array operation for all events of a series, and so
+    are the means per day (sums over each day's run of rows) and their mean and
+    spread per event: no loop over events, no pandas groupby.
     """
+    days = np.asarray(days)
+    if len(days) > 1 and (days[1:] < days[:-1]).any():  # rows not in time order: sort them
+        order = np.argsort(days, kind="stable")
+        y, active, days = np.asarray(y)[order], np.asarray(active)[order], days[order]
     ly = np.log1p(np.maximum(np.asarray(y, float), 0.0))
     n = len(ly)
     finite = np.isfinite(ly)
@@ -189,41 +229,56 @@ def occurrence_effects(
         total[dst] += np.where(ok, ly[src, None], 0.0)
         count[dst] += ok
     use = active & (count > 0) & finite[:, None]
-    _, day_of = np.unique(np.asarray(days), return_inverse=True)
-    out: list[tuple[float, float] | None] = []
-    for j in range(active.shape[1]):
-        on = use[:, j]
-        if not on.any():
-            out.append(None)
-            continue
-        r = ly[on] - total[on, j] / count[on, j]
-        sums, per_day = np.bincount(day_of[on], weights=r), np.bincount(day_of[on])
-        out.append(_effect_and_spread(sums[per_day > 0] / per_day[per_day > 0]))
-    return out
+    if not use.any():
+        return [None] * active.shape[1]
+    # the log ratios summed per day and event: days are runs of rows (rows are in time order)
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    r = np.where(use, ly[:, None] - total / np.where(use, count, 1.0), 0.0)
+    sums = np.add.reduceat(r, starts, axis=0)
+    per_day = np.add.reduceat(use.astype(np.int64), starts, axis=0)
+    has = per_day > 0
+    n_days = has.sum(axis=0)
+    daily = np.where(has, sums / np.where(has, per_day, 1), 0.0)
+    mean = daily.sum(axis=0) / np.maximum(n_days, 1)
+    dev = np.where(has, daily - mean, 0.0)
+    sd = np.sqrt((dev**2).sum(axis=0) / np.maximum(n_days - 1, 1))
+    return [
+        _effect_and_spread(mean[j], sd[j], int(n_days[j])) if n_days[j] else None
+        for j in range(active.shape[1])
+    ]
 
 
-def _effect_and_spread(daily: np.ndarray) -> tuple[float, float]:
-    """``(effect, spread)`` from the mean log ratio of each occurrence day (see above)."""
+def _effect_and_spread(mean: float, sd: float, days: int) -> tuple[float, float]:
+    """``(effect, spread)`` from the mean log ratio of the occurrence days, their standard
+    deviation and their number (see :func:`occurrence_effect`)."""
     from .calendar.records import SPREAD_FLOOR, default_spread
 
-    effect = float(np.expm1(daily.mean()))
-    if len(daily) < 3:
+    effect = float(np.expm1(mean))
+    if days < 3:
         return effect, default_spread(effect)
-    sd = float(np.std(daily, ddof=1)) * np.sqrt(1 + 1 / len(daily)) * (1 + effect)
-    return effect, max(sd, SPREAD_FLOOR)
+    spread = float(sd) * np.sqrt(1 + 1 / days) * (1 + effect)
+    return effect, max(float(spread), SPREAD_FLOOR)
 
 
 def order_bounds(frame: pd.DataFrame, yhat: pd.Series, nonneg: bool) -> pd.DataFrame:
     """Enforce ``lo_95 <= lo_80 <= yhat <= hi_80 <= hi_95`` (and ``lo >= 0`` for counts)."""
-    y = yhat.to_numpy(float)
-    lo_80 = np.minimum(frame["lo_80"].to_numpy(float), y)
-    hi_80 = np.maximum(frame["hi_80"].to_numpy(float), y)
-    bounds = {
+    cols = ("lo_80", "hi_80", "lo_95", "hi_95")
+    bounds = {c: frame[c].to_numpy(float) for c in cols}
+    for name, values in ordered_bounds(bounds, yhat.to_numpy(float), nonneg).items():
+        frame[name] = values  # numpy, then one column write each (no frame ops)
+    return frame
+
+
+def ordered_bounds(
+    bounds: dict[str, np.ndarray], y: np.ndarray, nonneg: bool
+) -> dict[str, np.ndarray]:
+    """:func:`order_bounds` on arrays (``bounds``: ``lo_80, hi_80, lo_95, hi_95``)."""
+    lo_80 = np.minimum(bounds["lo_80"], y)
+    hi_80 = np.maximum(bounds["hi_80"], y)
+    out = {
         "lo_80": lo_80,
         "hi_80": hi_80,
-        "lo_95": np.minimum(frame["lo_95"].to_numpy(float), lo_80),
-        "hi_95": np.maximum(frame["hi_95"].to_numpy(float), hi_80),
+        "lo_95": np.minimum(bounds["lo_95"], lo_80),
+        "hi_95": np.maximum(bounds["hi_95"], hi_80),
     }
-    for name, values in bounds.items():  # numpy, then one column write each (no frame ops)
-        frame[name] = np.maximum(values, 0.0) if nonneg else values
-    return frame
+    return {k: np.maximum(v, 0.0) if nonneg else v for k, v in out.items()}

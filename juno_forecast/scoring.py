@@ -12,10 +12,10 @@ import pandas as pd
 from .grain import season as season_of
 
 
-def seasonal_naive_mae(y: pd.Series, freq: str) -> float:
+def seasonal_naive_mae(y: pd.Series | np.ndarray, freq: str) -> float:
     """In-sample MAE of the seasonal naive forecast (a week back): the MASE denominator."""
     season = season_of(freq)
-    v = y.to_numpy(dtype=float)
+    v = np.asarray(y, dtype=float)
     if len(v) <= season:
         return float("nan")
     return float(np.mean(np.abs(v[season:] - v[:-season])))
@@ -25,7 +25,7 @@ def seasonal_naive_mae(y: pd.Series, freq: str) -> float:
 MASE_SCALE_FLOOR = 0.01
 
 
-def mase_scale(y: pd.Series, freq: str) -> float:
+def mase_scale(y: pd.Series | np.ndarray, freq: str) -> float:
     """The MASE denominator: the seasonal naive MAE, floored so a constant history scores.
 
     A history the seasonal naive forecast never misses (a constant series) would
@@ -36,7 +36,7 @@ def mase_scale(y: pd.Series, freq: str) -> float:
     mae = seasonal_naive_mae(y, freq)
     if np.isnan(mae):
         return mae
-    level = float(np.mean(np.abs(y.to_numpy(dtype=float))))
+    level = float(np.mean(np.abs(np.asarray(y, dtype=float))))
     return max(mae, MASE_SCALE_FLOOR * level) if level > 0 else max(mae, 1.0)
 
 

@@ -30,9 +30,9 @@ class FitLog:
     def __init__(self):
         self.fits: list[tuple[str, int]] = []
 
-    def __call__(self, model, y, X, X_future):
-        self.fits.append((type(model).__name__, len(y)))
-        return plain_fit_predict(model, y, X, X_future)
+    def __call__(self, model, design, cut, stop):
+        self.fits.append((type(model).__name__, cut))  # fitted on rows :cut
+        return plain_fit_predict(model, design, cut, stop)
 
 
 def test_seasonal_hourly_series_weighs_the_seasonal_models_and_stops_when_settled():

@@ -12,6 +12,7 @@ calibrate ranges on them without refitting anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -23,18 +24,55 @@ from .base import (
     HistoryTooShort,
     ModelTags,
     check_freq,
-    check_y,
     get_tags,
 )
 
-FitPredict = Callable[[object, pd.Series, pd.DataFrame | None, pd.DataFrame], pd.Series]
+
+class Design(NamedTuple):
+    """A history as the backtest sees it: values ``y``, design ``X`` (rows x ``columns``, or
+    None), timestamps ``t`` (int64 ns). A fold is a range of its rows (views, no copies)."""
+
+    y: np.ndarray
+    X: np.ndarray | None
+    t: np.ndarray
+    columns: tuple[str, ...] = ()
+
+    def rows(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """``(y, X, t)`` of rows ``a:b``."""
+        return self.y[a:b], None if self.X is None else self.X[a:b], self.t[a:b]
 
 
-def plain_fit_predict(
-    model: object, y: pd.Series, X: pd.DataFrame | None, X_future: pd.DataFrame
-) -> pd.Series:
-    """Fit ``model`` on ``(y, X)`` and predict on ``X_future``."""
-    return model.fit(y, X).predict(X_future)
+#: how a fold is fitted and predicted: ``(model, design, cut, stop) -> forecasts of rows
+#: cut:stop`` by ``model`` fitted on rows ``:cut`` only
+FitPredict = Callable[[object, Design, int, int], np.ndarray]
+
+
+def fit_arrays(
+    model: object, y: np.ndarray, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...]
+) -> object:
+    """``model.fit_arrays(y, X, t, columns)``; an object with only ``fit``/``predict`` (not a
+    :class:`Forecaster`) is served by the base class's pandas fallback."""
+    method = getattr(model, "fit_arrays", None)
+    if method is None:
+        return Forecaster._fit_arrays_via_pandas(model, y, X, t, columns)
+    return method(y, X, t, columns)
+
+
+def predict_arrays(
+    model: object, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...]
+) -> np.ndarray:
+    """``model.predict_arrays(X, t, columns)`` as float64 (the pandas fallback as in :func:`fit_arrays`)."""
+    method = getattr(model, "predict_arrays", None)
+    if method is None:
+        return Forecaster._predict_arrays_via_pandas(model, X, t, columns)
+    return np.asarray(method(X, t, columns), dtype=float)
+
+
+def plain_fit_predict(model: object, design: Design, cut: int, stop: int) -> np.ndarray:
+    """Fit ``model`` on rows ``:cut`` of ``design`` and predict rows ``cut:stop``."""
+    fit_arrays(model, *design.rows(0, cut), design.columns)
+    _, X, t = design.rows(cut, stop)
+    return predict_arrays(model, X, t, design.columns)
 
 
 def default_folds(freq: str, n: int, fold_len: int | None = None) -> tuple[int, int]:
@@ -55,60 +93,68 @@ def default_folds(freq: str, n: int, fold_len: int | None = None) -> tuple[int, 
     return n_folds, fold_len
 
 
+#: the columns of a backtest (``cv_``): fold 0 is the oldest origin, step 1 the first forecast
+CV_COLUMNS = ("fold", "ds", "step", "y", "yhat")
+
+
 def fold_forecast(
     make: Callable[[], object],
-    y: pd.Series,
-    X: pd.DataFrame | None,
+    design: Design,
     cut: int,
     fold_len: int,
     fit_predict: FitPredict = plain_fit_predict,
-) -> pd.DataFrame:
-    """One fold: a model fitted on ``y[:cut]`` forecasts the next ``fold_len`` points.
+) -> dict[str, np.ndarray]:
+    """One fold: a model fitted on rows ``:cut`` forecasts the next ``fold_len`` rows.
 
-    Returns columns ``ds, step, y, yhat``; only data before ``cut`` is used.
+    Returns arrays ``ds`` (int64 ns), ``step``, ``y``, ``yhat``; only data before
+    ``cut`` is used.
     """
-    test = slice(cut, cut + fold_len)
-    X_tr = None if X is None else X.iloc[:cut]
-    X_te = pd.DataFrame(index=y.index[test]) if X is None else X.iloc[test]
-    yhat = fit_predict(make(), y.iloc[:cut], X_tr, X_te)
-    return pd.DataFrame(
-        {
-            "ds": y.index[test],
-            "step": np.arange(1, len(X_te) + 1),
-            "y": y.iloc[test].to_numpy(),
-            "yhat": np.asarray(yhat, dtype=float),
-        }
-    )
+    stop = min(cut + fold_len, len(design.y))
+    yhat = np.asarray(fit_predict(make(), design, cut, stop), dtype=float)
+    return {
+        "ds": design.t[cut:stop],
+        "step": np.arange(1, stop - cut + 1),
+        "y": design.y[cut:stop],
+        "yhat": yhat,
+    }
 
 
 def rolling_origin(
     make: Callable[[], object],
-    y: pd.Series,
-    X: pd.DataFrame | None,
+    design: Design,
     n_folds: int,
     fold_len: int,
     fit_predict: FitPredict = plain_fit_predict,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """Out-of-sample forecasts at the last ``n_folds`` origins, ``fold_len`` steps apart.
 
-    Returns columns ``fold, ds, step, y, yhat``; fold 0 is the oldest origin.
-    Only data before each origin is used to forecast after it.
+    Returns the arrays of :data:`CV_COLUMNS` (``ds`` in int64 ns); fold 0 is the
+    oldest origin. Only data before each origin is used to forecast after it.
     """
-    n = len(y)
+    n = len(design.y)
     rows = [
-        fold_forecast(make, y, X, n - (n_folds - k) * fold_len, fold_len, fit_predict)
+        fold_forecast(make, design, n - (n_folds - k) * fold_len, fold_len, fit_predict)
         for k in range(n_folds)
     ]
-    return _stack_folds(rows)
+    return stack_folds(rows)
 
 
-def _stack_folds(rows: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Fold frames, oldest first, as one backtest with a ``fold`` column (0: the oldest)."""
+def stack_folds(rows: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Fold arrays, oldest first, as one backtest with a ``fold`` array (0: the oldest)."""
     if not rows:
-        return pd.DataFrame(columns=["fold", "ds", "step", "y", "yhat"])
-    out = pd.concat(rows, ignore_index=True)
-    out.insert(0, "fold", np.repeat(np.arange(len(rows)), [len(r) for r in rows]))
-    return out
+        empty = {c: np.zeros(0) for c in CV_COLUMNS}
+        return {**empty, "ds": np.zeros(0, np.int64), "fold": np.zeros(0, int)}
+    out = {c: np.concatenate([r[c] for r in rows]) for c in CV_COLUMNS[1:]}
+    return {"fold": np.repeat(np.arange(len(rows)), [len(r["y"]) for r in rows]), **out}
+
+
+def cv_frame(cv: dict[str, np.ndarray] | None) -> pd.DataFrame | None:
+    """A backtest's arrays as the ``cv_`` frame (columns :data:`CV_COLUMNS`), built once per fit."""
+    if cv is None:
+        return None
+    frame = pd.DataFrame({c: cv[c] for c in CV_COLUMNS})
+    frame["ds"] = pd.DatetimeIndex(np.asarray(cv["ds"], np.int64).view("datetime64[ns]"))
+    return frame
 
 
 #: candidates whose inverse-error weight is below this share are dropped (not refitted)
@@ -208,20 +254,27 @@ class AutoModel(Forecaster):
 
         return lambda: make_model(name, freq=self.freq, seed=self.seed)
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> AutoModel:
+    def fit_arrays(
+        self,
+        y: np.ndarray,
+        X: np.ndarray | None,
+        t: np.ndarray,
+        columns: tuple[str, ...] = (),
+    ) -> AutoModel:
         """Backtest every candidate, weigh (or pick) them, refit the kept ones on the whole history."""
         from . import AUTO_CANDIDATES
 
         check_freq(self.freq)
         if self.combine not in ("weighted", "best"):
             raise ValueError(f"combine: expected 'weighted' or 'best', got {self.combine!r}")
-        y = check_y(y)
+        y, X = self._check_fit_arrays(y, X, t, columns)
+        design = Design(y, X, np.asarray(t, dtype=np.int64), tuple(columns))
         names = list(self.candidates or AUTO_CANDIDATES[self.freq])
         n_folds, fold_len = default_folds(self.freq, len(y), self.fold_len)
         n_folds = self.n_folds if self.n_folds is not None else n_folds
         fit_predict = self.fit_predict or plain_fit_predict
         self.folds_, self.scores_ = 0, {}
-        cvs = self._backtest(names, y, X, n_folds, fold_len, fit_predict) if n_folds > 0 else {}
+        cvs = self._backtest(names, design, n_folds, fold_len, fit_predict) if n_folds > 0 else {}
         if not cvs:
             self.weights_ = {names[0]: 1.0}
         elif self.combine == "weighted":
@@ -229,21 +282,29 @@ class AutoModel(Forecaster):
         else:
             self.weights_ = {n: 1.0 / len(p) for p in [self._best(cvs)] for n in p}
         self.chosen_ = mix_label(self.weights_)
-        self.cv_ = _combine_cv(cvs, self.weights_) if cvs else None
+        self.cv_arrays_ = _combine_cv(cvs, self.weights_) if cvs else None
+        self._cv_frame = None
         models = [self._make(n)() for n in self.weights_]
-        self.model_ = MeanForecast(models, list(self.weights_.values())).fit(y, X)
+        mean = MeanForecast(models, list(self.weights_.values()))
+        self.model_ = mean.fit_arrays(y, X, design.t, design.columns)
         self.freq_delta_ = FREQ_DELTA[self.freq]
         return self
+
+    @property
+    def cv_(self) -> pd.DataFrame | None:
+        """The combination's backtest (columns ``fold, ds, step, y, yhat``), built once when read."""
+        if getattr(self, "_cv_frame", None) is None:
+            self._cv_frame = cv_frame(self.cv_arrays_)
+        return self._cv_frame
 
     def _backtest(
         self,
         names: list[str],
-        y: pd.Series,
-        X: pd.DataFrame | None,
+        design: Design,
         n_folds: int,
         fold_len: int,
         fit_predict: FitPredict,
-    ) -> dict[str, pd.DataFrame]:
+    ) -> dict[str, dict[str, np.ndarray]]:
         """Each candidate's forecasts on up to ``n_folds`` folds, the most recent first.
 
         Successive halving: after each fold (once there are :data:`PRUNE_AFTER`
@@ -253,19 +314,18 @@ class AutoModel(Forecaster):
         residuals for the ranges, and the weights are settled (:data:`SETTLED`).
         A candidate that cannot fit a fold's history (:class:`HistoryTooShort`)
         leaves the backtest. ``folds_`` is the number of folds run; the returned
-        backtests share them, oldest first. ``scores_`` holds every candidate's
-        MAE (one out of contention: on its folds).
+        backtests (arrays of :data:`CV_COLUMNS`) share them, oldest first.
+        ``scores_`` holds every candidate's MAE (one out of contention: on its folds).
         """
-        n = len(y)
-        folds: dict[str, list[tuple]] = {name: [] for name in names}  # (frame, y, yhat) per fold
+        n = len(design.y)
+        folds: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in names}
         weights: dict[str, float] | None = None
         for k in range(n_folds):
             cut = n - (k + 1) * fold_len
             for name in list(folds):
                 try:
-                    fold = fold_forecast(self._make(name), y, X, cut, fold_len, fit_predict)
                     folds[name].append(
-                        (fold, fold["y"].to_numpy(float), fold["yhat"].to_numpy(float))
+                        fold_forecast(self._make(name), design, cut, fold_len, fit_predict)
                     )
                 except HistoryTooShort:  # e.g. ets on a fold with less than a week of history
                     del folds[name]
@@ -273,7 +333,7 @@ class AutoModel(Forecaster):
             self.folds_ = k + 1
             if not folds:
                 return {}
-            so_far = {name: _arrays(rows) for name, rows in folds.items()}  # no frame per fold
+            so_far = {name: _arrays(rows) for name, rows in folds.items()}
             mae = {name: _mae(cv) for name, cv in so_far.items()}
             self.scores_.update(mae)
             if (k + 1) * fold_len >= PRUNE_AFTER:
@@ -282,7 +342,7 @@ class AutoModel(Forecaster):
             previous, weights = weights, inverse_error_weights({n_: so_far[n_] for n_ in folds})
             if k >= 1 and (k + 1) * fold_len >= MIN_RESIDUALS and _settled(previous, weights):
                 break
-        return {name: _stack_folds([r[0] for r in rows[::-1]]) for name, rows in folds.items()}
+        return {name: stack_folds(rows[::-1]) for name, rows in folds.items()}
 
     def _best(self, cvs: dict[str, pd.DataFrame]) -> list[str]:
         """The candidate (or mean of the non-naive ones) with the lowest backtest MAE."""
@@ -299,14 +359,19 @@ class AutoModel(Forecaster):
         order = list(options)
         return options[min(order, key=lambda k: (score[k], order.index(k)))]
 
-    def predict(self, X: pd.DataFrame) -> pd.Series:
+    def predict_arrays(
+        self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
+    ) -> np.ndarray:
         """Point forecasts of the chosen model or weighted mix."""
-        return self.model_.predict(X)
+        return self.model_.predict_arrays(X, t, columns)
 
 
-def _arrays(rows: Sequence[tuple]) -> dict[str, np.ndarray]:
-    """The ``y`` and ``yhat`` of some folds (``(frame, y, yhat)``), concatenated."""
-    return {"y": np.concatenate([r[1] for r in rows]), "yhat": np.concatenate([r[2] for r in rows])}
+def _arrays(rows: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The ``y`` and ``yhat`` of some folds, concatenated."""
+    return {
+        "y": np.concatenate([r["y"] for r in rows]),
+        "yhat": np.concatenate([r["yhat"] for r in rows]),
+    }
 
 
 def _settled(before: dict[str, float] | None, after: dict[str, float]) -> bool:
@@ -323,10 +388,12 @@ def _mae(cv: pd.DataFrame | dict) -> float:
     return float(np.nanmean(err)) if np.isfinite(err).any() else float("nan")
 
 
-def _combine_cv(cvs: dict[str, pd.DataFrame], weights: dict[str, float]) -> pd.DataFrame:
+def _combine_cv(
+    cvs: dict[str, dict[str, np.ndarray]], weights: dict[str, float]
+) -> dict[str, np.ndarray]:
     """The backtest of a weighted mix: the candidates' fold forecasts, weighted."""
-    out = cvs[next(iter(weights))].copy()
-    out["yhat"] = sum(w * cvs[n]["yhat"].to_numpy(float) for n, w in weights.items())
+    out = dict(cvs[next(iter(weights))])
+    out["yhat"] = sum(w * np.asarray(cvs[n]["yhat"], float) for n, w in weights.items())
     return out
 
 
@@ -337,15 +404,22 @@ class MeanForecast(Forecaster):
         self.models = models
         self.weights = weights
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> MeanForecast:
+    def fit_arrays(
+        self,
+        y: np.ndarray,
+        X: np.ndarray | None,
+        t: np.ndarray,
+        columns: tuple[str, ...] = (),
+    ) -> MeanForecast:
         """Fit every model on the same history."""
-        self.models_ = [m.fit(y, X) for m in self.models]
+        self.models_ = [fit_arrays(m, y, X, t, columns) for m in self.models]
         w = np.ones(len(self.models_)) if self.weights is None else np.asarray(self.weights, float)
         self.weights_ = w / w.sum()
         return self
 
-    def predict(self, X: pd.DataFrame) -> pd.Series:
+    def predict_arrays(
+        self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
+    ) -> np.ndarray:
         """The weighted mean of the models' forecasts."""
-        preds = [m.predict(X) for m in self.models_]
-        values = np.tensordot(self.weights_, [p.to_numpy(float) for p in preds], axes=1)
-        return pd.Series(values, index=preds[0].index, name="yhat")
+        preds = [predict_arrays(m, X, t, columns) for m in self.models_]
+        return np.tensordot(self.weights_, preds, axes=1)
