@@ -507,3 +507,37 @@ def test_a_model_overriding_neither_side_is_a_clear_error():
         Empty().fit_arrays(y.to_numpy(), None, _as_arrays(X)[1])
     with pytest.raises(NotImplementedError, match="neither predict_arrays .* nor predict"):
         Empty().predict_arrays(None, _as_arrays(Xf)[1])
+
+
+def test_ets_smoothing_on_numpy_is_statsmodels_holt_winters(shared_data):
+    """ets runs the Holt-Winters recursion itself (no statsmodels result per fit): on real
+    daily and hourly pickups (log1p), from every start statsmodels uses (heuristic, simple,
+    two seasons exactly), its fitted values and final states are statsmodels' to 1e-12."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from juno_forecast.models.smoothing import SMOOTHING, holt_winters, initial_states
+
+    weights = tuple(SMOOTHING[k] for k in ("level", "trend", "seasonal", "damping"))
+    for freq, m, lengths in [("D", 7, (14, 15, 16, 40, 114)), ("h", 168, (336, 1346))]:
+        y, _, _ = _uber(shared_data, "Brooklyn", freq)
+        for n in lengths:
+            values = np.log1p(y.to_numpy()[-n:])
+            ref = ExponentialSmoothing(
+                values, trend="add", damped_trend=True, seasonal="add", seasonal_periods=m
+            ).fit(
+                smoothing_level=weights[0],
+                smoothing_trend=weights[1],
+                smoothing_seasonal=weights[2],
+                damping_trend=weights[3],
+                optimized=False,
+            )
+            fitted, level, trend, season = holt_winters(
+                values, m, weights, initial_states(values, m)
+            )
+            np.testing.assert_allclose(fitted, ref.fittedvalues, rtol=1e-12, err_msg=f"{freq} {n}")
+            np.testing.assert_allclose(
+                [level, trend, *season],
+                [ref.level[-1], ref.trend[-1], *ref.season[-m:]],
+                rtol=1e-12,
+                atol=1e-13,
+            )
