@@ -353,7 +353,7 @@ class SeriesForecaster:
         effect, spread = event_uncertainty(A, feats.kinds, self.learned_, self.learned_effects_)
         spread = np.hypot(spread, (1.0 + effect) * self._weather_spread(stamps))
         bounds = self.intervals_.predict_arrays(yhat, stamps, steps, effect, spread)
-        return {"yhat": yhat, **bounds, "events": A.events}
+        return {"yhat": yhat, **bounds, "events": A.events.copy()}  # the caller's own
 
     def _weather_spread(self, stamps: np.ndarray) -> np.ndarray:
         """The relative spread of the unknown weather ahead that the ranges do not hold yet.

@@ -139,8 +139,10 @@ def _cause(message: str, label: str) -> str:
 
 
 def _forecast(task: dict[str, Any], cal: Any) -> pd.DataFrame:
-    """Fit on the history, predict the horizon; rows ``[*keys, metric, ds, bands, events]``."""
-    from ..forecast import SeriesForecaster
+    """Fit on the history, predict the horizon; rows ``[*keys, metric, ds, bands, events]``
+    (the forecaster's arrays made into the series' one frame, the task's result)."""
+    from ..compat import epoch_ns
+    from ..forecast import OUTPUT_COLUMNS, SeriesForecaster
 
     y: pd.Series = task["y"]
     f = SeriesForecaster(
@@ -155,10 +157,11 @@ def _forecast(task: dict[str, Any], cal: Any) -> pd.DataFrame:
     index = pd.date_range(
         task["forecast_start"], periods=task["steps"], freq=task["freq"], name="ds"
     )
-    pred = f.predict(index).reset_index(drop=True)
-    pred.insert(0, "ds", index)
-    pred["event_effects"] = effects_json(f.event_effects(index))
-    return _with_keys(pred, task)
+    out = f.predict_arrays(epoch_ns(index))
+    front = {**task["keys"], "metric": task["metric"]}
+    columns = {**front, "ds": index, **{c: out[c] for c in OUTPUT_COLUMNS}}
+    columns["event_effects"] = effects_json(f.event_effects(index))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(index)))
 
 
 def _short_series(task: dict[str, Any], cal: Any) -> dict[str, Any]:

@@ -385,7 +385,10 @@ def _settled(before: dict[str, float] | None, after: dict[str, float]) -> bool:
 def _mae(cv: pd.DataFrame | dict) -> float:
     """Mean absolute error of a backtest (columns or arrays ``y``, ``yhat``), missing ones skipped."""
     err = np.abs(np.asarray(cv["y"], float) - np.asarray(cv["yhat"], float))
-    return float(np.nanmean(err)) if np.isfinite(err).any() else float("nan")
+    finite = np.isfinite(err)
+    if finite.all():  # np.nanmean's own sum and count, without its copies
+        return float(err.mean()) if len(err) else float("nan")
+    return float(np.nanmean(err)) if finite.any() else float("nan")
 
 
 def _combine_cv(
