@@ -285,22 +285,19 @@ def prior_factor(
     Every event column of ``X`` not in ``skip`` (the events the model learned
     from history) multiplies by ``1 + effect`` where it is active: the
     per-timestamp ``effects`` (from :func:`build_features`), or, for a name they
-    lack, ``fallback[name]`` on every active row.
+    lack, ``fallback[name]`` on every active row. The pandas face of
+    :func:`juno_forecast.event_arrays.prior_factor` (the rule, on arrays).
     """
-    factor = np.ones(len(X))
-    if effects is not None and not effects.index.equals(X.index):
-        effects = effects.reindex(X.index, fill_value=0.0)  # once, not per column
-    for col in X.columns:
-        if col in skip:
-            continue
-        if effects is not None and col in effects.columns:
-            eff = effects[col].to_numpy()
-        elif fallback and col in fallback:
-            eff = np.where(X[col].to_numpy() > 0, fallback[col], 0.0)
-        else:
-            continue
-        factor *= 1.0 + np.where(X[col].to_numpy() > 0, eff, 0.0)
-    return factor
+    from .event_arrays import prior_factor as on_arrays
+
+    if effects is None:
+        E, names = np.zeros((len(X), 0)), ()
+    else:
+        if not effects.index.equals(X.index):
+            effects = effects.reindex(X.index, fill_value=0.0)
+        E, names = effects.to_numpy(dtype=float), tuple(effects.columns)
+    columns = tuple(X.columns)
+    return on_arrays(X.to_numpy(dtype=float), columns, E, names, fallback or {}, tuple(skip))
 
 
 def _labels(labels: dict[str, np.ndarray], index: pd.DatetimeIndex) -> pd.Series:
