@@ -19,7 +19,7 @@ from juno_forecast.compat import epoch_ns
 from juno_forecast.detect.expectation import rolling_expectation
 from juno_forecast.models import make_model
 from juno_forecast.models.base import PastTimestampsError
-from juno_forecast.models.baseline import SLOT_WEIGHT, RobustBaseline, _mad
+from juno_forecast.models.baseline import SLOT_WEIGHT, RobustBaseline, _mad, _median
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -118,3 +118,28 @@ def test_rolling_expectation_is_that_of_a_fresh_fit_each_day(freq, holes):
     weekly = rolling_expectation(y, start, end, lambda: RobustBaseline(freq), refit="7D")
     fresh_weekly = rolling_expectation(y, start, end, lambda: RefittedEachDay(freq), refit="7D")
     pd.testing.assert_frame_equal(weekly, fresh_weekly, check_exact=True)
+
+
+def test_medians_by_partition_are_numpys_bit_for_bit():
+    """The baseline's medians (rows, columns, odd and even counts, signed zeros, ties,
+    NaN) are exactly ``np.median``'s, so its fits are the ones they always were."""
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        shape = (int(rng.integers(1, 9)), int(rng.integers(1, 90)))
+        x = rng.normal(size=shape) * 10.0 ** rng.integers(-4, 5)
+        kind = rng.integers(4)
+        if kind == 1:
+            x = np.round(x, 1) * 0.0  # signed zeros only
+        elif kind == 2:
+            x = np.round(x)  # ties
+        elif kind == 3:
+            x[0, -1] = np.nan
+        for axis in (0, 1):
+            want, got = np.median(x, axis=axis), _median(x, axis=axis)
+            np.testing.assert_array_equal(got, want)
+            assert (np.signbit(got) == np.signbit(want)).all()
+        want, got = np.median(x[0]), _median(x[0])
+        assert isinstance(got, float)
+        assert (got == want or np.isnan(want) and np.isnan(got)) and np.signbit(got) == np.signbit(
+            want
+        )
