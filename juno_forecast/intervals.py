@@ -234,8 +234,11 @@ def occurrence_effects(
     # the log ratios summed per day and event: days are runs of rows (rows are in time order)
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     r = np.where(use, ly[:, None] - total / np.where(use, count, 1.0), 0.0)
-    sums = np.add.reduceat(r, starts, axis=0)
-    per_day = np.add.reduceat(use.astype(np.int64), starts, axis=0)
+    if len(starts) == n:  # one row per day (daily data): the rows are the days
+        sums, per_day = r, use.astype(np.int64)
+    else:
+        sums = np.add.reduceat(r, starts, axis=0)
+        per_day = np.add.reduceat(use.astype(np.int64), starts, axis=0)
     has = per_day > 0
     n_days = has.sum(axis=0)
     daily = np.where(has, sums / np.where(has, per_day, 1), 0.0)
