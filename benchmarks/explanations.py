@@ -191,21 +191,28 @@ def outage_outcomes(frame: pd.DataFrame, cal: Calendar, outages: pd.DataFrame) -
     return outages.assign(**pd.DataFrame(out).to_dict("list"))
 
 
-def big_event_incidents(path: Path, cal: Calendar) -> pd.DataFrame:
-    """Incidents on the days of the calendar's big events (|prior| >= 15%), hourly and daily."""
+def big_event_names(cal: Calendar) -> set[str]:
+    """The calendar's big events of the period: a city-wide trips prior of 15% or more."""
     occ = cal.occurrences("2015-01-22", PERIOD[1], metric="trips")
-    big = {
+    return {
         str(o["name"])
         for _, o in occ.iterrows()
         if isinstance(o["effect"], dict) and abs(float(o["effect"].get("trips", 0))) >= BIG
     }
+
+
+def big_event_incidents(path: Path, cal: Calendar) -> pd.DataFrame:
+    """Incidents on the days of the calendar's big events (|prior| >= 15%), hourly and daily;
+    ``event``: the big event each is on."""
+    big = big_event_names(cal)
     rows = []
     for freq in ("h", "D"):
         busy = Dataset.from_frame(pickups(path, freq), keys=("borough",), freq=freq)
         inc = run_detection(busy, "2015-01-22", PERIOD[1], calendar=cal).incidents
         names = inc["explained_by"].str.split(";")
         mine = inc[[bool(set(n) & big) for n in names]]
-        rows.append(mine.assign(freq=freq))
+        event = [sorted(set(n) & big)[0] for n in names[mine.index]]
+        rows.append(mine.assign(freq=freq, event=event))
     return pd.concat(rows, ignore_index=True)
 
 
