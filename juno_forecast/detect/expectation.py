@@ -67,14 +67,14 @@ def _stack_blocks(y: pd.Series, blocks: list[tuple[int, int, dict]]) -> pd.DataF
     pos = np.concatenate([np.arange(lo, hi) for lo, hi, _ in blocks])
     whole = len(pos) and pos[-1] - pos[0] + 1 == len(pos)  # one run: a slice keeps the freq
     index = pd.DatetimeIndex(y.index[pos[0] : pos[-1] + 1] if whole else y.index[pos], name="ds")
-    names = list(blocks[0][2])
+    names, actual = list(blocks[0][2]), y.to_numpy(dtype=float)[pos]
     if any(list(cols) != names for *_, cols in blocks):  # models with other outputs: align
         frames = [pd.DataFrame(cols, index=y.index[lo:hi]) for lo, hi, cols in blocks]
         out = pd.concat(frames).set_axis(index)
-    else:
-        out = pd.DataFrame({c: np.concatenate([b[2][c] for b in blocks]) for c in names}, index)
-    out.insert(0, "actual", y.to_numpy(dtype=float)[pos])
-    return out
+        out.insert(0, "actual", actual)
+        return out
+    cols = {c: np.concatenate([b[2][c] for b in blocks]) for c in names}
+    return pd.DataFrame({"actual": actual, **cols}, index)
 
 
 def day_blocks(

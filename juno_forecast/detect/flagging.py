@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
+from ..compat import epoch_ns
 from ..grain import TZ
 from ..models.baseline import (
     CHECK_WINDOW_HOURS,
@@ -27,6 +29,9 @@ WINDOW_MIN_SHARE = 0.75
 #: on the two daylight-saving days, the hours from the change to this hour are not
 #: flagged: the night's tail (bars closing, the last trains) moves by an hour
 DST_SETTLED_HOUR = 8
+
+NS_HOUR = 3_600_000_000_000
+NS_DAY = 24 * NS_HOUR
 
 
 def window_threshold(level: float = 0.95, hours: int | None = None) -> float:
@@ -64,18 +69,23 @@ def band(points: pd.DataFrame, level: float) -> tuple[pd.Series, pd.Series]:
 def dst_hours(index: pd.DatetimeIndex) -> np.ndarray:
     """True for wall-clock hours that do not exist or occur twice in New York (DST changes),
     and the hours after them up to ``DST_SETTLED_HOUR`` of the same day (the night's tail
-    shifts by an hour on those days: 4 am looks like a normal 3 am)."""
+    shifts by an hour on those days: 4 am looks like a normal 3 am): on the days of a
+    change, the hours from 1 am (the changes are at 1-3 am) to ``DST_SETTLED_HOUR``."""
     if not len(index):
         return np.zeros(0, dtype=bool)
-    loc = index.tz_localize(TZ, ambiguous="NaT", nonexistent="NaT")
-    odd = np.asarray(loc.isna())
-    days = index.normalize().unique()
-    change_days = days[hours_in_day(days) != 24]
-    if not len(change_days):
-        return odd
-    hour = np.asarray(index.hour)
-    on_change_day = np.asarray(index.normalize().isin(change_days))
-    return odd | (on_change_day & (hour >= 1) & (hour < DST_SETTLED_HOUR))
+    t = epoch_ns(index)
+    day, within = np.divmod(t, NS_DAY)
+    years = range(pd.Timestamp(int(t.min())).year, pd.Timestamp(int(t.max())).year + 1)
+    on_change_day = np.isin(day, np.concatenate([_change_days(y) for y in years]))
+    hour = within // NS_HOUR
+    return on_change_day & (hour >= 1) & (hour < DST_SETTLED_HOUR)
+
+
+@lru_cache(maxsize=64)
+def _change_days(year: int) -> np.ndarray:
+    """The days of ``year`` with 23 or 25 hours in New York, as days since the epoch."""
+    days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
+    return epoch_ns(days[hours_in_day(days) != 24]) // NS_DAY
 
 
 def hours_in_day(days: pd.DatetimeIndex) -> np.ndarray:
@@ -106,49 +116,40 @@ def flag_points(
     window. ``range_hours``: the length of the one range a release check judges (its
     windows and threshold are then :func:`window_threshold`'s); None for a scan.
     """
-    lo, hi = band(points, level)
-    out = pd.DataFrame(
-        {
-            "actual": points["actual"].astype(float),
-            "expected": points["yhat"].astype(float),
-            "lo": lo.astype(float),
-            "hi": hi.astype(float),
-        },
-        index=points.index,
-    )
-    if freq == "D" and agg == "sum" and len(out):
+    lo, hi = (b.to_numpy(dtype=float) for b in band(points, level))
+    actual = points["actual"].to_numpy(dtype=float)
+    expected = points["yhat"].to_numpy(dtype=float)
+    if freq == "D" and agg == "sum" and len(actual):
         # a 23-hour day may lose up to an hour of volume, a 25-hour day gain one: the band
         # widens on the side of that hour (whose share of the day is unknown at daily grain)
-        scale = hours_in_day(out.index) / 24.0
-        out["lo"] = out["lo"] * np.minimum(scale, 1.0)
-        out["hi"] = out["hi"] * np.maximum(scale, 1.0)
-    above = (out["actual"] > out["hi"]).to_numpy(copy=True)  # widened in place below
-    below = (out["actual"] < out["lo"]).to_numpy(copy=True)
-    excess = np.where(
-        above, out["actual"] - out["hi"], np.where(below, out["lo"] - out["actual"], 0.0)
-    )
-    half = ((out["hi"] - out["lo"]) / 2).clip(lower=1e-9)
-    out["z"] = excess / half  # beyond the point's own band, in half-widths
-    skip = dst_hours(out.index) if freq == "h" else np.zeros(len(out), dtype=bool)
-    usable = out["actual"].notna().to_numpy() & ~skip
-    w_sign = np.zeros(len(out), dtype=int)
-    if freq == "h" and len(out):
+        scale = hours_in_day(points.index) / 24.0
+        lo = lo * np.minimum(scale, 1.0)
+        hi = hi * np.maximum(scale, 1.0)
+    above, below = actual > hi, actual < lo
+    excess = np.where(above, actual - hi, np.where(below, lo - actual, 0.0))
+    z = excess / np.maximum((hi - lo) / 2, 1e-9)  # beyond the point's own band, in half-widths
+    skip = dst_hours(points.index) if freq == "h" else np.zeros(len(actual), dtype=bool)
+    usable = ~np.isnan(actual) & ~skip
+    w_sign = np.zeros(len(actual), dtype=int)
+    if freq == "h" and len(actual):
         hours = WINDOW_HOURS if range_hours is None else CHECK_WINDOW_HOURS
         threshold = window_threshold(level, range_hours)
-        w_excess, w_sign = _window_excess(out, points, level, usable, threshold, hours)
+        band_arrays = (actual, expected, lo, hi)
+        w_excess, w_sign = _window_excess(band_arrays, points, level, usable, threshold, hours)
         above |= w_sign > 0
         below |= w_sign < 0
         excess = np.maximum(excess, w_excess)
-    unit = max(float(out["expected"].mean()), 1e-9) if len(out) else 1.0
+    unit = max(float(points["yhat"].astype(float).mean()), 1e-9) if len(actual) else 1.0
     flag = (above | below) & usable
     excess = np.where(flag, excess, 0.0)  # unflagged points: no excess, score, z, direction
-    out["z"] = np.where(flag, out["z"].to_numpy(), 0.0)
-    out["excess"] = excess
-    out["score"] = excess / unit * (1.0 if freq == "h" else 24.0)
-    out["direction"] = np.where(flag & above, "above", np.where(flag & below, "below", ""))
-    out["flag"] = flag
-    out["window"] = flag & (w_sign != 0)
-    return out
+    cols = {"actual": actual, "expected": expected, "lo": lo, "hi": hi}
+    cols["z"] = np.where(flag, z, 0.0)
+    cols["excess"] = excess
+    cols["score"] = excess / unit * (1.0 if freq == "h" else 24.0)
+    cols["direction"] = np.where(flag & above, "above", np.where(flag & below, "below", ""))
+    cols["flag"] = flag
+    cols["window"] = flag & (w_sign != 0)
+    return pd.DataFrame(cols, index=points.index)
 
 
 def standardized_residuals(flagged: pd.DataFrame, level: float) -> np.ndarray:
@@ -157,12 +158,19 @@ def standardized_residuals(flagged: pd.DataFrame, level: float) -> np.ndarray:
     The band of each side gives that side's sd, so asymmetric (log-scale) bands are
     respected; NaN where the actual is missing.
     """
+    cols = (flagged[c].to_numpy(dtype=float) for c in ("actual", "expected", "lo", "hi"))
+    return _standardized(*cols, level)
+
+
+def _standardized(
+    act: np.ndarray, expected: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float
+) -> np.ndarray:
+    """:func:`standardized_residuals` on arrays."""
     q = NormalDist().inv_cdf(0.5 + level / 2)
-    act = flagged["actual"].to_numpy(dtype=float)
-    exp = np.maximum(flagged["expected"].to_numpy(dtype=float), 0.0)
+    exp = np.maximum(expected, 0.0)
     r = np.log1p(np.maximum(act, 0.0)) - np.log1p(exp)
-    up = (np.log1p(np.maximum(flagged["hi"].to_numpy(dtype=float), 0.0)) - np.log1p(exp)) / q
-    dn = (np.log1p(exp) - np.log1p(np.maximum(flagged["lo"].to_numpy(dtype=float), 0.0))) / q
+    up = (np.log1p(np.maximum(hi, 0.0)) - np.log1p(exp)) / q
+    dn = (np.log1p(exp) - np.log1p(np.maximum(lo, 0.0))) / q
     sd = np.where(r > 0, up, dn)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sd > 1e-12, r / sd, 0.0) + np.where(np.isnan(act), np.nan, 0.0)
@@ -201,31 +209,32 @@ def window_test(
 
 
 def _window_excess(
-    out: pd.DataFrame,
+    band_arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     points: pd.DataFrame,
     level: float,
     usable: np.ndarray,
     threshold: float,
     hours: tuple[int, ...],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per hour: excess beyond the window's per-hour limit, and the window's sign (0: none)."""
-    z = np.where(usable, np.nan_to_num(standardized_residuals(out, level)), 0.0)
+    """Per hour: excess beyond the window's per-hour limit, and the window's sign (0: none).
+    ``band_arrays``: actual, expected, lo, hi; ``points`` holds the window scales."""
+    actual, expected, lo, hi = band_arrays
+    z = np.where(usable, np.nan_to_num(_standardized(*band_arrays, level)), 0.0)
     scales = {
         k: points[f"wscale_{k}"].fillna(WINDOW_DEFAULT_SCALE).to_numpy(dtype=float)
         if f"wscale_{k}" in points
-        else np.full(len(out), WINDOW_DEFAULT_SCALE)
+        else np.full(len(actual), WINDOW_DEFAULT_SCALE)
         for k in hours
     }
     sign, need = window_test(z, scales, threshold, hours)
     sign = np.where(usable, sign, 0)
     if not sign.any():
-        return np.zeros(len(out)), sign
+        return np.zeros(len(actual)), sign
     q = NormalDist().inv_cdf(0.5 + level / 2)
-    exp = np.maximum(out["expected"].to_numpy(dtype=float), 0.0)
-    log_exp = np.log1p(exp)
-    side = np.where(sign > 0, out["hi"].to_numpy(dtype=float), out["lo"].to_numpy(dtype=float))
+    log_exp = np.log1p(np.maximum(expected, 0.0))
+    side = np.where(sign > 0, hi, lo)
     sd = np.abs(np.log1p(np.maximum(side, 0.0)) - log_exp) / q
     with np.errstate(invalid="ignore"):
         edge = np.expm1(log_exp + sign * np.where(np.isfinite(need), need, 0.0) * sd)
-        beyond = np.maximum(sign * (out["actual"].to_numpy(dtype=float) - edge), 0.0)
+        beyond = np.maximum(sign * (actual - edge), 0.0)
     return np.where(sign != 0, np.nan_to_num(beyond), 0.0), sign
