@@ -51,7 +51,12 @@ from .models.base import (
     log_target,
     single_thread,
 )
-from .scoring import mase_scale, score, seasonal_naive_mae  # noqa: F401 (public here too)
+from .scoring import (  # noqa: F401 (public here too)
+    mase_scale,
+    score,
+    score_groups,
+    seasonal_naive_mae,
+)
 
 OUTPUT_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"]
 
@@ -660,9 +665,8 @@ def summarize(pred: pd.DataFrame, keys: Sequence[str] = ()) -> BacktestResult:
     if pred.empty:
         empty = pd.DataFrame(columns=[*group, "n", "mase", "smape", "coverage_80", "coverage_95"])
         return BacktestResult(empty, empty.drop(columns=[*keys, "metric", "cutoff"]))
-    folds = pred.groupby(group, sort=True).apply(score, include_groups=False).reset_index()
-    folds["n"] = folds["n"].astype(int)
-    per_model = pred.groupby("model", sort=False).apply(score, include_groups=False).reset_index()
+    folds = score_groups(pred, group, sort=True)
+    per_model = score_groups(pred, ["model"], sort=False)
     if pred["model"].nunique() > 1:
         overall = score(pred).to_frame().T.assign(model="(all)")
         per_model = pd.concat([per_model, overall[per_model.columns]], ignore_index=True)

@@ -167,3 +167,33 @@ def test_occurrence_effects_equal_a_groupby_per_event_and_day() -> None:
     assert got[0][0] == pytest.approx(-0.3, abs=0.03) and got[0][1] >= 0.05
     assert got[1][1] == pytest.approx(max(0.05, 0.4 * abs(got[1][0])), abs=1e-6)
     assert got[2] is None, "an event never active measures nothing"
+
+
+def test_backtest_scores_per_group_equal_scoring_each_group_alone() -> None:
+    """summarize's scores, summed per fold with numpy, are score() of each fold's rows."""
+    from juno_forecast.scoring import score, score_groups
+
+    rng = np.random.default_rng(2)
+    n = 60
+    y = rng.poisson(100, n).astype(float)
+    pred = pd.DataFrame(
+        {
+            "model": np.repeat(["ols", "naive", "auto"], 20),
+            "cutoff": np.tile(np.repeat(pd.to_datetime(["2024-01-07", "2024-01-14"]), 10), 3),
+            "y": y,
+            "yhat": y * rng.uniform(0.8, 1.2, n),
+            "scale": np.where(np.arange(n) == 5, np.nan, 10.0),  # one fold without a scale
+        }
+    )
+    pred["lo_80"], pred["hi_80"] = pred["yhat"] * 0.9, pred["yhat"] * 1.1
+    pred["lo_95"], pred["hi_95"] = pred["yhat"] * 0.8, pred["yhat"] * 1.2
+    got = score_groups(pred, ["model", "cutoff"], sort=True)
+    assert list(got["model"]) == ["auto", "auto", "naive", "naive", "ols", "ols"]
+    for row in got.itertuples(index=False):
+        alone = score(pred[(pred["model"] == row.model) & (pred["cutoff"] == row.cutoff)])
+        assert row.n == alone["n"] == 10
+        for col in ("mase", "smape", "coverage_80", "coverage_95"):
+            np.testing.assert_allclose(getattr(row, col), alone[col], rtol=1e-12)
+    assert np.isnan(got["mase"].iloc[4]) and not np.isnan(got["mase"].iloc[5])
+    first_seen = score_groups(pred, ["model"], sort=False)
+    assert list(first_seen["model"]) == ["ols", "naive", "auto"]
