@@ -22,6 +22,7 @@ from juno_forecast.models.checks import (
 from juno_forecast.models.naive import SeasonalNaive
 
 INTERVALS = ["lo_95", "lo_80", "yhat", "hi_80", "hi_95"]
+SEASON_STEPS = {"h": 168, "D": 7}
 
 
 def daily_series(
@@ -541,3 +542,38 @@ def test_ets_smoothing_on_numpy_is_statsmodels_holt_winters(shared_data):
                 rtol=1e-12,
                 atol=1e-13,
             )
+
+
+@pytest.mark.parametrize("freq, weeks", [("D", 60), ("h", 56)])
+def test_ols_normal_equations_are_the_dense_designs(freq, weeks):
+    """ols builds A'WA from the design's structure (one-hot weekly dummies, event columns only
+    on event rows): it equals the product on the dense design it predicts with, over a year
+    (the yearly cycle's columns) with an event and a numeric column, and the fit is the
+    minimum-norm least-squares solution numpy gives."""
+    from juno_forecast.models.base import recency_weights
+    from juno_forecast.models.linear import normal_equations
+
+    n = weeks * SEASON_STEPS[freq]
+    idx = pd.date_range("2023-01-02", periods=n, freq=freq)
+    rng = np.random.default_rng(0)
+    y = pd.Series(1000 * rng.lognormal(0, 0.1, n), index=idx)
+    X = pd.DataFrame(
+        {"Event": (np.arange(n) % 97 < 5).astype(float), "temp": rng.normal(50, 20, n)},
+        index=idx,
+    )
+    m = make_model("ols", freq=freq).fit(y, X)
+    assert m.yearly_ and m.events_ == ["Event", "temp"]
+    values, t, columns = _as_arrays(X)
+    w = recency_weights(t, 56.0 if freq == "h" else 120.0)
+    target = np.log1p(y.to_numpy())
+    G, r, nonzero = normal_equations(
+        t, m.origin_, freq, 4, m._event_rows(t, values, columns), target, w
+    )
+    A = m._design(t, values, columns)
+    np.testing.assert_allclose(G, (A * w[:, None]).T @ A, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(r, (A * w[:, None]).T @ target, rtol=1e-9)
+    assert np.array_equal(nonzero, np.abs(A).sum(axis=0) > 0)
+    sw = np.sqrt(w)
+    expected = np.linalg.lstsq(A[:, m.keep_] * sw[:, None], target * sw, rcond=None)[0]
+    np.testing.assert_allclose(m.coef_, expected, rtol=1e-6, atol=1e-9)
+    assert list(m.params_.index[:3]) == ["const", "trend", "how1" if freq == "h" else "dow1"]
