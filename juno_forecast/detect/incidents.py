@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -49,33 +47,43 @@ def find_runs(flags: np.ndarray, direction: np.ndarray, max_gap: int = 1) -> lis
     return runs
 
 
-def _incident_row(pts: pd.DataFrame, direction: str) -> dict[str, Any]:
-    """One incident's summary from its points (flagged and bridged)."""
-    dev = (pts["actual"] - pts["expected"]).abs()
-    peak = dev.idxmax()
-    exp_mean = pts["expected"].mean()
-    act_mean = pts["actual"].mean()
+def _incident_row(cols: dict[str, np.ndarray], index: pd.DatetimeIndex, direction: str) -> dict:
+    """One incident's summary from its points (flagged and bridged): ``cols``, the
+    :func:`flag_points` columns of its rows as arrays, and their timestamps ``index``."""
+    act, exp = cols["actual"], cols["expected"]
+    exp_mean, act_mean = _mean(exp), _mean(act)
     dev_pct = 100.0 * (act_mean - exp_mean) / exp_mean if exp_mean > 0 else np.nan
     return {
-        "start": pts.index[0],
-        "end": pts.index[-1],
-        "peak_ds": peak,
+        "start": index[0],
+        "end": index[-1],
+        "peak_ds": index[int(np.nanargmax(np.abs(act - exp)))],
         "direction": direction,
         "actual": round(float(act_mean), 2),
         "expected": round(float(exp_mean), 2),
-        "lo": round(float(pts["lo"].mean()), 2),
-        "hi": round(float(pts["hi"].mean()), 2),
+        "lo": round(float(_mean(cols["lo"])), 2),
+        "hi": round(float(_mean(cols["hi"])), 2),
         "deviation_pct": round(float(dev_pct), 1),
-        "severity": round(float(pts["score"].sum()), 3),
-        "_flagged": tuple(pts.index[pts["flag"].to_numpy()]),
+        "severity": round(float(np.nansum(cols["score"])), 3),
+        "_flagged": tuple(index[cols["flag"]]),
     }
 
 
-def _kept(pts: pd.DataFrame, min_points: int, window_points: int | None) -> bool:
+def _mean(x: np.ndarray) -> float:
+    """The mean of the values that are not missing, as pandas' ``Series.mean`` takes it (the
+    missing ones summed as zeros, over the count of the others; NaN if none)."""
+    ok = ~np.isnan(x)
+    return float(np.where(ok, x, 0.0).sum() / ok.sum()) if ok.any() else np.nan
+
+
+def _kept(cols: dict[str, np.ndarray], min_points: int, window_points: int | None) -> bool:
     """Whether a run of flagged points is long, extreme or window-tested enough to report."""
-    if pts["flag"].sum() >= min_points or pts["z"].max() >= EXTREME_SCORE:
+    if cols["flag"].sum() >= min_points or np.nanmax(cols["z"]) >= EXTREME_SCORE:
         return True
-    return window_points is not None and int(pts["window"].sum()) >= window_points
+    return window_points is not None and int(cols["window"].sum()) >= window_points
+
+
+#: the :func:`~.flagging.flag_points` columns an incident is summarised from
+_ROW_COLUMNS = ("actual", "expected", "lo", "hi", "score", "z", "flag", "window")
 
 
 def build_incidents(
@@ -95,14 +103,15 @@ def build_incidents(
     ``note`` empty until :func:`~.explain.explain`), plus ``_flagged``.
     """
     keys = keys or {}
-    flags = flagged["flag"].to_numpy()
+    arrays = {c: flagged[c].to_numpy() for c in _ROW_COLUMNS}
     direction = flagged["direction"].to_numpy()
     rows = []
-    for i0, i1 in find_runs(flags, direction, max_gap):
-        pts = flagged.iloc[i0 : i1 + 1]
-        if not _kept(pts, min_points, window_points):
+    for i0, i1 in find_runs(arrays["flag"], direction, max_gap):
+        cols = {c: a[i0 : i1 + 1] for c, a in arrays.items()}
+        if not _kept(cols, min_points, window_points):
             continue
-        rows.append({**keys, "metric": metric, **_incident_row(pts, direction[i0])})
+        row = _incident_row(cols, flagged.index[i0 : i1 + 1], direction[i0])
+        rows.append({**keys, "metric": metric, **row})
     cols = [*keys, *INCIDENT_COLUMNS, "_flagged"]
     text = ("explanation", "explained_by", "note")
     out = pd.DataFrame(rows, columns=[c for c in cols if c not in text])
