@@ -160,7 +160,13 @@ class Forecaster(BaseEstimator):
         t: np.ndarray,
         columns: tuple[str, ...] = (),
     ) -> Forecaster:
-        """``fit_arrays`` of a model written the pandas way: its ``fit`` on a Series and frame."""
+        """Learn from the values ``y`` (float64 ``(n,)``, NaN where missing) at ``t`` (int64
+        nanoseconds, naive wall clock, increasing on the model's grid) and the calendar
+        matrix ``X`` (float64 ``(n, k)`` or None) whose columns are named ``columns``;
+        return self.
+
+        What a model overrides. This version is the fallback of a model written the
+        pandas way: its ``fit`` on a Series and a frame built from the arrays."""
         if type(self).fit is Forecaster.fit:
             raise NotImplementedError(_neither(self, "fit"))
         index = wall_index(t)
@@ -170,7 +176,12 @@ class Forecaster(BaseEstimator):
     def _predict_arrays_via_pandas(
         self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
     ) -> np.ndarray:
-        """``predict_arrays`` of a model written the pandas way: its ``predict`` on a frame."""
+        """Point forecasts (float64 ``(m,)``) at ``t`` with the calendar matrix ``X`` (columns
+        named ``columns``, matched by name to the fitted ones; None: no calendar), without
+        changing the model.
+
+        What a model overrides. This version is the fallback of a model written the
+        pandas way: its ``predict`` on a frame built from the arrays."""
         if type(self).predict is Forecaster.predict:
             raise NotImplementedError(_neither(self, "predict"))
         index = wall_index(t)
