@@ -86,6 +86,10 @@ def _kept(cols: dict[str, np.ndarray], min_points: int, window_points: int | Non
 _ROW_COLUMNS = ("actual", "expected", "lo", "hi", "score", "z", "flag", "window")
 
 
+#: an incident's explanation columns until :func:`~.explain.explain` fills them
+_NOT_YET_EXPLAINED = {"explanation": "unexplained", "explained_by": "", "note": ""}
+
+
 def build_incidents(
     flagged: pd.DataFrame,
     metric: str,
@@ -111,14 +115,12 @@ def build_incidents(
         if not _kept(cols, min_points, window_points):
             continue
         row = _incident_row(cols, flagged.index[i0 : i1 + 1], direction[i0])
-        rows.append({**keys, "metric": metric, **row})
+        rows.append({**keys, "metric": metric, **row, **_NOT_YET_EXPLAINED})
     cols = [*keys, *INCIDENT_COLUMNS, "_flagged"]
-    text = ("explanation", "explained_by", "note")
-    out = pd.DataFrame(rows, columns=[c for c in cols if c not in text])
-    out["explanation"] = "unexplained"
-    out["explained_by"] = ""
-    out["note"] = ""
-    return out[cols]
+    if rows:
+        return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(columns=[c for c in cols if c not in _NOT_YET_EXPLAINED])
+    return out.assign(**_NOT_YET_EXPLAINED)[cols]
 
 
 #: the order incidents are listed in: what someone must look at first
