@@ -9,14 +9,16 @@
   trend (:mod:`.boosting`);
 * ``prophet``: Prophet with the calendar as holidays with windows and steps as
   regressors (:mod:`.prophet`);
-* ``ets``: statsmodels Holt-Winters (damped trend, weekly cycle) on log1p(y) around
-  least-squares calendar effects (:mod:`.smoothing`): follows short, growing series;
+* ``ets``: Holt-Winters (damped trend, weekly cycle; statsmodels' recursion on numpy) on
+  log1p(y) around least-squares calendar effects (:mod:`.smoothing`): follows short,
+  growing series;
 * ``auto``: the fast models per series, weighted by their errors in a rolling-origin
   backtest (:mod:`.auto`);
 * ``baseline``: detection's robust normal-day expectation, a level-adjusted median of
   the same slot of past weeks with its own calibrated ranges (:mod:`.baseline`).
 
-What each model can do beyond fit/predict is declared by its tags
+Models work on numpy arrays (``fit_arrays``/``predict_arrays``) behind the pandas
+``fit``/``predict``; what each can do beyond that is declared by its tags
 (:func:`.base.get_tags`); :mod:`.checks` verifies the protocol for every one of them.
 
 Heavy libraries (Prophet, statsmodels, scikit-learn) are imported only when

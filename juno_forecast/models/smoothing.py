@@ -1,10 +1,13 @@
-"""A statsmodels exponential-smoothing model with calendar effects: Holt-Winters on log1p(y).
+"""An exponential-smoothing model with calendar effects: Holt-Winters on log1p(y).
 
-Holt-Winters (``statsmodels.tsa.holtwinters.ExponentialSmoothing``) with a
-damped additive trend and an additive weekly cycle, on log1p(y): it follows
-the latest level and growth of a series and is cheap, which suits short,
-trending daily histories (the Uber bases have five to eight weeks) where a
-global linear trend or last week's value lag behind.
+Holt-Winters with a damped additive trend and an additive weekly cycle, on
+log1p(y): it follows the latest level and growth of a series and is cheap,
+which suits short, trending daily histories (the Uber bases have five to eight
+weeks) where a global linear trend or last week's value lag behind. With the
+fixed weights (the default) the recursion and its start are statsmodels'
+``ExponentialSmoothing(..., initialization_method="estimated")`` run on numpy
+(:func:`holt_winters`, :func:`initial_states`; equal to 1e-12, tested), without
+its pandas and result objects; ``optimize=True`` fits statsmodels itself.
 
 Smoothing alone would carry a one-off day (the January 2015 blizzard) into
 the level and the weekly profile, and could not forecast a known event. So
