@@ -326,7 +326,7 @@ def check_y_array(y: np.ndarray, t: np.ndarray, handles_gaps: bool = False) -> n
             f"y and t: expected two 1-d arrays of one length, got {y.shape}, {t.shape}"
         )
     if len(t) > 1 and not (t[1:] > t[:-1]).all():
-        raise ValueError("t: expected increasing timestamps (sort the history first)")
+        raise ValueError("t: expected increasing timestamps (sorted, no duplicates)")
     if not handles_gaps and np.isnan(y).any():
         y = fill_gaps(y)
     return y
