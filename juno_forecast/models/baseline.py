@@ -19,9 +19,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ..compat import epoch_ns
 from ..grain import per_day, season, step
-from .base import Forecaster, HistoryTooShort, ModelTags, past_timestamps_error
+from .base import (
+    Forecaster,
+    HistoryTooShort,
+    ModelTags,
+    check_y_array,
+    future_arrays,
+    past_timestamps_error,
+)
 
 #: The window test (hourly data): a sustained modest shift (a 30% drop for 3 hours in a
 #: small zone, where every hour alone is inside its band) is flagged when the sum of the
@@ -82,7 +88,9 @@ class RobustBaseline(Forecaster):
     after ``fit``, ``window_scale_``: for hourly data, ``{k: scale}`` for each window
     length ``k`` in :data:`CHECK_WINDOW_HOURS` (how much the errors of ``k`` neighbouring
     hours move together, which detection's window test divides by), empty for daily
-    data.
+    data. On arrays (the models' protocol): ``fit_arrays``, ``predict_arrays`` and
+    ``predict_ranges_arrays``; detection's daily refits go through :meth:`fit_rolling`,
+    which shares the work consecutive days' calibrations have in common.
     """
 
     def __init__(self, freq: str = "h", weeks: int = 8, calib_weeks: int = 4):
@@ -160,20 +168,18 @@ class RobustBaseline(Forecaster):
                 out[i] = recent[sl][ok[sl]].sum() / past[sl][ok[sl]].sum()
         return out
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> RobustBaseline:
-        """Keep the history and calibrate the ranges on its last weeks (no look-ahead)."""
-        return self.fit_arrays(y.to_numpy(dtype=float), None, epoch_ns(y.index))
-
     def fit_arrays(
         self,
         y: np.ndarray,
-        X: np.ndarray | None = None,
-        t: np.ndarray | None = None,
+        X: np.ndarray | None,
+        t: np.ndarray,
         columns: tuple[str, ...] = (),
     ) -> RobustBaseline:
-        """:meth:`fit` on arrays: values ``y`` (NaN: missing) at nanosecond timestamps ``t``
-        (a regular grid of ``freq``); ``X`` and ``columns`` are ignored (no calendar)."""
-        return self._fit_history(np.asarray(y, dtype=float), np.asarray(t), {})
+        """Keep the history (values ``y``, NaN where missing, at nanosecond timestamps ``t``
+        on the grid of ``freq``) and calibrate the ranges on its last weeks (no look-ahead).
+        ``X`` and ``columns`` are ignored (no calendar). ``fit(y)`` is this on a Series."""
+        y, _ = self._check_fit_arrays(y, X, t, columns)
+        return self._fit_history(y, np.asarray(t), {})
 
     def fit_rolling(
         self, y: np.ndarray, t: np.ndarray, ends: Iterable[int]
@@ -185,7 +191,7 @@ class RobustBaseline(Forecaster):
         consecutive days share all but one of their one-day-ahead expectations: here each
         is computed once (each depends only on the values before its own day) and shared.
         """
-        values, t, memo = np.asarray(y, dtype=float), np.asarray(t), {}
+        values, t, memo = check_y_array(y, t, handles_gaps=True), np.asarray(t), {}
         for n in ends:
             yield clone(self)._fit_history(values[:n], t[:n], memo)
 
@@ -300,22 +306,18 @@ class RobustBaseline(Forecaster):
             out[k] = float(np.clip(_mad(sums) / base, 1.0, 3.0))
         return out
 
-    def predict(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.Series:
-        """The expectation (``yhat``) for timestamps ``X`` (or its index) after the history."""
-        index = X if isinstance(X, pd.DatetimeIndex) else X.index
-        return pd.Series(self.predict_arrays(None, epoch_ns(index)), index=index, name="yhat")
-
     def predict_arrays(
         self, X: np.ndarray | None, t: np.ndarray, columns: tuple[str, ...] = ()
     ) -> np.ndarray:
-        """:meth:`predict` on arrays: the expectation at nanosecond timestamps ``t``."""
+        """The expectation (``yhat``) at nanosecond timestamps ``t`` after the history
+        (``predict(X)`` is this on ``X``'s index); ``X`` is ignored."""
         return self._yhat(self._steps(t))
 
     def predict_ranges(self, X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
         """Expectation and its calibrated 80/95% ranges for timestamps after the history:
         columns ``yhat, lo_80, hi_80, lo_95, hi_95``."""
-        index = X if isinstance(X, pd.DatetimeIndex) else X.index
-        band = self.predict_ranges_arrays(None, epoch_ns(index))
+        index, _, t, _ = future_arrays(X)
+        band = self.predict_ranges_arrays(None, t)
         return pd.DataFrame(dict(zip(RANGE_COLUMNS, band, strict=True)), index=index)
 
     def predict_ranges_arrays(
