@@ -309,8 +309,9 @@ class FeatureArrays:
     ``X`` (rows x ``columns``) is the design matrix; ``effects``/``spreads`` the
     per-timestamp curated effects and their spreads, one column per name of
     ``effect_columns``/``spread_columns``; ``events`` the ``;``-joined names per
-    row. Every array is read-only: the series of a scope share them, and a fold
-    is a slice (a view) of the history's rows.
+    row. Every array is a read-only view (of the frame's data where it is one
+    block, else a copy): the series of a scope share them, and a fold is a slice
+    (a view) of the history's rows.
     """
 
     X: np.ndarray
@@ -329,7 +330,8 @@ class FeatureArrays:
         def table(frame: pd.DataFrame | None) -> tuple[np.ndarray, tuple[str, ...]]:
             if frame is None:
                 return np.zeros((n, 0)), ()
-            return frame.to_numpy(dtype=float, copy=True), tuple(map(str, frame.columns))
+            # a view of the frame's one block where it has one (no second copy of a scope)
+            return frame.to_numpy(dtype=float, copy=False), tuple(map(str, frame.columns))
 
         X, columns = table(feats.X)
         effects, effect_columns = table(feats.effects)
@@ -337,10 +339,11 @@ class FeatureArrays:
         events = (
             np.full(n, "", dtype=object)
             if feats.events is None
-            else feats.events.to_numpy(dtype=object, copy=True)
+            else feats.events.to_numpy(dtype=object, copy=False)
         )
+        X, effects, spreads, events = (a.view() for a in (X, effects, spreads, events))
         for a in (X, effects, spreads, events):
-            a.setflags(write=False)
+            a.setflags(write=False)  # the views only: the frames stay as they are
         return cls(X, columns, effects, effect_columns, spreads, spread_columns, events)
 
     def column(self, which: str, name: str, rows: slice = slice(None)) -> np.ndarray:

@@ -161,6 +161,7 @@ class SeriesForecaster:
         if isinstance(self.model, str):
             check_model(self.model)
         self.label_ = _label(self.metric, self.keys)
+        self._designs = {}  # the folds' matrices of this fit (see _design)
         keep = ~np.isnan(values)
         if not keep.all():
             values, stamps = values[keep], stamps[keep]
@@ -216,6 +217,7 @@ class SeriesForecaster:
         self.intervals_ = ConformalIntervals(log=log_target(values), by_hour=self.freq == "h")
         self.intervals_.fit_arrays(cv["y"], cv["yhat"], cv["step"], cv["ds"])
         self.weather_seen_ = self._weather_seen(cv["ds"])
+        self._designs = {}  # the folds' matrices are not needed after the fit
         return self
 
     @property
@@ -255,15 +257,14 @@ class SeriesForecaster:
     def _design(
         self, A: FeatureArrays, names: tuple[str, ...], cut: int | None = None
     ) -> np.ndarray:
-        """The history's rows ``:cut`` of the columns ``names`` (read-only, shared by the scope)."""
-
-        def compute() -> np.ndarray:
-            where = [A.columns.index(c) for c in names]
-            out = A.X[:cut, where]
+        """The history's rows ``:cut`` of the columns ``names``, read-only, made once per fit
+        (every candidate of a fold fits on it; a fit keeps no copy after it ends)."""
+        designs = self.__dict__.setdefault("_designs", {})
+        if (cut, names) not in designs:
+            out = A.X[:cut, [A.columns.index(c) for c in names]]
             out.setflags(write=False)
-            return out
-
-        return memo(self._history, ("design", cut, names), compute)
+            designs[cut, names] = out
+        return designs[cut, names]
 
     def _fold_predict(self, model: Any, design: Design, cut: int, stop: int) -> np.ndarray:
         """Fit on the rows ``:cut`` with the columns active there; predict rows ``cut:stop``,
