@@ -197,3 +197,27 @@ def test_backtest_scores_per_group_equal_scoring_each_group_alone() -> None:
     assert np.isnan(got["mase"].iloc[4]) and not np.isnan(got["mase"].iloc[5])
     first_seen = score_groups(pred, ["model"], sort=False)
     assert list(first_seen["model"]) == ["ols", "naive", "auto"]
+
+
+def test_a_users_model_with_only_fit_and_predict_runs_through_the_array_path() -> None:
+    """Not a Forecaster, no array methods: its pandas fit/predict are called with a Series on a
+    DatetimeIndex and a frame of the calendar columns, and its forecast is used as is."""
+    from sklearn.base import BaseEstimator
+
+    class LastWeekMean(BaseEstimator):
+        def fit(self, y, X=None):
+            assert isinstance(y.index, pd.DatetimeIndex) and (X is None or len(X) == len(y))
+            self.level_ = float(y.iloc[-7:].mean())
+            return self
+
+        def predict(self, X):
+            return pd.Series(self.level_, index=X.index, name="yhat")
+
+    frame = daily_frame(zones=("A",))
+    y = pd.Series(frame["y"].to_numpy(), index=pd.DatetimeIndex(frame["ds"]))
+    f = SeriesForecaster(LastWeekMean(), calendar="none", metric="trips", freq="D").fit(y)
+    future = pd.date_range(y.index[-1] + pd.Timedelta(days=1), periods=7, freq="D")
+    out = f.predict(future)
+    assert np.allclose(out["yhat"], y.iloc[-7:].mean())
+    assert (out["lo_95"] <= out["yhat"]).all() and (out["yhat"] <= out["hi_95"]).all()
+    assert f.cv_["fold"].nunique() == 6 and len(f.cv_) == 6 * 7
