@@ -19,6 +19,7 @@ from juno_forecast.detect import (
     rolling_expectation,
     run_detection,
 )
+from juno_forecast.detect.dayoff import day_profiles
 from juno_forecast.expect import expect
 
 CAL_YAML = """
@@ -541,3 +542,19 @@ def test_a_series_that_doubles_and_stays_doubled_is_flagged_for_at_most_2_days(f
     assert len(flagged_days) <= 2, sorted(flagged_days)
     # what else is flagged is the band's ordinary false-alarm rate, a few points off
     assert (inc.drop(step.index)["deviation_pct"].abs() < 15).all()
+
+
+def test_day_profiles_are_the_days_with_all_their_hours():
+    """A day off's shape is measured on the series' complete days: each day with all 24
+    hours, as grouping by day and hour gives them; a day with a missing or absent hour is
+    left out."""
+    idx = pd.date_range("2025-07-01", "2025-08-31 23:00", freq="h")
+    y = pd.Series(np.random.default_rng(2).poisson(40, len(idx)).astype(float), index=idx)
+    y.loc["2025-07-09 03:00"] = np.nan
+    y = y.drop(pd.date_range("2025-07-20 05:00", periods=3, freq="h"))  # absent hours
+    got = day_profiles(y)
+    want = y.groupby([y.index.normalize(), y.index.hour]).mean().unstack().dropna()
+    assert list(got) == list(want.index) and len(got) == 62 - 2
+    assert pd.Timestamp("2025-07-09") not in got and pd.Timestamp("2025-07-20") not in got
+    for day, row in want.iterrows():
+        np.testing.assert_array_equal(got[day], row.to_numpy())

@@ -45,7 +45,9 @@ import pandas as pd
 
 from ..calendar.records import SPREAD_FLOOR
 from ..calendar.rules import WEEKDAY_INDEX
+from ..compat import epoch_ns
 from ..features import metric_prior
+from ..models.base import DAY_NS, HOUR_NS
 
 #: recent weeks whose like-days and same weekdays give the shape (about two months:
 #: the detection baseline's own profile uses 8 weeks)
@@ -68,10 +70,24 @@ class DayOff:
 
 
 def day_profiles(y: pd.Series) -> dict[pd.Timestamp, np.ndarray]:
-    """The 24 hourly values of each day of an hourly series with none missing."""
-    table = y.groupby([y.index.normalize(), y.index.hour]).mean().unstack()
-    table = table.reindex(columns=range(24)).dropna()
-    return dict(zip(table.index, table.to_numpy(dtype=float), strict=True))
+    """The 24 hourly values of each day of an hourly series with none missing.
+
+    A sorted series on whole hours (detection's) is laid out as a (day, hour) table at
+    once; anything else is grouped by day and hour (several values of one hour: their
+    mean, as pandas takes it; one value is its own mean).
+    """
+    t = epoch_ns(y.index)
+    day, within = np.divmod(t, DAY_NS)
+    hour, rest = np.divmod(within, HOUR_NS)
+    if not len(t) or rest.any() or (np.diff(t) <= 0).any():
+        table = y.groupby([y.index.normalize(), y.index.hour]).mean().unstack()
+        table = table.reindex(columns=range(24)).dropna()
+        return dict(zip(table.index, table.to_numpy(dtype=float), strict=True))
+    grid = np.full((day[-1] - day[0] + 1, 24), np.nan)
+    grid[day - day[0], hour] = y.to_numpy(dtype=float)
+    whole = np.flatnonzero(~np.isnan(grid).any(axis=1))
+    stamps = pd.DatetimeIndex((day[0] + whole) * DAY_NS).as_unit(y.index.unit)
+    return dict(zip(stamps, grid[whole], strict=True))
 
 
 def dayoff_expectation(

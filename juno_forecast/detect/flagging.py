@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..compat import epoch_ns
 from ..grain import TZ
+from ..models.base import DAY_NS, HOUR_NS
 from ..models.baseline import (
     CHECK_WINDOW_HOURS,
     WINDOW_CLIP,
@@ -29,9 +30,6 @@ WINDOW_MIN_SHARE = 0.75
 #: on the two daylight-saving days, the hours from the change to this hour are not
 #: flagged: the night's tail (bars closing, the last trains) moves by an hour
 DST_SETTLED_HOUR = 8
-
-NS_HOUR = 3_600_000_000_000
-NS_DAY = 24 * NS_HOUR
 
 
 def window_threshold(level: float = 0.95, hours: int | None = None) -> float:
@@ -74,10 +72,10 @@ def dst_hours(index: pd.DatetimeIndex) -> np.ndarray:
     if not len(index):
         return np.zeros(0, dtype=bool)
     t = epoch_ns(index)
-    day, within = np.divmod(t, NS_DAY)
+    day, within = np.divmod(t, DAY_NS)
     years = range(pd.Timestamp(int(t.min())).year, pd.Timestamp(int(t.max())).year + 1)
     on_change_day = np.isin(day, np.concatenate([_change_days(y) for y in years]))
-    hour = within // NS_HOUR
+    hour = within // HOUR_NS
     return on_change_day & (hour >= 1) & (hour < DST_SETTLED_HOUR)
 
 
@@ -85,7 +83,7 @@ def dst_hours(index: pd.DatetimeIndex) -> np.ndarray:
 def _change_days(year: int) -> np.ndarray:
     """The days of ``year`` with 23 or 25 hours in New York, as days since the epoch."""
     days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
-    return epoch_ns(days[hours_in_day(days) != 24]) // NS_DAY
+    return epoch_ns(days[hours_in_day(days) != 24]) // DAY_NS
 
 
 def hours_in_day(days: pd.DatetimeIndex) -> np.ndarray:
