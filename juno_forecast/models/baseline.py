@@ -207,9 +207,8 @@ class RobustBaseline(Forecaster):
         self.last_ns_ = int(t[-1])
         self.last_ds_ = pd.Timestamp(self.last_ns_)
         self.season_ = np.maximum(self._expect_after(values, len(values), memo), 0.0)
-        errors = self._errors(values, memo)
-        self.c2_, self.quantiles_ = self._calibrate(*errors)
-        self.window_scale_ = self._window_scale(*errors) if self.freq == "h" else {}
+        self.c2_, self.quantiles_, z = self._calibrate(*self._errors(values, memo))
+        self.window_scale_ = self._window_scale(z) if self.freq == "h" else {}
         return self
 
     def _errors(
@@ -270,14 +269,16 @@ class RobustBaseline(Forecaster):
 
     def _calibrate(
         self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray
-    ) -> tuple[np.ndarray, dict[float, tuple[float, float]]]:
-        """Multiplicative variance per slot of the day and standardised error quantiles per level."""
+    ) -> tuple[np.ndarray, dict[float, tuple[float, float]], Standardised | None]:
+        """Multiplicative variance per slot of the day and standardised error quantiles per
+        level; and the standardised errors with their median and MAD, which the window
+        scale starts from (None with under 7 errors: the default calibration)."""
         if len(e) < 7:
-            return np.full(self._per_day(), 0.04), {0.8: (-1.28, 1.28), 0.95: (-1.96, 1.96)}
+            defaults = {0.8: (-1.28, 1.28), 0.95: (-1.96, 1.96)}
+            return np.full(self._per_day(), 0.04), defaults, None
         c2 = self._slot_c2(e, v0, slot)
-        z = e / np.sqrt(c2[slot] + v0)
-        zmad = _mad(z)
-        z = z[np.abs(z - _median(z)) <= 6 * max(zmad, 1e-9)]  # past incidents must not widen it
+        standard = z, mid, zmad = _standardised(e / np.sqrt(c2[slot] + v0))
+        z = z[np.abs(z - mid) <= 6 * max(zmad, 1e-9)]  # past incidents must not widen it
         scale = _mad(z)
         out = {}
         for level in (0.8, 0.95):
@@ -288,17 +289,17 @@ class RobustBaseline(Forecaster):
                 out[level] = (min(float(lo), -normal), max(float(hi), normal))
             else:
                 out[level] = (-normal, normal)
-        return c2, out
+        return c2, out, standard
 
-    def _window_scale(self, e: np.ndarray, v0: np.ndarray, slot: np.ndarray) -> dict[int, float]:
+    def _window_scale(self, standard: Standardised | None) -> dict[int, float]:
         """Per window length k: robust spread of k-hour sums of the calibration errors over
         that of independent ones (1 when neighbouring hours' errors are unrelated, more when a
-        whole evening runs high together), so the window test keeps its false-alarm rate."""
-        if len(e) < 48:
+        whole evening runs high together), so the window test keeps its false-alarm rate.
+        ``standard``: the calibration's standardised errors (:meth:`_calibrate`)."""
+        if standard is None or len(standard[0]) < 48:
             return {k: WINDOW_DEFAULT_SCALE for k in CHECK_WINDOW_HOURS}
-        z = e / np.sqrt(self.c2_[slot] + v0)
-        z = (z - _median(z)) / max(_mad(z), 1e-9)
-        z = np.clip(z, -WINDOW_CLIP, WINDOW_CLIP)
+        z, mid, zmad = standard
+        z = np.clip((z - mid) / max(zmad, 1e-9), -WINDOW_CLIP, WINDOW_CLIP)
         base = max(_mad(z), 1e-9)
         out = {}
         for k in CHECK_WINDOW_HOURS:
@@ -350,9 +351,21 @@ class RobustBaseline(Forecaster):
         return self.season_[(steps - 1) % self._season()]
 
 
-def _mad(x: np.ndarray) -> float:
-    """Median absolute deviation scaled to a normal sd."""
-    return 1.4826 * _median(np.abs(x - _median(x))) if len(x) else 0.0
+def _mad(x: np.ndarray, mid: float | None = None) -> float:
+    """Median absolute deviation scaled to a normal sd (``mid``: the median, if known)."""
+    if not len(x):
+        return 0.0
+    return 1.4826 * _median(np.abs(x - (_median(x) if mid is None else mid)))
+
+
+#: standardised calibration errors (time order), their median and their MAD
+Standardised = tuple[np.ndarray, float, float]
+
+
+def _standardised(z: np.ndarray) -> Standardised:
+    """``z`` with its median and MAD, computed once for the calibration and the window scale."""
+    mid = _median(z)
+    return z, mid, _mad(z, mid)
 
 
 def _neighbour_stats(
