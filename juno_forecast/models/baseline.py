@@ -280,12 +280,14 @@ class RobustBaseline(Forecaster):
         standard = z, mid, zmad = _standardised(e / np.sqrt(c2[slot] + v0))
         z = z[np.abs(z - mid) <= 6 * max(zmad, 1e-9)]  # past incidents must not widen it
         scale = _mad(z)
+        tails = {level: (1 - level) / 2 for level in (0.8, 0.95)}
+        if len(z) >= 200:  # both levels' quantiles in one pass (each as alone)
+            qs = np.quantile(z, [q for a in tails.values() for q in (a, 1 - a)])
         out = {}
-        for level in (0.8, 0.95):
-            a = (1 - level) / 2
+        for i, (level, a) in enumerate(tails.items()):
             normal = NormalDist().inv_cdf(1 - a) * max(scale, 1.0) * (1 + 2.5 / len(z))
             if len(z) >= 200:
-                lo, hi = np.quantile(z, [a, 1 - a])
+                lo, hi = qs[2 * i], qs[2 * i + 1]
                 out[level] = (min(float(lo), -normal), max(float(hi), normal))
             else:
                 out[level] = (-normal, normal)
