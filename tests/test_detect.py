@@ -19,7 +19,7 @@ from juno_forecast.detect import (
     rolling_expectation,
     run_detection,
 )
-from juno_forecast.detect.dayoff import day_profiles
+from juno_forecast.dayoff import day_profiles
 from juno_forecast.expect import expect
 
 CAL_YAML = """

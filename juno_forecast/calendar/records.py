@@ -135,7 +135,7 @@ class Scope:
     change, for the metrics whose spread is not :func:`default_spread`.
     ``hours_like``: the weekday whose hours the event's days look like and how far,
     ``("sunday", 1.0)``, measured on the series at hourly grain
-    (:mod:`juno_forecast.detect.dayoff`).
+    (:mod:`juno_forecast.dayoff`).
     """
 
     metrics: tuple[str, ...] = ()

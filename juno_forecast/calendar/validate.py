@@ -402,7 +402,7 @@ def _parse_hours_like(node: YNode, path: str, log: ErrorLog) -> tuple[str, float
     """``sunday`` or ``{day: sunday, share: 0.6}``: (weekday, share 0-1, default 1).
 
     The weekday whose hours the event's days look like, and how far: the share of
-    the way from the day's own weekday to it (see :mod:`juno_forecast.detect.dayoff`).
+    the way from the day's own weekday to it (see :mod:`juno_forecast.dayoff`).
     """
     if not node.is_map:
         day = parse_weekday(node, path, log)

@@ -10,7 +10,7 @@ An event overlapping an incident explains it only when both hold:
   against the same slot of the weeks before it; :func:`learned_effect`). An event
   with neither (no effect for the metric and no history) has no known direction and
   explains nothing. At hourly grain a day off (``hours_like: sunday``) has its hours'
-  shape measured on the series' recent Sundays (:mod:`.dayoff`) instead of ``by_hours``.
+  shape measured on the series' recent Sundays (:mod:`juno_forecast.dayoff`) instead of ``by_hours``.
 
 The expected effects of the events on at the incident's points multiply; their
 spreads add in quadrature, and so does the normal-day baseline's own uncertainty.
@@ -34,9 +34,9 @@ import pandas as pd
 
 from ..calendar.records import default_spread
 from ..core import index_key, memo, scope_occurrences
+from ..dayoff import busy_days, day_profiles, days_off
 from ..features import active_at, build_features
 from ..grain import season
-from .dayoff import day_profiles, dayoff_expectation
 
 EXPLAINED, PARTLY, UNEXPLAINED = "explained", "partly", "unexplained"
 #: weeks before an earlier event day searched for normal days of the same slot
@@ -163,7 +163,7 @@ class SeriesPast:
     ``spans``: per occurrence over the history, its name, its last window day and where
     it was active; ``busy``: the days on which an event with an effect on the metric
     was on; ``days``: the complete days of an hourly series (a day off's shape is
-    measured on those not busy, :mod:`.dayoff`).
+    measured on those not busy, :mod:`juno_forecast.dayoff`).
     """
 
     y: pd.Series
@@ -195,19 +195,10 @@ def _past_spans(
     occ: pd.DataFrame, index: pd.DatetimeIndex, metric: str, freq: str
 ) -> tuple[tuple[tuple[str, pd.Timestamp, np.ndarray], ...], frozenset[pd.Timestamp]]:
     """:class:`SeriesPast`'s ``spans`` and ``busy`` of ``occ`` on ``index``."""
-    spans, busy = [], set()
-    for _, o in occ.iterrows():
-        spans.append((str(o["name"]), o["window_end"], active_at(o, index, freq)))
-        if o["shape"] != "step" and _moves(o, metric):
-            busy.update(pd.date_range(o["window_start"], o["window_end"], freq="D"))
-    return tuple(spans), frozenset(busy)
-
-
-def _moves(occ: pd.Series, metric: str) -> bool:
-    """Whether an occurrence has a prior effect on ``metric`` (its day, window or hours)."""
-    by_hours = occ.get("by_hours") if isinstance(occ.get("by_hours"), dict) else {}
-    effects = [occ.get("effect"), occ.get("window_effect"), *by_hours.values()]
-    return any(isinstance(e, dict) and e.get(metric, 0.0) != 0.0 for e in effects)
+    spans = [
+        (str(o["name"]), o["window_end"], active_at(o, index, freq)) for _, o in occ.iterrows()
+    ]
+    return tuple(spans), busy_days(occ, metric)
 
 
 class EventTable(NamedTuple):
@@ -251,7 +242,7 @@ def event_expectations(
     """What each event active at ``points`` expects there: its prior, updated by history.
 
     At hourly grain a day off (``hours_like``) gets its hours' shape from the series
-    (:mod:`.dayoff`) in place of its ``by_hours`` prior. ``weights`` (the normal-day
+    (:mod:`juno_forecast.dayoff`) in place of its ``by_hours`` prior. ``weights`` (the normal-day
     expectation at ``points``) weigh a prior that varies by hour when it is updated by
     earlier occurrences, whose ratios are of totals. ``table``: the
     :func:`event_table` of ``occurrences`` at ``points``, when already known.
@@ -297,24 +288,12 @@ def _days_off(
     effects: dict[str, np.ndarray],
     spreads: dict[str, np.ndarray],
 ) -> None:
-    """Each ``hours_like`` day off's measured shape (:mod:`.dayoff`) in place of its priors."""
-    if past is None or "hours_like" not in occurrences:
+    """Each ``hours_like`` day off's measured shape (:mod:`juno_forecast.dayoff`) in place of its priors."""
+    if past is None:
         return
-    cut, last = points.min().normalize(), points.max().normalize()
-    rows = [
-        r
-        for r in occurrences.itertuples(index=False)
-        if isinstance(r.hours_like, tuple)
-        and r.start - pd.Timedelta(days=1) <= last
-        and r.end >= cut
-    ]
-    days = {d: v for d, v in past.days.items() if d < cut} if rows else {}
     zeros = np.zeros(len(points))
-    for row in rows:
-        day_off = dayoff_expectation(days, past.busy, points, row, metric)
-        if day_off is None:
-            continue
-        name, where = str(row.name), day_off.where
+    for name, day_off in days_off(past.days, past.busy, points, occurrences, metric).items():
+        where = day_off.where
         active[name] = active.get(name, zeros > 0) | where
         effects[name] = np.where(where, day_off.effect, effects.get(name, zeros))
         spreads[name] = np.where(where, day_off.spread, spreads.get(name, zeros))

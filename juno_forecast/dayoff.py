@@ -43,11 +43,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..calendar.records import SPREAD_FLOOR
-from ..calendar.rules import WEEKDAY_INDEX
-from ..compat import epoch_ns
-from ..features import metric_prior
-from ..models.base import DAY_NS, HOUR_NS
+from .calendar.records import SPREAD_FLOOR
+from .calendar.rules import WEEKDAY_INDEX
+from .compat import epoch_ns
+from .features import metric_prior
+from .models.base import DAY_NS, HOUR_NS
 
 #: recent weeks whose like-days and same weekdays give the shape (about two months:
 #: the detection baseline's own profile uses 8 weeks)
@@ -88,6 +88,63 @@ def day_profiles(y: pd.Series) -> dict[pd.Timestamp, np.ndarray]:
     whole = np.flatnonzero(~np.isnan(grid).any(axis=1))
     stamps = pd.DatetimeIndex((day[0] + whole) * DAY_NS).as_unit(y.index.unit)
     return dict(zip(stamps, grid[whole], strict=True))
+
+
+def days_off(
+    days: dict[pd.Timestamp, np.ndarray],
+    busy: frozenset[pd.Timestamp],
+    points: pd.DatetimeIndex,
+    occurrences: pd.DataFrame,
+    metric: str,
+) -> dict[str, DayOff]:
+    """Per event name, the measured expectation of its ``hours_like`` days off at ``points``.
+
+    The one rule detection and the forecasts share: each occurrence with ``hours_like``
+    whose days or evening before meet ``points`` (:func:`dayoff_expectation`), measured
+    on the complete ``days`` (:func:`day_profiles`) before the first point's day. Names
+    whose history gives no shape are absent (their ``by_hours`` prior stays).
+    """
+    if not len(points) or "hours_like" not in occurrences:
+        return {}
+    cut, last = points.min().normalize(), points.max().normalize()
+    rows = [
+        r
+        for r in occurrences.itertuples(index=False)
+        if isinstance(r.hours_like, tuple) and r.start - DAY <= last and r.end >= cut
+    ]
+    before = {d: v for d, v in days.items() if d < cut} if rows else {}
+    out: dict[str, DayOff] = {}
+    for row in rows:
+        got = dayoff_expectation(before, busy, points, row, metric)
+        if got is None:
+            continue
+        name = str(row.name)
+        if name in out:  # two occurrences of one name: each where it applies
+            was = out[name]
+            got = DayOff(
+                was.where | got.where,
+                np.where(got.where, got.effect, was.effect),
+                np.where(got.where, got.spread, was.spread),
+            )
+        out[name] = got
+    return out
+
+
+def busy_days(occurrences: pd.DataFrame, metric: str) -> frozenset[pd.Timestamp]:
+    """The days a day off's shape is not measured on: each pulse occurrence with a prior
+    effect on ``metric`` (its day, window or hours), over its window days."""
+    busy: set[pd.Timestamp] = set()
+    for _, o in occurrences.iterrows():
+        if o["shape"] != "step" and _moves(o, metric):
+            busy.update(pd.date_range(o["window_start"], o["window_end"], freq="D"))
+    return frozenset(busy)
+
+
+def _moves(occ: pd.Series, metric: str) -> bool:
+    """Whether an occurrence has a prior effect on ``metric`` (its day, window or hours)."""
+    by_hours = occ.get("by_hours") if isinstance(occ.get("by_hours"), dict) else {}
+    effects = [occ.get("effect"), occ.get("window_effect"), *by_hours.values()]
+    return any(isinstance(e, dict) and e.get(metric, 0.0) != 0.0 for e in effects)
 
 
 def dayoff_expectation(
