@@ -441,6 +441,20 @@ def test_the_facade_sorts_y_and_fills_its_gaps_once_for_every_model():
         make_model("ols", freq="D").fit_arrays(y.to_numpy(), values[:-1], t, columns)
 
 
+def test_a_tz_aware_history_is_read_on_its_wall_clock_and_dst_fall_back_is_a_clear_error():
+    """A New York-aware index is the wall clock models work on; the night the clocks go
+    back repeats 01:00, which the naive 24-hour grid cannot hold: one clear error."""
+    summer = pd.date_range("2025-06-02", periods=24 * 21, freq="h", tz="America/New_York")
+    y = pd.Series(np.arange(len(summer), dtype=float) % 168, summer)
+    aware = make_model("naive", freq="h").fit(y).predict(summer[-24:] + pd.Timedelta(days=7))
+    naive = make_model("naive", freq="h").fit(y.tz_localize(None))
+    expected = naive.predict(summer[-24:].tz_localize(None) + pd.Timedelta(days=7))
+    np.testing.assert_array_equal(aware.to_numpy(), expected.to_numpy())
+    autumn = pd.date_range("2025-10-20", "2025-11-10", freq="h", tz="America/New_York")
+    with pytest.raises(ValueError, match=r"repeats a wall-clock hour .*2025-11-02 01:00"):
+        make_model("naive", freq="h").fit(pd.Series(1.0, autumn))
+
+
 def test_calendar_terms_come_from_the_int64_timestamps():
     """Day of week and hour from nanoseconds since the epoch (day 0, 1970-01-01, a Thursday),
     as pandas gives them, before 1970 too."""

@@ -220,9 +220,20 @@ def wall_index(t: np.ndarray) -> pd.DatetimeIndex:
 
 
 def wall_ns(index: pd.DatetimeIndex) -> np.ndarray:
-    """``index`` as int64 nanoseconds of its wall clock (a tz-aware index loses its zone)."""
+    """``index`` as int64 nanoseconds of its wall clock (a tz-aware index loses its zone).
+
+    A tz-aware index that repeats a wall-clock hour (the night the clocks go back) has no
+    such grid: ValueError, pointing to the naive 24-hours-a-day grid ``load_data`` builds.
+    """
     if index.tz is not None:
-        index = index.tz_localize(None)
+        wall = index.tz_localize(None)
+        if wall.has_duplicates:
+            raise ValueError(
+                f"the index (time zone {index.tz}) repeats a wall-clock hour where the clocks "
+                f"go back ({wall[wall.duplicated()][0]}); models take naive wall-clock "
+                "timestamps, 24 hours a day: load the data with load_data/Dataset.from_frame"
+            )
+        index = wall
     return epoch_ns(index)
 
 
