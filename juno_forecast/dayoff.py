@@ -33,6 +33,12 @@ The weeks: the ``LIKE_WEEKS`` weeks before the incident's first day, each giving
 pair (the like-day, the same weekday) of one week, kept when both days are quiet (no
 event with an effect on the metric, nothing missing). With fewer than
 ``LIKE_MIN_WEEKS`` pairs the calendar's own ``by_hours`` prior stays.
+
+One rule for both sides: detection reads an incident against it
+(:func:`days_off`, from ``detect/explain.py``), and
+:class:`~juno_forecast.forecast.SeriesForecaster` applies it as the prior of a day off
+it has not learned from the history, on the day and its evening before, in its
+calibration folds as in its forecasts (:class:`HistoryDaysOff`).
 """
 
 from __future__ import annotations
@@ -128,6 +134,46 @@ def days_off(
             )
         out[name] = got
     return out
+
+
+@dataclass(frozen=True)
+class HistoryDaysOff:
+    """A forecaster's history as the days off see it: its complete days and its scope.
+
+    What :class:`~juno_forecast.forecast.SeriesForecaster` applies to an ``hours_like``
+    day off it has not learned (its prior), by the rule detection uses (:func:`days_off`).
+    """
+
+    calendar: Any
+    metric: str | None
+    keys: dict[str, str] | None
+    start: pd.Timestamp
+    last: pd.Timestamp
+    days: dict[pd.Timestamp, np.ndarray]
+
+    @classmethod
+    def of(cls, fc: Any, values: np.ndarray, stamps: np.ndarray) -> HistoryDaysOff | None:
+        """The days off of forecaster ``fc`` fitted on ``values`` at ``stamps`` (None without
+        a calendar)."""
+        if fc.calendar_ is None:
+            return None
+        y = pd.Series(values, index=pd.DatetimeIndex(stamps.view("datetime64[ns]")))
+        return cls(fc.calendar_, fc.metric, fc.keys, fc.start_, fc.last_, day_profiles(y))
+
+    def at(self, stamps: np.ndarray, learned: tuple[str, ...] = ()) -> dict[str, DayOff]:
+        """:func:`days_off` at ``stamps`` (int64 ns, after the history's days it uses) of the
+        events not ``learned`` from the history."""
+        from .core import memo, scope_occurrences
+
+        if not self.days or not len(stamps) or self.metric is None:
+            return {}
+        points = pd.DatetimeIndex(np.asarray(stamps).view("datetime64[ns]"))
+        occ = scope_occurrences(self.calendar, points[0], points[-1] + DAY, self.metric, self.keys)
+        if "hours_like" not in occ or not any(isinstance(v, tuple) for v in occ["hours_like"]):
+            return {}
+        past = scope_occurrences(self.calendar, self.start, self.last, self.metric, self.keys)
+        busy = memo(past, ("busy", self.metric), lambda: busy_days(past, self.metric))
+        return days_off(self.days, busy, points, occ[~occ["name"].isin(learned)], self.metric)
 
 
 def busy_days(occurrences: pd.DataFrame, metric: str) -> frozenset[pd.Timestamp]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import FeatureArrays
+from .features import MIN_EFFECT
 
 #: fewest days an event under way at the cutoff, with no earlier occurrence, needs to be learned
 MIN_ONGOING_DAYS = 7
@@ -82,6 +83,26 @@ def model_inputs(
             out[:, j] = X[:, where[name]]
     out.setflags(write=False)
     return out
+
+
+def with_days_off(A: FeatureArrays, rows: slice, shapes: dict) -> FeatureArrays:
+    """Rows ``rows`` of ``A`` as one series sees them: a copy where each day off's measured
+    shape (``shapes``: name -> :class:`~juno_forecast.dayoff.DayOff`) replaces its calendar
+    effect and spread, and its column is on wherever the shape applies (its evening
+    before too, as detection takes it). Names ``A`` lacks are left out."""
+    X, E, S = A.X[rows].copy(), A.effects[rows].copy(), A.spreads[rows].copy()
+    for name, day in shapes.items():
+        if name not in A.columns or name not in A.effect_columns:
+            continue
+        X[:, A.columns.index(name)] = np.where(day.where, 1.0, X[:, A.columns.index(name)])
+        e = A.effect_columns.index(name)
+        E[:, e] = np.where(day.where, np.maximum(day.effect, MIN_EFFECT), E[:, e])
+        if name in A.spread_columns:
+            s = A.spread_columns.index(name)
+            S[:, s] = np.where(day.where, day.spread, S[:, s])
+    for a in (X, E, S):
+        a.setflags(write=False)
+    return FeatureArrays(X, A.columns, E, A.effect_columns, S, A.spread_columns, A.events[rows])
 
 
 def prior_factor(

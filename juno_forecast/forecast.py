@@ -28,6 +28,7 @@ from .core import (
     scope_features,
     stack_arrays,
 )
+from .dayoff import HistoryDaysOff
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
 from .event_arrays import (
     active_columns,
@@ -37,6 +38,7 @@ from .event_arrays import (
     learned_effects,
     model_inputs,
     prior_factor,
+    with_days_off,
 )
 from .features import CalendarFeatures
 from .inputs import check_model, parse_timestamp, resolve_calendar, resolve_dataset
@@ -190,6 +192,7 @@ class SeriesForecaster:
                 f"{MIN_FOLD_TRAIN} {unit}s, to calibrate the ranges)",
             )
         self._days = memo(feats, ("days",), lambda: day_of(stamps))
+        self._days_off = HistoryDaysOff.of(self, values, stamps) if self.freq == "h" else None
         seen, learned = self._fold_columns(A.X, A.columns, len(values))
         self.seen_, self.learned_ = list(seen), list(learned)
         where = [A.columns.index(c) for c in learned]
@@ -273,9 +276,31 @@ class SeriesForecaster:
         seen, learned = self._fold_columns(design.X, design.columns, cut)
         fit_arrays(model, design.y[:cut], self._design(A, seen, cut), design.t[:cut], seen)
         rows = slice(cut, stop)
+        key = ("days off", cut, stop, learned)
+        designs = self.__dict__.setdefault("_designs", {})
+        if key not in designs:  # every candidate of the fold shares them
+            designs[key] = self._with_days_off(A, rows, design.t[rows], learned)
+        own, rows = designs[key]
         return self._predict_with_priors(
-            model, seen, learned, A, rows, design.columns, design.t[rows], self.priors_
+            model,
+            seen,
+            learned,
+            own,
+            rows,
+            design.columns,
+            design.t[cut:stop],
+            self.priors_,
+            own=own is not A,
         )
+
+    def _with_days_off(
+        self, A: FeatureArrays, rows: slice, stamps: np.ndarray, learned: tuple[str, ...]
+    ) -> tuple[FeatureArrays, slice]:
+        """``(A, rows)``, or this series' own copy of those rows where an ``hours_like`` day
+        off not ``learned`` from the history has its hours measured on the series
+        (:class:`~.dayoff.HistoryDaysOff`, the rule detection uses) in place of ``by_hours``."""
+        shapes = self._days_off.at(stamps, learned) if self._days_off else {}
+        return (with_days_off(A, rows, shapes), slice(None)) if shapes else (A, rows)
 
     def _predict_with_priors(
         self,
@@ -287,9 +312,11 @@ class SeriesForecaster:
         columns: tuple[str, ...],
         stamps: np.ndarray,
         fallback: dict[str, float],
+        own: bool = False,
     ) -> np.ndarray:
         """Point forecasts on ``rows`` of ``A``; events active there (among ``columns``) but not
-        ``learned`` from training get their prior.
+        ``learned`` from training get their prior. ``own``: ``A`` is this series' own
+        (:meth:`_with_days_off`), not shared by its scope.
 
         The prior at each timestamp is the calendar's, for this series' metric and
         zone: the event's days get its ``effect``, its window days its
@@ -308,7 +335,7 @@ class SeriesForecaster:
 
         # every series of the scope shares these (A is the scope's features)
         key = ("priors", rows.start, rows.stop, columns, seen, learned, *sorted(fallback.items()))
-        X_model, factor = memo(owner, key, inputs)
+        X_model, factor = inputs() if own else memo(owner, key, inputs)
         return predict_arrays(model, X_model, stamps, seen) * factor
 
     def _new_model(self) -> Any:
@@ -340,7 +367,8 @@ class SeriesForecaster:
         """:meth:`predict` on int64 ns timestamps: one array per column of ``OUTPUT_COLUMNS``."""
         stamps = np.asarray(stamps, dtype=np.int64)
         feats = self._features(stamps, since=self.start_)
-        A = feature_arrays(feats)
+        shared = feature_arrays(feats)
+        A = self._with_days_off(shared, slice(None), stamps, tuple(self.learned_))[0]
         fallback = {**self.priors_, **feats.priors}
         yhat = self._predict_with_priors(
             self.model_,
@@ -351,6 +379,7 @@ class SeriesForecaster:
             A.columns,
             stamps,
             fallback,
+            own=A is not shared,
         )
         if self.intervals_.log:
             yhat = np.clip(yhat, 0.0, None)
@@ -391,8 +420,9 @@ class SeriesForecaster:
         What ``juno_event_effect`` exports, so a panel can say "expected -20%: Memorial Day".
         """
         index = pd.DatetimeIndex(index)
-        feats = self._features(epoch_ns(index), since=self.start_)
-        A = feature_arrays(feats)
+        stamps = epoch_ns(index)
+        feats = self._features(stamps, since=self.start_)
+        A = self._with_days_off(feature_arrays(feats), slice(None), stamps, tuple(self.learned_))[0]
         out = {}
         for name in feats.kinds:
             on = A.column("X", name) > 0
