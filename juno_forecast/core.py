@@ -108,16 +108,12 @@ class GroupedSeries:
     def index(self, i: int) -> pd.DatetimeIndex:
         """The regular index of series ``i``, named ``ds``, with its frequency."""
         a, b = self.positions(i)
-        stamps = self.stamps[a:b]
-        if b > a and (np.diff(stamps) == _STEP_NS[self.freq]).all():  # built, not validated
-            start = pd.Timestamp(int(stamps[0]), unit="ns")
-            return pd.date_range(start, periods=b - a, freq=self.freq, name="ds", unit=self.unit)
-        index = pd.DatetimeIndex(stamps.astype("datetime64[ns]"), name="ds")
-        return pd.DatetimeIndex(index.as_unit(self.unit), freq=self.freq)  # raises when irregular
+        return regular_index(self.stamps[a:b], self.freq, self.unit)
 
     def series(self, i: int) -> pd.Series:
         """Series ``i`` as the ``pd.Series`` models take (its own copy of the values)."""
-        return pd.Series(self.values_of(i).copy(), index=self.index(i), name=self.labels[i])
+        a, b = self.positions(i)
+        return series_of(self.values[a:b], self.stamps[a:b], self.freq, self.unit, self.labels[i])
 
     def __iter__(self) -> Iterator[tuple[str, dict[str, str], pd.Series]]:
         """``(metric, keys, y)`` per series, as :meth:`~juno_forecast.data.Dataset.series`."""
@@ -130,6 +126,26 @@ class GroupedSeries:
         inside = np.ones(len(steps), bool)
         inside[self.indptr[1:-1] - 1] = False  # the step from one series to the next
         return bool((steps[inside] == _STEP_NS[self.freq]).all())
+
+
+def regular_index(stamps: np.ndarray, freq: str, unit: str = "ns") -> pd.DatetimeIndex:
+    """int64 nanoseconds on a regular grid of ``freq`` as a DatetimeIndex named ``ds`` with
+    its frequency, in ``unit`` (the data's resolution); irregular stamps raise ValueError."""
+    if len(stamps) and (np.diff(stamps) == _STEP_NS[freq]).all():  # built, not validated
+        start = pd.Timestamp(int(stamps[0]), unit="ns")
+        return pd.date_range(start, periods=len(stamps), freq=freq, name="ds", unit=unit)
+    index = pd.DatetimeIndex(np.asarray(stamps).astype("datetime64[ns]"), name="ds")
+    return pd.DatetimeIndex(index.as_unit(unit), freq=freq)  # raises when irregular
+
+
+def series_of(
+    values: np.ndarray, stamps: np.ndarray, freq: str, unit: str = "ns", name: Any = None
+) -> pd.Series:
+    """A series' arrays (values, int64 ns ``stamps`` on a regular grid) as the ``pd.Series``
+    the pandas faces take, with its own copy of the values: built only where one is needed."""
+    return pd.Series(
+        np.array(values, dtype=float), index=regular_index(stamps, freq, unit), name=name
+    )
 
 
 def regular_rows(

@@ -471,3 +471,33 @@ def test_real_for_hire_bases_with_six_weeks_get_forecasts(
     assert fc.groupby("dispatching_base_number").size().to_dict() == {
         b: 14 for b in ("B02512", "B02598", "B02617", "B02682", "B02764", "B02765")
     }
+
+
+def test_tasks_carry_arrays_and_the_forecast_equals_the_pandas_face(tmp_path: Path) -> None:
+    """A task's history is numpy arrays (no pd.Series shipped to a worker); what the worker
+    forecasts from them equals SeriesForecaster's pandas face fitted on the same history."""
+    from juno_forecast.batch.config import load_config
+    from juno_forecast.batch.runner import build_tasks, forecast_series, load_sources
+    from juno_forecast.forecast import OUTPUT_COLUMNS, SeriesForecaster
+
+    _write_data(tmp_path, {"A": 24 * 30, "B": 24 * 10})
+    cfg = load_config(_config(tmp_path, model="naive"))
+    tasks, skipped = build_tasks(load_sources(cfg), cfg, pd.Timestamp("2026-03-31"))
+    assert [t["history"] for t in tasks] == ["full", "short"] and not skipped
+    full = tasks[0]
+    assert full["values"].dtype == np.float64 and full["stamps"].dtype == np.int64
+    assert not any(isinstance(v, pd.Series | pd.DataFrame) for t in tasks for v in t.values())
+    assert len(full["values"]) == 21 * 24  # history: 21D, cut at the end of the as-of day
+    assert pd.Timestamp(int(full["stamps"][-1])) == END
+
+    res = forecast_series(full)
+    assert res["status"] == "ok" and isinstance(res["forecast"]["yhat"], np.ndarray)
+    y = pd.Series(full["values"], index=pd.DatetimeIndex(full["stamps"].view("datetime64[ns]")))
+    f = SeriesForecaster("naive", calendar=None, metric="trips", keys={"zone": "A"}, freq="h")
+    expected = f.fit(y).predict(pd.date_range(END + pd.Timedelta(hours=1), periods=24, freq="h"))
+    for col in OUTPUT_COLUMNS:
+        np.testing.assert_array_equal(res["forecast"][col], expected[col].to_numpy())
+    assert set(res["points"]) == {"ds", "actual", "expected", "lo", "hi"}
+    assert len(res["points"]["ds"]) == 24  # the checked day, as arrays for the report
+    short = forecast_series(tasks[1])
+    assert short["status"] == "short" and "event_effects" not in short["forecast"]

@@ -11,6 +11,7 @@ figures are sanitized by the report module; data values never become paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,17 +59,17 @@ def _band_frame(result: dict[str, Any], level: float) -> pd.DataFrame:
     Detection gives one band (at the ``detect.level``); it is drawn as the 95%
     range when the level is 0.9 or more, else as the 80% range, the other left empty.
     """
-    pts = result["points"]
+    pts = result["points"]  # arrays: ds, actual, expected, lo, hi (see runner._points)
     # explicit dtypes: an unchecked series' empty points must not turn the bands into objects
     day = pd.DataFrame(
-        {"ds": pd.DatetimeIndex(pts.index), "yhat": pts["expected"].to_numpy(dtype=float)}
+        {"ds": pd.DatetimeIndex(pts["ds"]), "yhat": np.asarray(pts["expected"], dtype=float)}
     )
     drawn = "95" if level >= 0.9 else "80"
     for width in ("80", "95"):
         same = width == drawn
-        day[f"lo_{width}"] = pts["lo"].to_numpy(dtype=float) if same else np.nan
-        day[f"hi_{width}"] = pts["hi"].to_numpy(dtype=float) if same else np.nan
-    fc = result["forecast"][["ds", *BANDS]]
+        day[f"lo_{width}"] = np.asarray(pts["lo"], dtype=float) if same else np.nan
+        day[f"hi_{width}"] = np.asarray(pts["hi"], dtype=float) if same else np.nan
+    fc = pd.DataFrame({c: result["forecast"][c] for c in ["ds", *BANDS]})  # arrays of the worker
     return pd.concat([day[["ds", *BANDS]], fc], ignore_index=True)
 
 
@@ -91,14 +92,17 @@ def series_figure(
 def write_report(
     folder: Path,
     results: dict[str, dict[str, Any]],
-    actuals: dict[str, pd.Series],
+    actual: Callable[[str], pd.Series],
     records: list[dict[str, Any]],
     incidents: pd.DataFrame,
     cal: Any,
     title: str,
     level: float = 0.95,
 ) -> None:
-    """``report.html`` and ``report.md`` (+ figure PNGs) in ``folder``."""
+    """``report.html`` and ``report.md`` (+ figure PNGs) in ``folder``.
+
+    ``actual(label)``: the actuals a series' figure shows, asked only for the series drawn.
+    """
     import matplotlib.pyplot as plt
 
     from ..report import report
@@ -106,7 +110,7 @@ def write_report(
     figures = {}
     for label in pick_series(records, incidents):
         own = incidents[incidents["series"] == label] if len(incidents) else incidents
-        figures[label] = series_figure(results[label], actuals[label], cal, own, level)
+        figures[label] = series_figure(results[label], actual(label), cal, own, level)
     table = incidents.drop(columns=["series"], errors="ignore")
     try:
         report(table, figures, folder, title=title, status=status_table(records))

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core import series_of
 from ..grain import per_day
 from .config import BatchConfig
 from .figures import write_report
@@ -59,6 +60,14 @@ class Output:
     timing: str = "write_s"
 
 
+def task_series(task: dict[str, Any], last: int | None = None) -> pd.Series:
+    """The history of a nightly task (its ``last`` steps; all when None) as a ``pd.Series``: for
+    the pandas APIs only (detection, a report figure), not the forecast."""
+    start = 0 if last is None else max(0, len(task["values"]) - last)
+    values, stamps = task["values"][start:], task["stamps"][start:]
+    return series_of(values, stamps, task["freq"], task["unit"])
+
+
 def _forecasts(run: RunTables) -> None:
     """``forecasts.parquet``: ``[*keys, metric, ds, yhat, lo_80, hi_80, lo_95, hi_95, events]``."""
     run.forecasts.to_parquet(run.folder / "forecasts.parquet", index=False)
@@ -71,11 +80,16 @@ def _incidents(run: RunTables) -> None:
 
 def _report(run: RunTables) -> None:
     """``report.html`` and ``report.md`` (+ figure PNGs): the last days against their bands."""
-    actuals = {t["series"]: t["y"].iloc[-REPORT_DAYS * per_day(t["freq"]) :] for t in run.tasks}
+    tasks = {t["series"]: t for t in run.tasks}
+
+    def actual(label: str) -> pd.Series:  # built only for the series the report draws
+        task = tasks[label]
+        return task_series(task, last=REPORT_DAYS * per_day(task["freq"]))
+
     write_report(
         run.folder,
         run.results,
-        actuals,
+        actual,
         run.records,
         run.incidents,
         run.cal,

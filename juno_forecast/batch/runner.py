@@ -3,9 +3,13 @@
 :func:`run_nightly` loads the config's sources, cuts each series at the as-of
 date, and runs :func:`forecast_series` once per series with the chosen engine
 (:mod:`.engine`: local processes or Dask). Each task carries plain data only
-(the history as a ``pd.Series`` and parameters; the calendar travels as its
-*path* and is loaded once per worker process), so any worker anywhere can run
-it. Each series ends with one status (SPEC "Nightly batch"):
+(the history as numpy arrays, ``values`` and int64 nanosecond ``stamps``, sliced
+from the sources' :class:`~juno_forecast.core.GroupedSeries`, and parameters; the
+calendar travels as its *path* and is loaded once per worker process), so any
+worker anywhere can run it. A worker fits and predicts on those arrays and
+returns arrays; the driver builds ``forecasts.parquet`` once from every series'
+arrays (no frame per series), and a ``pd.Series`` of a history is built only
+where a pandas API needs one: detection, and the few series the report draws. Each series ends with one status (SPEC "Nightly batch"):
 
 * ``ok``: forecast by the configured model and checked for incidents;
 * ``short``: less history than the regular models need (``data.MIN_LENGTH``) but
@@ -36,12 +40,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from ..core import release_memory
+from ..compat import epoch_ns
+from ..core import GroupedSeries, release_memory, stack_arrays
 from ..detect.incidents import sort_incidents
 from ..errors import InputError, JunoError
 from ..grain import to_wall_clock
@@ -49,14 +55,16 @@ from ..inputs import check_model
 from .config import BatchConfig, load_config
 from .engine import TaskOutcome, run_tasks
 from .manifest import series_record
-from .outputs import RunTables, write_outputs
+from .outputs import RunTables, task_series, write_outputs
 from .prom import effects_json
 from .rundir import atomic_run_dir, make_out
-from .short import SHORT_MIN, short_forecast, short_note
+from .short import SHORT_MIN, short_forecast_arrays, short_note
 
 log = logging.getLogger("juno_forecast.batch")
 
 BAND_COLUMNS = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
+#: the checked period's columns a worker returns (with ``ds``), for the report's figures
+POINT_COLUMNS = ["actual", "expected", "lo", "hi"]
 #: statuses of a series that was forecast (its rows are in forecasts.parquet)
 FORECAST_STATUSES = ("ok", "short")
 STEP = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
@@ -107,7 +115,7 @@ def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
         "series": task["series"],
         "metric": task["metric"],
         "keys": task["keys"],
-        "n_obs": int(len(task["y"])),
+        "n_obs": int(len(task["values"])),
     }
     try:
         # one BLAS/OpenMP thread per worker: the engine parallelizes by process, and
@@ -138,13 +146,11 @@ def _cause(message: str, label: str) -> str:
     return first[len(label) + 2 :] if first.startswith(label + ": ") else first
 
 
-def _forecast(task: dict[str, Any], cal: Any) -> pd.DataFrame:
-    """Fit on the history, predict the horizon; rows ``[*keys, metric, ds, bands, events]``
-    (the forecaster's arrays made into the series' one frame, the task's result)."""
-    from ..compat import epoch_ns
+def _forecast(task: dict[str, Any], cal: Any) -> dict[str, Any]:
+    """Fit on the history's arrays, predict the horizon: ``ds``, the bands, ``events`` and
+    ``event_effects`` as arrays (the driver stacks every series' arrays into one table)."""
     from ..forecast import OUTPUT_COLUMNS, SeriesForecaster
 
-    y: pd.Series = task["y"]
     f = SeriesForecaster(
         model=task["model"],
         calendar=cal,
@@ -153,31 +159,37 @@ def _forecast(task: dict[str, Any], cal: Any) -> pd.DataFrame:
         freq=task["freq"],
         seed=task["seed"],
     )
-    f.fit(y)
-    index = pd.date_range(
+    f.fit_arrays(task["values"], task["stamps"])
+    index = _horizon(task)
+    out = f.predict_arrays(epoch_ns(index))
+    effects = np.asarray(effects_json(f.event_effects(index)), dtype=object)
+    return {"ds": index.to_numpy(), **{c: out[c] for c in OUTPUT_COLUMNS}, "event_effects": effects}
+
+
+def _horizon(task: dict[str, Any]) -> pd.DatetimeIndex:
+    """The timestamps forecast: ``steps`` of ``freq`` from ``forecast_start``."""
+    return pd.date_range(
         task["forecast_start"], periods=task["steps"], freq=task["freq"], name="ds"
     )
-    out = f.predict_arrays(epoch_ns(index))
-    front = {**task["keys"], "metric": task["metric"]}
-    columns = {**front, "ds": index, **{c: out[c] for c in OUTPUT_COLUMNS}}
-    columns["event_effects"] = effects_json(f.event_effects(index))
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(index)))
 
 
 def _short_series(task: dict[str, Any], cal: Any) -> dict[str, Any]:
     """Forecast (and, when it has two weeks before the checked day, check) a short series."""
     from ..features import calendar_features
 
-    y: pd.Series = task["y"]
-    y = y.loc[y.first_valid_index() :]  # regular steps kept (NaN inside) so phases stay aligned
-    index = pd.date_range(
-        task["forecast_start"], periods=task["steps"], freq=task["freq"], name="ds"
-    )
-    pred = short_forecast(y, index, task["freq"], counts=task["agg"] == "sum")
+    values, stamps = task["values"], task["stamps"]
+    seen = np.flatnonzero(~np.isnan(values))
+    first = seen[0] if len(seen) else 0  # regular steps kept (NaN inside): phases stay aligned
+    values, stamps = values[first:], stamps[first:]
+    index = _horizon(task)
+    counts = task["agg"] == "sum"
+    pred = short_forecast_arrays(values, int(stamps[-1]), epoch_ns(index), task["freq"], counts)
     feats = calendar_features(cal, index, task["freq"], task["metric"], task["keys"])
-    pred["events"] = feats.events.to_numpy() if feats.events is not None else ""
-    out = {"status": "short", "cause": short_note(int(y.notna().sum()), task["freq"], y.index[0])}
-    out["forecast"] = _with_keys(pred.rename_axis("ds").reset_index(), task)
+    events = feats.events.to_numpy() if feats.events is not None else np.full(len(index), "")
+    since = pd.Timestamp(int(stamps[0]))
+    note = short_note(int(np.count_nonzero(~np.isnan(values))), task["freq"], since)
+    out = {"status": "short", "cause": note}
+    out["forecast"] = {"ds": index.to_numpy(), **pred, "events": np.asarray(events, dtype=object)}
     try:
         if not task["check"]:
             return {**out, **_unchecked(f"no data since {task['last_data']}", out["cause"])}
@@ -192,31 +204,30 @@ def _unchecked(why: str, cause: str | None = None) -> dict[str, Any]:
     note = f"not checked for incidents ({why})"
     return {
         "incidents": pd.DataFrame(),
-        "points": pd.DataFrame(columns=["actual", "expected", "lo", "hi"]),
+        "points": _points(pd.DataFrame(columns=POINT_COLUMNS)),
         "cause": f"{cause}; {note}" if cause else note,
     }
 
 
-def _with_keys(df: pd.DataFrame, task: dict[str, Any]) -> pd.DataFrame:
-    """Prefix ``df`` with the series' key columns and metric."""
-    front = {**task["keys"], "metric": task["metric"]}
-    df = df.drop(columns=[c for c in front if c in df.columns])
-    for i, (col, value) in enumerate(front.items()):
-        df.insert(i, col, value)
-    return df
+def _points(points: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The checked period's banded points as arrays (``ds`` and :data:`POINT_COLUMNS`): only
+    the report's few figures make a frame of them again."""
+    ds = pd.DatetimeIndex(points.index).to_numpy()
+    return {"ds": ds, **{c: points[c].to_numpy(dtype=float) for c in POINT_COLUMNS}}
 
 
-def _detect(task: dict[str, Any], cal: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _detect(task: dict[str, Any], cal: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Incidents and banded points of the series in ``[detect_start, forecast_start)``.
 
-    Uses :func:`juno_forecast.detect.detect_series`: each day's expectation comes
-    only from the history before that day; incidents are explained by the calendar.
+    Uses :func:`juno_forecast.detect.detect_series` (on the history as a ``pd.Series``,
+    its pandas face): each day's expectation comes only from the history before that
+    day; incidents are explained by the calendar.
     """
     from ..detect import detect_series
 
     end = pd.Timestamp(task["forecast_start"]) - STEP[task["freq"]]
     found = detect_series(
-        task["y"],
+        task_series(task),
         task["metric"],
         task["keys"],
         pd.Timestamp(task["detect_start"]),
@@ -229,7 +240,7 @@ def _detect(task: dict[str, Any], cal: Any) -> tuple[pd.DataFrame, pd.DataFrame]
     )
     inc = found.incidents
     inc = inc.drop(columns=[c for c in inc.columns if str(c).startswith("_")])
-    return inc, found.points[["actual", "expected", "lo", "hi"]]
+    return inc, _points(found.points)
 
 
 # --------------------------------------------------------------------------- driver side
@@ -260,15 +271,22 @@ def load_sources(cfg: BatchConfig) -> list[Any]:
 def build_tasks(
     datasets: list[Any], cfg: BatchConfig, as_of: pd.Timestamp
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Plain-data tasks per series, and records of series that do not run (stale, failed)."""
+    """Plain-data tasks per series, and records of series that do not run (stale, failed).
+
+    Each source is split into series once (:class:`~juno_forecast.core.GroupedSeries`);
+    a task's history is a slice of its arrays, found with ``searchsorted``.
+    """
     tasks: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for ds, src in zip(datasets, cfg.data, strict=True):
-        for metric, keys, y in ds.series():
-            task = _task(metric, keys, y, ds.freq, src.agg, cfg, as_of)
+        groups = GroupedSeries.from_frame(ds.frame, ds.keys, ds.freq)
+        for i in range(len(groups)):
+            history = _History.of(groups, i)
+            task = _task(history, src.agg, cfg, as_of)
             if isinstance(task, tuple):
                 status, cause, last = task
-                rec = series_record(y.name, metric, keys, status, cause, n_obs=len(y.dropna()))
+                n_obs = int(np.count_nonzero(~np.isnan(history.values)))
+                rec = series_record(history.label, *history.ident, status, cause, n_obs=n_obs)
                 if status == "stale":
                     rec["last_data"] = last
                 skipped.append(rec)
@@ -277,26 +295,55 @@ def build_tasks(
     return tasks, skipped
 
 
+class _History(NamedTuple):
+    """One series of a source's grouped arrays: values, int64 ns stamps, names, grain."""
+
+    values: np.ndarray
+    stamps: np.ndarray
+    label: str
+    ident: tuple[str, dict[str, str]]  # metric, keys
+    freq: str
+    unit: str
+
+    @classmethod
+    def of(cls, groups: GroupedSeries, i: int) -> _History:
+        """Series ``i`` of ``groups`` (views of its arrays, no copy)."""
+        a, b = groups.positions(i)
+        ident = (groups.metrics[i], dict(groups.keys[i]))
+        return cls(
+            groups.values[a:b],
+            groups.stamps[a:b],
+            groups.labels[i],
+            ident,
+            groups.freq,
+            groups.unit,
+        )
+
+    def at(self, pos: int) -> pd.Timestamp:
+        """The timestamp at row ``pos`` (in the data's resolution)."""
+        return pd.Timestamp(int(self.stamps[pos])).as_unit(self.unit)
+
+
 def _stamp(ts: pd.Timestamp, freq: str) -> str:
     """A time as messages show it: the day for daily data, day and hour for hourly."""
     return f"{ts:%Y-%m-%d}" if freq == "D" else f"{ts:%Y-%m-%d %H:%M}"
 
 
-def _classify(
-    y: pd.Series, freq: str, cfg: BatchConfig, as_of: pd.Timestamp
-) -> tuple[str, str, str] | str:
+def _classify(h: _History, cfg: BatchConfig, as_of: pd.Timestamp) -> tuple[str, str, str] | str:
     """``"full"``/``"short"`` for a series that runs, else ``(status, cause, last data)``."""
+    freq = h.freq
     cutoff = as_of + pd.Timedelta(days=1)
-    seen = y[y.index < cutoff].dropna()
-    if seen.empty:
-        start = y.dropna().index[0]
+    valid = np.flatnonzero(~np.isnan(h.values))
+    seen = valid[: np.searchsorted(h.stamps[valid], cutoff.value)]  # rows before the cutoff
+    if not len(seen):
+        start = h.at(valid[0])
         return (
             "failed",
             f"no data on or before the as-of date {as_of:%Y-%m-%d} "
             f"(its data start {_stamp(start, freq)})",
             "",
         )
-    last = seen.index[-1]
+    last = h.at(seen[-1])
     limit = pd.Timedelta(cfg.stale_after) if cfg.stale_after else STALE_AFTER[freq]
     if cutoff - (last + STEP[freq]) > limit:
         return "stale", f"went silent: no data since {_stamp(last, freq)}", _stamp(last, freq)
@@ -306,7 +353,7 @@ def _classify(
     if len(seen) < SHORT_MIN[freq]:
         return (
             "failed",
-            f"too short to forecast: {len(seen)} {unit}s from {_stamp(seen.index[0], freq)} "
+            f"too short to forecast: {len(seen)} {unit}s from {_stamp(h.at(seen[0]), freq)} "
             f"to {_stamp(last, freq)}, at least {SHORT_MIN[freq]} needed (a short-history "
             "forecast)",
             "",
@@ -315,32 +362,33 @@ def _classify(
 
 
 def _task(
-    metric: str,
-    keys: dict[str, str],
-    y: pd.Series,
-    freq: str,
-    agg: str,
-    cfg: BatchConfig,
-    as_of: pd.Timestamp,
+    h: _History, agg: str, cfg: BatchConfig, as_of: pd.Timestamp
 ) -> dict[str, Any] | tuple[str, str, str]:
     """The task of one series (history cut at the end of the as-of day), or
     ``(status, cause, last data)`` when it does not run (stale or failed)."""
-    kind = _classify(y, freq, cfg, as_of)
+    kind = _classify(h, cfg, as_of)
     if isinstance(kind, tuple):
         return kind
+    freq = h.freq
     cutoff = as_of + pd.Timedelta(days=1)
-    hist = y[y.index < cutoff]
+    stop = int(np.searchsorted(h.stamps, cutoff.value))  # the history: before the cutoff
+    start = 0
     if cfg.history and kind == "full":
-        hist = hist[hist.index >= cutoff - pd.Timedelta(cfg.history)]
+        start = int(np.searchsorted(h.stamps[:stop], (cutoff - pd.Timedelta(cfg.history)).value))
+    values, stamps = h.values[start:stop], h.stamps[start:stop]
     steps = max(1, -(-pd.Timedelta(cfg.horizon) // STEP[freq]))
-    detect_start = max(cutoff - pd.Timedelta(cfg.detect.lookback), hist.index[0])
+    detect_start = max(cutoff - pd.Timedelta(cfg.detect.lookback), h.at(start))
+    valid = np.flatnonzero(~np.isnan(values))
+    metric, keys = h.ident
     return {
-        "series": str(y.name),
+        "series": h.label,
         "metric": metric,
         "keys": dict(keys),
         "freq": freq,
+        "unit": h.unit,
         "agg": agg,
-        "y": hist.rename(None),
+        "values": values,
+        "stamps": stamps,
         "history": kind,
         "model": cfg.model,
         "seed": cfg.seed,
@@ -352,8 +400,8 @@ def _task(
         "level": cfg.detect.level,
         "detect_start": detect_start,
         # a silence shorter than stale_after may still cover the whole checked period
-        "check": bool(hist[hist.index >= detect_start].notna().any()),
-        "last_data": _stamp(hist.dropna().index[-1], freq),
+        "check": bool(len(valid) and stamps[valid[-1]] >= detect_start.value),
+        "last_data": _stamp(pd.Timestamp(int(stamps[valid[-1]])), freq),
     }
 
 
@@ -420,16 +468,14 @@ def _collect(
             res["status"],
             res.get("cause"),
             res.get("seconds", 0.0),
-            len(task["y"]),
+            len(task["values"]),
             res.get("cpu_seconds", 0.0),
         )
         rec["history"] = task["history"]
         records.append(rec)
         if res["status"] in FORECAST_STATUSES:
             results[task["series"]] = res
-    fc = _concat(
-        [r["forecast"] for r in results.values()], [*keys, "metric", "ds", *BAND_COLUMNS, "events"]
-    )
+    fc = _forecast_table(list(results.values()), [*keys, "metric", "ds", *BAND_COLUMNS, "events"])
     inc = _concat(
         [
             r["incidents"].assign(series=label)
@@ -446,6 +492,33 @@ def _collect(
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _forecast_table(results: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Every forecast series' arrays as one table, each row led by its keys and metric.
+
+    Consecutive series with the same key columns and outputs (a short series has no
+    ``event_effects``) are stacked at once (:func:`~juno_forecast.core.stack_arrays`);
+    the few such blocks are then concatenated, as frames of different columns are.
+    """
+    blocks, run = [], []
+    for res in results:
+        shape = (tuple(res["keys"]), tuple(res["forecast"]))
+        if run and shape != run[-1][0]:
+            blocks.append(_stack(run))
+            run = []
+        run.append((shape, res))
+    if run:
+        blocks.append(_stack(run))
+    return _concat(blocks, columns)
+
+
+def _stack(run: list[tuple[tuple, dict[str, Any]]]) -> pd.DataFrame:
+    """One block of :func:`_forecast_table`: series with the same keys and output columns."""
+    fronts = [{**res["keys"], "metric": res["metric"]} for _, res in run]
+    names = run[0][0][1]
+    parts = {c: [res["forecast"][c] for _, res in run] for c in names}
+    return stack_arrays(parts, fronts, [len(res["forecast"]["ds"]) for _, res in run])
 
 
 def run_nightly(

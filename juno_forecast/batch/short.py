@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..compat import epoch_ns
 from ..models.base import FREQ_DELTA
 
 #: fewest steps a series needs for a short-history forecast: two weeks of days, a week of hours
@@ -69,24 +70,35 @@ def short_forecast(y: pd.Series, index: pd.DatetimeIndex, freq: str, counts: boo
     """``yhat, lo_80, hi_80, lo_95, hi_95`` on ``index`` (after ``y``) from a short history ``y``.
 
     ``y`` is regular (one value per step, ``freq``); the phase of each future
-    time is counted from the end of ``y`` so a season is always whole.
+    time is counted from the end of ``y`` so a season is always whole. The
+    pandas face of :func:`short_forecast_arrays`.
     """
-    values = y.to_numpy(dtype=float)
+    last = int(epoch_ns(y.index[-1:])[0])
+    out = short_forecast_arrays(y.to_numpy(dtype=float), last, epoch_ns(index), freq, counts)
+    return pd.DataFrame(out, index=index)
+
+
+def short_forecast_arrays(
+    values: np.ndarray, last: int, ahead: np.ndarray, freq: str, counts: bool
+) -> dict[str, np.ndarray]:
+    """:func:`short_forecast` on arrays: the history's ``values`` (regular, its last one at
+    ``last`` ns), the future times ``ahead`` (int64 ns); one array per band column."""
+    values = np.asarray(values, dtype=float)
     season = short_season(freq, len(values))
     usable = len(values) - len(values) % season  # whole seasons, ending at the last value
     values = values[len(values) - usable :]
-    steps = np.rint((index - y.index[-1]) / FREQ_DELTA[freq]).astype(int)  # 1, 2, ...
+    steps = np.rint((np.asarray(ahead) - last) / FREQ_DELTA[freq].value).astype(int)  # 1, 2, ...
     yhat = _profile(values, season, len(values), season)[(steps - 1) % season]
     errors = replay_errors(values, season)
     errors = errors[np.isfinite(errors)]
     sigma = float(np.sqrt(np.mean(errors**2))) if len(errors) else float(np.nanstd(values))
-    out = pd.DataFrame({"yhat": yhat}, index=index)
+    out = {"yhat": yhat}
     for level, z in Z.items():
         half = WIDEN * z * sigma
         out[f"lo_{level}"] = np.maximum(yhat - half, 0.0) if counts else yhat - half
         out[f"hi_{level}"] = yhat + half
     if counts:
-        out["yhat"] = out["yhat"].clip(lower=0.0)
+        out["yhat"] = np.where(yhat < 0.0, 0.0, yhat)  # as Series.clip(lower=0): NaN and -0.0 kept
     return out
 
 
