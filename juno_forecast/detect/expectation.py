@@ -38,6 +38,32 @@ def make_expectation(
     )
 
 
+def expected_arrays(
+    model: Any, values: np.ndarray, stamps: np.ndarray, ahead: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Fit a :func:`make_expectation` model on a history's arrays (``values``, NaN where
+    missing, at int64 ns ``stamps``) and predict at ``ahead`` (int64 ns), on arrays.
+
+    A model that calibrates its own ranges gives its band columns
+    (``yhat, lo_80, hi_80, lo_95, hi_95``); a SeriesForecaster its output columns,
+    ``events`` included. What ``fit(y)`` and ``predict_ranges``/``predict`` on a frame
+    give, without one.
+    """
+    if get_tags(model).predicts_ranges:
+        model.fit_arrays(values, None, stamps)
+        on_arrays = getattr(model, "predict_ranges_arrays", None)
+        if on_arrays is None:  # a range model without the array face: its pandas one
+            index = pd.DatetimeIndex(np.asarray(ahead, dtype=np.int64).view("datetime64[ns]"))
+            band = model.predict_ranges(index)[BAND_COLUMNS].to_numpy().T
+        else:
+            band = on_arrays(None, ahead)
+        return dict(zip(BAND_COLUMNS, band, strict=True))
+    from ..forecast import OUTPUT_COLUMNS
+
+    out = model.fit_arrays(values, stamps).predict_arrays(ahead)
+    return {c: out[c] for c in OUTPUT_COLUMNS}
+
+
 def _predict_block(model: Any, index: pd.DatetimeIndex, t: np.ndarray) -> dict[str, np.ndarray]:
     """The band columns on ``index`` (``t``: its nanoseconds) as arrays, and ``wscale_<k>``
     for each window length ``k`` of a model that calibrates the window test (its fitted
