@@ -173,6 +173,15 @@ def event_names(start: str, end: str) -> dict[pd.Timestamp, str]:
     return days
 
 
+def days_off(start: str, end: str) -> list[pd.Timestamp]:
+    """Days of the shipped calendar's ``hours_like`` days off (the Monday holidays)."""
+    from juno_forecast.calendar import load_calendar
+
+    occ = load_calendar(None).occurrences(start, end)
+    rows = occ[occ["hours_like"].map(lambda v: isinstance(v, tuple))]
+    return sorted({d for r in rows.itertuples() for d in pd.date_range(r.start, r.end)})
+
+
 def scores(pred: pd.DataFrame) -> pd.Series:
     """MASE, sMAPE and coverage of backtest rows."""
     from juno_forecast.forecast import score
@@ -358,10 +367,16 @@ def coverage_table(allp: pd.DataFrame) -> list[str]:
 
     An event hour is a row whose ``events`` label is not empty: some calendar
     event in the series' scope (metric, zone, hours, window days) is on. The
-    Memorial Day weekend with Fleet Week is shown on its own. Hourly and daily
-    suites are pooled separately.
+    Memorial Day weekend with Fleet Week is shown on its own, and so are the days
+    off (``hours_like``: the Monday holidays) and their evenings before (18-23).
+    Hourly and daily suites are pooled separately.
     """
+    off = days_off(str(allp["ds"].min().date()), str(allp["ds"].max().date()))
+    day = allp["ds"].dt.normalize()
     allp = allp.assign(
+        err=(allp["y"] - allp["yhat"]).abs() / allp["scale"],
+        day_off=day.isin(off),
+        eve=day.isin([d - pd.Timedelta(days=1) for d in off]) & (allp["ds"].dt.hour >= 18),
         freq=np.where(allp["suite"].str.endswith("-h"), "hourly", "daily"),
         event=allp["events"].fillna("").astype(str) != "",
         hit80=(allp["y"] >= allp["lo_80"]) & (allp["y"] <= allp["hi_80"]),
@@ -375,6 +390,8 @@ def coverage_table(allp: pd.DataFrame) -> list[str]:
             ("ordinary", ~g["event"]),
             ("with a calendar event", g["event"]),
             ("Memorial Day weekend with Fleet Week", memorial[g.index]),
+            ("Monday holidays (hours_like)", g["day_off"]),
+            ("their evenings before (18-23)", g["eve"]),
         ):
             m = g[mask]
             if len(m):
@@ -384,6 +401,7 @@ def coverage_table(allp: pd.DataFrame) -> list[str]:
                         "model": model,
                         "rows": label,
                         "n": len(m),
+                        "MASE": m["err"].mean(),
                         "80% range holds (>= 0.75 on events)": m["hit80"].mean(),
                         "95% range holds (>= 0.90 on events)": m["hit95"].mean(),
                     }
