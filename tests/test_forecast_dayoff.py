@@ -165,7 +165,10 @@ def test_a_learned_day_off_is_left_to_the_model(tmp_path: Path, dates: str):
     monday = hours.normalize() == pd.Timestamp("2024-03-11")
     if "," in dates:  # learned from February 5: the model's, whatever the calendar's shape
         pd.testing.assert_frame_equal(measured, guessed)
-    else:  # unseen: the Sundays' shape in place of by_hours, the Saturday untouched
-        assert not np.allclose(measured["yhat"][monday], guessed["yhat"][monday])
-        saturday = hours.normalize() == pd.Timestamp("2024-03-09")
-        np.testing.assert_allclose(measured["yhat"][saturday], guessed["yhat"][saturday])
+    else:  # unseen: the Sundays' shape and spread in place of by_hours, from the eve's 18:00
+        for column in ("yhat", "lo_95", "hi_95"):
+            assert not np.allclose(measured[column][monday], guessed[column][monday])
+        eve = (hours >= pd.Timestamp("2024-03-10 18:00")) & ~monday
+        assert not np.allclose(measured["yhat"][eve], guessed["yhat"][eve])
+        before = hours < pd.Timestamp("2024-03-10 18:00")  # ordinary hours keep their ranges
+        pd.testing.assert_frame_equal(measured[before], guessed[before])
