@@ -100,7 +100,7 @@ def days_off(
     days: dict[pd.Timestamp, np.ndarray],
     busy: frozenset[pd.Timestamp],
     points: pd.DatetimeIndex,
-    occurrences: pd.DataFrame,
+    occurrences: pd.DataFrame | list[Any],
     metric: str,
 ) -> dict[str, DayOff]:
     """Per event name, the measured expectation of its ``hours_like`` days off at ``points``.
@@ -109,15 +109,15 @@ def days_off(
     whose days or evening before meet ``points`` (:func:`dayoff_expectation`), measured
     on the complete ``days`` (:func:`day_profiles`) before the first point's day. Names
     whose history gives no shape are absent (their ``by_hours`` prior stays).
+    ``occurrences``: a ``Calendar.occurrences`` table, or its rows with ``hours_like``
+    (:func:`day_off_rows`).
     """
-    if not len(points) or "hours_like" not in occurrences:
+    if not len(points):
         return {}
+    if isinstance(occurrences, pd.DataFrame):
+        occurrences = day_off_rows(occurrences)
     cut, last = points.min().normalize(), points.max().normalize()
-    rows = [
-        r
-        for r in occurrences.itertuples(index=False)
-        if isinstance(r.hours_like, tuple) and r.start - DAY <= last and r.end >= cut
-    ]
+    rows = [r for r in occurrences if r.start - DAY <= last and r.end >= cut]
     before = {d: v for d, v in days.items() if d < cut} if rows else {}
     out: dict[str, DayOff] = {}
     for row in rows:
@@ -169,11 +169,21 @@ class HistoryDaysOff:
             return {}
         points = pd.DatetimeIndex(np.asarray(stamps).view("datetime64[ns]"))
         occ = scope_occurrences(self.calendar, points[0], points[-1] + DAY, self.metric, self.keys)
-        if "hours_like" not in occ or not any(isinstance(v, tuple) for v in occ["hours_like"]):
+        rows = memo(occ, ("days off",), lambda: day_off_rows(occ))  # per scope
+        rows = [r for r in rows if r.name not in learned]
+        if not rows:
             return {}
         past = scope_occurrences(self.calendar, self.start, self.last, self.metric, self.keys)
         busy = memo(past, ("busy", self.metric), lambda: busy_days(past, self.metric))
-        return days_off(self.days, busy, points, occ[~occ["name"].isin(learned)], self.metric)
+        return days_off(self.days, busy, points, rows, self.metric)
+
+
+def day_off_rows(occurrences: pd.DataFrame) -> list[Any]:
+    """The rows (``itertuples``) of the occurrences with ``hours_like``: the days off."""
+    if "hours_like" not in occurrences:
+        return []
+    like = [isinstance(v, tuple) for v in occurrences["hours_like"]]
+    return list(occurrences[like].itertuples(index=False)) if any(like) else []
 
 
 def busy_days(occurrences: pd.DataFrame, metric: str) -> frozenset[pd.Timestamp]:
