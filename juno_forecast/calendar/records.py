@@ -134,8 +134,9 @@ class Scope:
     ``spread``/``window_spread``: the standard deviation of a metric's relative
     change, for the metrics whose spread is not :func:`default_spread`.
     ``hours_like``: the weekday whose hours the event's days look like and how far,
-    ``("sunday", 1.0)``, measured on the series at hourly grain
-    (:mod:`juno_forecast.dayoff`).
+    ``("sunday", 1.0)``, measured on the series at hourly grain, by detection and by the
+    forecasts of a day off not in the history (:mod:`juno_forecast.dayoff`; ``by_hours``
+    where the history is too short, and at daily grain).
     """
 
     metrics: tuple[str, ...] = ()
