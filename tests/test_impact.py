@@ -10,6 +10,7 @@ counterfactual of its day.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -657,3 +658,26 @@ def test_plot_names_the_controls_in_its_title() -> None:
     factor = res.table.set_index("zone").loc["North", "control_factor"]
     assert f"against controls South (x{factor:.3f})" in fig._suptitle.get_text()
     plt.close(fig)
+
+
+def test_the_excluding_calendar_at_a_cutoff_is_one_object_so_scopes_are_shared() -> None:
+    """Every series of an impact run fits with the calendar known at the same cutoff: it is
+    one object (as Calendar.weather_until keeps one per day), so the features of a scope,
+    cached by calendar identity, are computed once, not once per series."""
+    from juno_forecast.core import clear_scopes, scope_features
+    from juno_forecast.impact.events import impact_calendar
+
+    repo = Path(__file__).resolve().parents[1]
+    plain = impact_calendar(None, None, ["Blizzard*"])
+    assert plain.weather_until("2026-01-10") is plain  # no weather: nothing to cut
+    cal = impact_calendar(None, str(repo / "data" / "weather.csv"), ["Blizzard*"])
+    first = cal.weather_until("2026-01-10 05:00")
+    assert first is cal.weather_until("2026-01-10 23:00")  # the same day: the same object
+    assert first is not cal.weather_until("2026-01-11") and first.patterns == cal.patterns
+    assert first.excluded("Blizzard of 2026")
+    assert first.calendar is cal.calendar.weather_until("2026-01-10")  # the day's own calendar
+    clear_scopes()
+    index = pd.date_range("2026-01-01", periods=24 * 7, freq="h")
+    a = scope_features(cal.weather_until("2026-01-08"), index, "h", "trips", {"zone": "A"})
+    b = scope_features(cal.weather_until("2026-01-08"), index, "h", "trips", {"zone": "B"})
+    assert a is b  # two series of one scope: computed once

@@ -24,6 +24,7 @@ class ExcludingCalendar:
     def __init__(self, calendar: Any, patterns: Iterable[str] = ()):
         self.calendar = calendar
         self.patterns = tuple(p.lower() for p in patterns)
+        self._until: dict[int, ExcludingCalendar] = {}  # see weather_until
 
     def excluded(self, name: str) -> bool:
         """True when ``name`` matches one of the patterns."""
@@ -53,8 +54,19 @@ class ExcludingCalendar:
         return ExcludingCalendar(self.calendar.with_weather_forecast(path), self.patterns)
 
     def weather_until(self, end: Any) -> ExcludingCalendar:
-        """The same exclusions on the weather known at a cutoff (no look-ahead)."""
-        return ExcludingCalendar(self.calendar.weather_until(end), self.patterns)
+        """The same exclusions on the weather known at a cutoff (no look-ahead).
+
+        One object per wrapped calendar it gives (itself when that has no weather), as
+        :meth:`~juno_forecast.calendar.Calendar.weather_until` keeps one per day: the
+        caches of :mod:`juno_forecast.core` know a calendar by identity, and a new
+        wrapper per series made every series compute its scope's features again.
+        """
+        inner = self.calendar.weather_until(end)
+        if inner is self.calendar:
+            return self
+        if id(inner) not in self._until:  # the wrapper keeps ``inner`` alive: its id stays its own
+            self._until[id(inner)] = ExcludingCalendar(inner, self.patterns)
+        return self._until[id(inner)]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.calendar, name)
