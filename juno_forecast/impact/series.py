@@ -149,15 +149,24 @@ def _peak_index(step_diff: np.ndarray, total_diff: float) -> int:
 def _path(
     y: pd.Series, plan: Plan, pred: pd.DataFrame, rng: dict[str, Any], cum_actual: np.ndarray
 ) -> pd.DataFrame:
-    """Per-timestamp path: context before (actuals only), the window and the context after."""
+    """Per-timestamp path: context before (actuals only), the window and the context after.
+
+    Built in one go from arrays (the band taken from ``pred`` by position; NaN before
+    the window's context, where only actuals are shown, and outside the window for the
+    cumulative columns): a frame joined and written column by column cost more than
+    the rest of a series' summary.
+    """
     shown = plan.window.append(plan.after)
     index = plan.before.append(shown)
-    path = pd.DataFrame({"ds": index, "actual": y.reindex(index).to_numpy(float)})
-    band = pred.reindex(shown)[["yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"]]
-    band = band.reset_index(drop=True)
-    band.index = range(len(plan.before), len(plan.before) + len(band))
-    path = path.join(band)
-    path["in_window"] = (path["ds"] >= plan.window[0]) & (path["ds"] <= plan.window[-1])
+    offset, n = len(plan.before), len(index)
+    where = pred.index.get_indexer(shown)  # -1: not on the prediction's span (NaN)
+    cols: dict[str, Any] = {"ds": index, "actual": y.reindex(index).to_numpy(float)}
+    for col in ("yhat", "lo_80", "hi_80", "lo_95", "hi_95", "events"):
+        values = pred[col].to_numpy(dtype=object if col == "events" else float)
+        out = np.full(n, np.nan, dtype=values.dtype)
+        out[offset:] = np.where(where >= 0, values[where], np.nan)
+        cols[col] = out
+    cols["in_window"] = (index >= plan.window[0]) & (index <= plan.window[-1])
     cum = {
         "cum_actual": cum_actual,
         "cum_expected": rng["cum_expected"],
@@ -167,8 +176,8 @@ def _path(
         "cum_lo_95": cum_actual - rng["cum_hi_95"],
         "cum_hi_95": cum_actual - rng["cum_lo_95"],
     }
-    offset = len(plan.before)
     for col, values in cum.items():
-        path[col] = np.nan
-        path.loc[offset : offset + len(values) - 1, col] = values
-    return path
+        out = np.full(n, np.nan)
+        out[offset : offset + len(values)] = values
+        cols[col] = out
+    return pd.DataFrame(cols)
