@@ -87,6 +87,22 @@ def test_split_positions_cover_every_row_once(bases: Dataset) -> None:
     assert [k["base"] for k in grouped.keys[::2]] == BASES  # keys sorted, then metric
 
 
+def test_a_slice_of_the_arrays_is_the_series_a_pandas_api_gets() -> None:
+    """series_of rebuilds a slice of a series' arrays (the nightly's task history) as the
+    slice of its pandas Series: same values, index, unit and frequency; its own copy."""
+    stamps = pd.date_range("2015-03-01", periods=24 * 20, freq="h", unit="us")
+    frame = pd.DataFrame({"metric": "trips", "ds": stamps, "y": np.arange(len(stamps), 0.0, -1)})
+    grouped = core.GroupedSeries.from_frame(frame, (), "h")
+    whole = grouped.series(0)
+    part = core.series_of(grouped.values[100:200], grouped.stamps[100:200], "h", grouped.unit)
+    pd.testing.assert_series_equal(part, whole.iloc[100:200].rename(None))
+    assert part.index.freq == "h" and part.index.dtype == "datetime64[us]"
+    part.iloc[0] = -1.0
+    assert grouped.values[100] == whole.iloc[100] != -1.0  # the arrays stay as they were
+    with pytest.raises(ValueError):  # a hole in the stamps: not a regular grid
+        core.regular_index(np.delete(grouped.stamps, 5), "h", grouped.unit)
+
+
 def _assert_same_features(a, b) -> None:
     pd.testing.assert_frame_equal(a.X, b.X)
     pd.testing.assert_frame_equal(a.effects, b.effects)
