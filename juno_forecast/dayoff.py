@@ -16,9 +16,14 @@ expectation at each hour is not a round-number guess:
   Sunday in Brooklyn has 50-75% more trips than a Monday; MLK Day 2015 had 21%
   more, and Memorial Day empties Manhattan for the long weekend).
 * **the evening before** (from ``EVE_FROM``): the night before a day off goes out
-  like the night before a Sunday. The eve's own change (its ``window_effect`` when
-  the eve is a window day, else none) times the ratio of the recent evenings before
-  the like-day (Saturdays) to the eve's own weekday's (Sundays). Only the evening:
+  like the night before a Sunday: the ratio of the recent evenings before the
+  like-day (Saturdays) to the eve's own weekday's (Sundays). Not on a getaway
+  weekend: where the eve is one of the entry's window days (Memorial Day, Labor
+  Day: ``window: {before: 3}``), the calendar says the city has left for the long
+  weekend, and the eve keeps its curated ``window_effect`` (in 2015 Manhattan's
+  Sunday evening before Memorial Day was 22-40% below its recent Sundays, where a
+  Saturday night would have been 50% above: forecasts of it erred 47% high, MASE
+  3.58 against 1.67 with the window prior, benchmarks/accuracy.py). Only the evening:
   by day the eve is still its own weekday (a Saturday's daytime shopping is not a
   Sunday's), and it is from the end of the working day that a Saturday evening and
   a Sunday evening part ways in the NYC pickups (their ratio is about 1.1 by day
@@ -224,11 +229,10 @@ def dayoff_expectation(
     like_day, share = WEEKDAY_INDEX[like[0]], float(like[1])
     start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)
     level, level_sd = metric_prior(row.effect, row.spread, metric)
-    eve_level, eve_sd = (0.0, 0.0)
-    if pd.Timestamp(row.window_start) < start:
-        eve_level, eve_sd = metric_prior(row.window_effect, row.window_spread, metric)
     on = points.normalize()
-    eve = (on == start - DAY) & (points.hour >= EVE_FROM)
+    # a getaway weekend (the eve is one of the entry's window days) keeps its window prior
+    getaway = pd.Timestamp(row.window_start) < start
+    eve = (on == start - DAY) & (points.hour >= EVE_FROM) & (not getaway)
     where = np.zeros(len(points), dtype=bool)
     effect, spread = np.zeros(len(points)), np.zeros(len(points))
     for day in on.unique():
@@ -239,7 +243,7 @@ def dayoff_expectation(
         elif eve[at].any():
             at &= eve
             parts = _shape(days, busy, day, like_day - 1, points.hour[at], share, whole_day=False)
-            lvl, sd = eve_level, eve_sd
+            lvl, sd = 0.0, 0.0
         else:
             continue
         if parts is None:

@@ -92,20 +92,27 @@ def test_unseen_presidents_day_is_closer_to_the_actual_in_every_borough(pickups,
         assert np.abs(measured - actual).mean() < np.abs(guessed - actual).mean(), borough
 
 
-def test_forecast_and_detection_expect_the_same_hours_of_a_day_off(pickups):
-    day = pd.Timestamp("2015-05-25")
-    y = pickups["Queens"]
+@pytest.mark.parametrize(
+    "name, day, getaway",
+    [("Memorial Day", "2015-05-25", True), ("Washington's Birthday", "2015-02-16", False)],
+)
+def test_forecast_and_detection_expect_the_same_hours_of_a_day_off(pickups, name, day, getaway):
+    day = pd.Timestamp(day)
+    y = pickups["Brooklyn"]
     history = y[: day - pd.Timedelta(hours=49)]
-    fc = _fit(history, None, "Queens")
+    fc = _fit(history, None, "Brooklyn")
     hours = pd.date_range(day - pd.Timedelta(hours=6), periods=30, freq="h")  # eve + day
-    forecast_effect = fc.event_effects(hours)["Memorial Day"].to_numpy()
-    keys = {"borough": "Queens"}
+    forecast_effect = fc.event_effects(hours)[name].to_numpy()
+    keys = {"borough": "Brooklyn"}
     occ = series_occurrences(fc.calendar_, hours[0], hours[-1], "trips", keys)
     past = series_past(history, fc.calendar_, "trips", keys, "h")
     detected = {e.name: e for e in event_expectations(hours, occ, "trips", "h", past=past)}
-    np.testing.assert_allclose(forecast_effect, detected["Memorial Day"].effect)
-    # the Sunday evening goes out like a Saturday's: not the window's flat -10%
-    assert np.ptp(forecast_effect[:6]) > 0.05
+    np.testing.assert_allclose(forecast_effect, detected[name].effect)
+    assert np.ptp(forecast_effect[6:]) > 0.05  # the day itself follows the Sundays' hours
+    if getaway:  # the city has left for the long weekend: the window's curated -10%
+        np.testing.assert_allclose(forecast_effect[:6], -0.1)
+    else:  # the Sunday evening before goes out like a Saturday night
+        assert forecast_effect[:6].min() > 0.1 and np.ptp(forecast_effect[:6]) > 0.05
 
 
 def test_too_short_a_history_keeps_by_hours(pickups, by_hours_only):
