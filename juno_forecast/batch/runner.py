@@ -107,8 +107,10 @@ def forecast_series(task: dict[str, Any]) -> dict[str, Any]:
     """Forecast one series and detect its last-day incidents (runs in a worker).
 
     ``task`` is plain data (see :func:`build_tasks`). Returns ``status="ok"`` (or
-    ``"short"`` for a short history) with ``forecast`` and ``incidents`` frames, or
-    ``status="failed"`` with ``cause``; it never raises for a problem of the series itself.
+    ``"short"`` for a short history) with ``forecast`` (``ds``, the bands, ``events``
+    and, but for a short series, ``event_effects``) and ``points`` as arrays and
+    ``incidents`` as a frame (usually empty), or ``status="failed"`` with ``cause``;
+    it never raises for a problem of the series itself.
     """
     t0, cpu0 = time.perf_counter(), time.process_time()
     result: dict[str, Any] = {
