@@ -14,7 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from juno_forecast.batch.prom import bands_text, current_hour_text, effects_json
 from juno_forecast.batch.runner import _forecast as nightly_forecast
+from juno_forecast.batch.runner import _forecast_table
 from juno_forecast.calendar import Calendar
+from juno_forecast.compat import epoch_ns
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = pd.Timestamp("2026-05-24")
@@ -63,17 +65,20 @@ def test_nightly_exports_the_expected_effect_of_each_active_event(tmp_path: Path
     """The nightly worker's forecast of one series, then the bands.prom writer: the
     holiday's prior is exported with its value, an event with no effect as 0, nothing on
     other hours."""
+    y = _hourly("2026-04-01", "2026-05-24 23:00")
     task = {
         "metric": "trips",
         "keys": {"borough": "Manhattan"},
-        "y": _hourly("2026-04-01", "2026-05-24 23:00"),
+        "values": y.to_numpy(),  # a task carries its history as arrays
+        "stamps": epoch_ns(y.index),
         "model": "naive",
         "freq": "h",
         "seed": 0,
         "forecast_start": "2026-05-25",
         "steps": 72,
     }
-    fc = nightly_forecast(task, _calendar(tmp_path))
+    arrays = nightly_forecast(task, _calendar(tmp_path))
+    fc = _forecast_table([{**task, "forecast": arrays}], [])  # the run's forecasts table
     text = bands_text(fc, ["borough"], AS_OF, hours=72)
     fams = {f.name: f for f in text_string_to_metric_families(text)}
     samples = fams["juno_event_effect"].samples
