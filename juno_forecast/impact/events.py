@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core import scope_occurrences
+from ..core import memo, scope_occurrences
 
 
 class ExcludingCalendar:
@@ -102,14 +102,20 @@ def window_events(
         return pd.DataFrame(columns=[*cols, "excluded"])
     inner = cal.calendar if isinstance(cal, ExcludingCalendar) else cal
     occ = scope_occurrences(inner, start, end, metric, keys)  # one table per scope
-    if not occ.empty and "shape" in occ:
-        occ = occ[~((occ["shape"] == "step") & (occ["start"] < start.normalize()))]
-    if occ.empty:
-        return pd.DataFrame(columns=[*cols, "excluded"])
-    out = occ[cols].drop_duplicates().reset_index(drop=True)
-    is_out = cal.excluded if isinstance(cal, ExcludingCalendar) else (lambda name: False)
-    out["excluded"] = [bool(is_out(n)) for n in out["name"]]
-    return out
+
+    def compute() -> pd.DataFrame:
+        listed = occ
+        if not listed.empty and "shape" in listed:
+            listed = listed[~((listed["shape"] == "step") & (listed["start"] < start.normalize()))]
+        if listed.empty:
+            return pd.DataFrame(columns=[*cols, "excluded"])
+        out = listed[cols].drop_duplicates().reset_index(drop=True)
+        is_out = cal.excluded if isinstance(cal, ExcludingCalendar) else (lambda name: False)
+        out["excluded"] = [bool(is_out(n)) for n in out["name"]]
+        return out
+
+    # once per scope and window (callers copy it: ``assign``); the exclusions are the run's
+    return memo(occ, ("window events", start, end, getattr(cal, "patterns", ())), compute).copy()
 
 
 def event_steps(
@@ -126,7 +132,12 @@ def event_steps(
         return None
     # an ExcludingCalendar's occurrences leave out the excluded events already
     occ = scope_occurrences(cal, span[0], span[-1], metric, keys)  # one table per scope
-    if not occ.empty and "shape" in occ:
-        occ = occ[occ["shape"] != "step"]
-    days = [pd.date_range(r.start, r.end, freq="D") for r in occ.itertuples()]
-    return span.normalize().isin(days[0].append(days[1:]) if days else pd.DatetimeIndex([]))
+
+    def compute() -> np.ndarray:
+        listed = occ[occ["shape"] != "step"] if not occ.empty and "shape" in occ else occ
+        days = [pd.date_range(r.start, r.end, freq="D") for r in listed.itertuples()]
+        on = span.normalize().isin(days[0].append(days[1:]) if days else pd.DatetimeIndex([]))
+        on.setflags(write=False)  # shared by the scope's series
+        return on
+
+    return memo(occ, ("event steps", span[0], len(span), span.freq), compute)
