@@ -8,6 +8,7 @@ import pytest
 
 from juno_forecast.calendar import Calendar
 from juno_forecast.cli import main
+from juno_forecast.dayoff import day_profiles
 from juno_forecast.detect import (
     RobustBaseline,
     build_incidents,
@@ -19,7 +20,6 @@ from juno_forecast.detect import (
     rolling_expectation,
     run_detection,
 )
-from juno_forecast.dayoff import day_profiles
 from juno_forecast.expect import expect
 
 CAL_YAML = """
