@@ -17,9 +17,9 @@ import pytest
 
 from juno_forecast.calendar import Calendar
 from juno_forecast.core import clear_scopes
-from juno_forecast.detect import detect, run_detection
+from juno_forecast.detect import detect, detect_series, run_detection
 from juno_forecast.detect.api import _concat_incidents
-from juno_forecast.detect.explain import event_table
+from juno_forecast.detect.explain import event_table, explain
 
 REPO = Path(__file__).resolve().parents[1]
 FOIL = Path("/work/shared/data/Uber-Jan-Feb-FOIL.csv")
@@ -108,3 +108,46 @@ def test_real_daily_bases_give_the_incidents_of_each_alone():
     alone = one_by_one(frame, ["base"], "2015-01-15", "2015-02-28", freq="D")
     assert len(together) > 5
     pd.testing.assert_frame_equal(together, alone)
+
+
+def test_the_pandas_face_gives_what_the_array_entry_gives_the_many_series_loop():
+    """``detect_series`` on a series' ``pd.Series`` (explained with ``explain`` on frames
+    when called on its own) gives the incidents and points ``run_detection`` found for it
+    on arrays, ``_flagged`` timestamps included; a series given out of order too."""
+    clear_scopes()
+    cal = Calendar.load(None)
+    start, end = pd.Timestamp("2025-11-17"), pd.Timestamp("2025-12-07 23:00")
+    res = run_detection(zone_frame(), start, end, calendar=cal, by=["zone"])
+    compared = 0
+    for (zone, metric), g in zone_frame().groupby(["zone", "metric"], sort=True):
+        y = g.set_index("ds")["y"].astype(float).rename_axis("ds")
+        if compared == 0:
+            y = y.sample(frac=1.0, random_state=0)  # shuffled: the face sorts it
+        alone = detect_series(y, metric, {"zone": zone}, start, end, cal)
+        found = res.series[f"metric={metric} zone={zone}"]
+        pd.testing.assert_frame_equal(alone.incidents, found.incidents, check_freq=False)
+        pd.testing.assert_frame_equal(alone.points, found.points, check_freq=False)
+        compared += len(found.incidents)
+    assert compared > 5
+
+
+def test_explain_on_frames_matches_the_incidents_explained_on_positions():
+    """The pandas ``explain`` (an incidents table, its flagged points as a frame, the
+    history as a ``pd.Series``) fills the same explanations the array path gave."""
+    clear_scopes()
+    cal = Calendar.load(None)
+    res = run_detection(zone_frame(), "2025-11-17", "2025-12-07 23:00", calendar=cal, by=["zone"])
+    outcomes = set()
+    history = {
+        f"metric={m} zone={z}": g.set_index("ds")["y"].astype(float)
+        for (z, m), g in zone_frame().groupby(["zone", "metric"])
+    }
+    for label, sd in res.series.items():
+        if sd.incidents.empty:
+            continue
+        blank = sd.incidents.assign(explanation="unexplained", explained_by="", note="")
+        y = history[label]
+        again = explain(blank, sd.occurrences, sd.keys, "h", sd.points, history=y, calendar=cal)
+        pd.testing.assert_frame_equal(again, sd.incidents, check_dtype=False)
+        outcomes |= set(again["explanation"])
+    assert {"explained", "unexplained"} <= outcomes

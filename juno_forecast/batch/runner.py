@@ -55,7 +55,7 @@ from ..inputs import check_model
 from .config import BatchConfig, load_config
 from .engine import TaskOutcome, run_tasks
 from .manifest import series_record
-from .outputs import RunTables, task_series, write_outputs
+from .outputs import RunTables, write_outputs
 from .prom import effects_json
 from .rundir import atomic_run_dir, make_out
 from .short import SHORT_MIN, short_forecast_arrays, short_note
@@ -221,15 +221,16 @@ def _points(points: pd.DataFrame) -> dict[str, np.ndarray]:
 def _detect(task: dict[str, Any], cal: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Incidents and banded points of the series in ``[detect_start, forecast_start)``.
 
-    Uses :func:`juno_forecast.detect.detect_series` (on the history as a ``pd.Series``,
-    its pandas face): each day's expectation comes only from the history before that
-    day; incidents are explained by the calendar.
+    Uses :func:`juno_forecast.detect.detect_arrays` on the history's arrays: each day's
+    expectation comes only from the history before that day; incidents are explained by
+    the calendar.
     """
-    from ..detect import detect_series
+    from ..detect.series import detect_arrays
 
     end = pd.Timestamp(task["forecast_start"]) - STEP[task["freq"]]
-    found = detect_series(
-        task_series(task),
+    found = detect_arrays(
+        task["values"],
+        task["stamps"],
         task["metric"],
         task["keys"],
         pd.Timestamp(task["detect_start"]),
@@ -239,6 +240,7 @@ def _detect(task: dict[str, Any], cal: Any) -> tuple[pd.DataFrame, dict[str, np.
         freq=task["freq"],
         agg=task["agg"],
         seed=task["seed"],
+        unit=task["unit"],
     )
     inc = found.incidents
     inc = inc.drop(columns=[c for c in inc.columns if str(c).startswith("_")])

@@ -11,7 +11,7 @@ import pandas as pd
 from ..compat import epoch_ns
 from ..errors import InputError, JunoError, SeriesError
 from ..models import make_model
-from ..models.base import get_tags
+from ..models.base import HOUR_NS, get_tags
 from ..models.baseline import RANGE_COLUMNS
 
 BAND_COLUMNS = list(RANGE_COLUMNS)  # the band a normal-day expectation gives
@@ -64,8 +64,8 @@ def expected_arrays(
     return {c: out[c] for c in OUTPUT_COLUMNS}
 
 
-def _predict_block(model: Any, index: pd.DatetimeIndex, t: np.ndarray) -> dict[str, np.ndarray]:
-    """The band columns on ``index`` (``t``: its nanoseconds) as arrays, and ``wscale_<k>``
+def _predict_block(model: Any, index: Callable, t: np.ndarray) -> dict[str, np.ndarray]:
+    """The band columns at ``t`` (``index()``: those timestamps) as arrays, and ``wscale_<k>``
     for each window length ``k`` of a model that calibrates the window test (its fitted
     ``window_scale_``, see :class:`~juno_forecast.models.baseline.RobustBaseline`). A model
     with ``predict_ranges_arrays`` is asked on arrays, without a frame."""
@@ -74,33 +74,34 @@ def _predict_block(model: Any, index: pd.DatetimeIndex, t: np.ndarray) -> dict[s
     if on_arrays is not None:
         cols = dict(zip(BAND_COLUMNS, on_arrays(None, t), strict=True))
     else:
+        index = index()
         pred = (ranges or model.predict)(index)
         if not pred.index.equals(index):
             pred = pred.reindex(index)
         band = pred if list(pred.columns) == BAND_COLUMNS else pred[BAND_COLUMNS]
         cols = dict(zip(BAND_COLUMNS, band.to_numpy().T, strict=True))
     for k, scale in getattr(model, "window_scale_", {}).items():
-        cols[f"wscale_{k}"] = np.full(len(index), scale)
+        cols[f"wscale_{k}"] = np.full(len(t), scale)
     return cols
 
 
-def _stack_blocks(y: pd.Series, blocks: list[tuple[int, int, dict]]) -> pd.DataFrame:
-    """``actual`` and each block's columns on its rows ``lo:hi`` of ``y``, as one frame.
-
-    Built once from arrays: a frame per block (and a column inserted per window scale)
-    cost detection more pandas time than the baseline's fits.
-    """
+def _stack_arrays(
+    values: np.ndarray, blocks: list[tuple[int, int, dict]], index: Callable
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The rows of the blocks (positions in the series) and ``actual`` with each block's
+    columns there, as arrays: no frame per block (a frame per block and a column
+    inserted per window scale cost detection more pandas time than the baseline's fits).
+    Blocks of a model whose outputs differ are aligned as ``pd.concat`` aligns them, on
+    ``index()`` (the series' timestamps)."""
     pos = np.concatenate([np.arange(lo, hi) for lo, hi, _ in blocks])
-    whole = len(pos) and pos[-1] - pos[0] + 1 == len(pos)  # one run: a slice keeps the freq
-    index = pd.DatetimeIndex(y.index[pos[0] : pos[-1] + 1] if whole else y.index[pos], name="ds")
-    names, actual = list(blocks[0][2]), y.to_numpy(dtype=float)[pos]
+    names, actual = list(blocks[0][2]), values[pos]
     if any(list(cols) != names for *_, cols in blocks):  # models with other outputs: align
-        frames = [pd.DataFrame(cols, index=y.index[lo:hi]) for lo, hi, cols in blocks]
-        out = pd.concat(frames).set_axis(index)
-        out.insert(0, "actual", actual)
-        return out
+        index = index()
+        frames = [pd.DataFrame(cols, index=index[lo:hi]) for lo, hi, cols in blocks]
+        out = pd.concat(frames)
+        return pos, {"actual": actual, **{c: out[c].to_numpy() for c in out.columns}}
     cols = {c: np.concatenate([b[2][c] for b in blocks]) for c in names}
-    return pd.DataFrame({"actual": actual, **cols}, index)
+    return pos, {"actual": actual, **cols}
 
 
 def day_blocks(
@@ -120,22 +121,26 @@ def day_blocks(
 MIN_HISTORY_WEEKS = 2
 
 
-def _min_history(y: pd.Series) -> int:
-    step = (y.index[1] - y.index[0]) if len(y) > 1 else pd.Timedelta(hours=1)
-    return int(pd.Timedelta(weeks=MIN_HISTORY_WEEKS) / step) + 2
+def _min_history(t: np.ndarray) -> int:
+    step = int(t[1] - t[0]) if len(t) > 1 else HOUR_NS
+    return int(pd.Timedelta(weeks=MIN_HISTORY_WEEKS) / pd.Timedelta(step, "ns")) + 2
 
 
-def _fits(make: Callable[[], Any], y: pd.Series, t: np.ndarray, ends: list[int]) -> Iterator[Any]:
-    """A fitted model per history length in ``ends`` (``y.iloc[:n]``), lazily: through the
-    model's ``fit_rolling`` when it has one (the robust baseline shares the calibration
-    work of consecutive days), else a fresh model fitted on each history."""
+def _fits(
+    make: Callable[[], Any], values: np.ndarray, t: np.ndarray, ends: list[int], y: Callable
+) -> Iterator[Any]:
+    """A fitted model per history length in ``ends`` (the first ``n`` values), lazily:
+    through the model's ``fit_rolling`` when it has one (the robust baseline shares the
+    calibration work of consecutive days), else a fresh model fitted on each history
+    (``y()``: the series as a ``pd.Series``, built only then)."""
     model = make()
     rolling = getattr(model, "fit_rolling", None)
     if rolling is not None:
-        yield from rolling(y.to_numpy(dtype=float), t, ends)
+        yield from rolling(values, t, ends)
         return
+    series = y()
     for i, n in enumerate(ends):
-        yield (model if i == 0 else make()).fit(y.iloc[:n])
+        yield (model if i == 0 else make()).fit(series.iloc[:n])
 
 
 def rolling_expectation(
@@ -152,38 +157,70 @@ def rolling_expectation(
     block's first midnight, and predicts the whole block: no timestamp's expectation
     ever sees its own day or any later one. Days with less than two weeks of history
     before them get no expectation (they are left out, not guessed); a series where no
-    day has enough is a :class:`SeriesError`.
+    day has enough is a :class:`SeriesError`. :func:`rolling_arrays` on a ``pd.Series``.
     """
     if not y.index.is_monotonic_increasing:
         y = y.sort_index()
-    need, stamps = _min_history(y), y.index
-    counted = np.r_[0, np.cumsum(y.notna().to_numpy())]  # values before each position
-    last = stamps.searchsorted(end, "right")
+    values, t = y.to_numpy(dtype=float), epoch_ns(y.index)
+    pos, cols = rolling_arrays(values, t, start, end, make, lambda: y, refit, series)
+    if not len(pos):
+        return pd.DataFrame(
+            columns=["actual", *BAND_COLUMNS], index=pd.DatetimeIndex([], name="ds")
+        )
+    whole = pos[-1] - pos[0] + 1 == len(pos)  # one run: a slice keeps the freq
+    index = pd.DatetimeIndex(y.index[pos[0] : pos[-1] + 1] if whole else y.index[pos], name="ds")
+    return pd.DataFrame(cols, index)
+
+
+def rolling_arrays(
+    values: np.ndarray,
+    t: np.ndarray,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    make: Callable[[], Any],
+    y: Callable[[], pd.Series],
+    refit: str = "1D",
+    series: str = "series",
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`rolling_expectation` on a sorted series' arrays (``values``, NaN where missing,
+    at int64 ns wall-clock stamps ``t``): the positions of the rows that got an expectation
+    and ``actual`` with the model's columns there, as arrays (none: empty positions).
+    ``y()`` gives the series as a ``pd.Series``, only for a model without ``fit_rolling``
+    or the array face."""
+    need = _min_history(t)
+    counted = np.r_[0, np.cumsum(~np.isnan(values))]  # values before each position
+    last = t.searchsorted(_ns(end), "right")
     plan = []  # (first day, history length, rows lo:hi) per block with enough history
     for b0, b1 in day_blocks(start, end, refit):
-        n = stamps.searchsorted(b0)  # the history: every timestamp before the block
-        lo, hi = stamps.searchsorted(max(b0, start)), min(stamps.searchsorted(b1), last)
+        n = t.searchsorted(_ns(b0))  # the history: every timestamp before the block
+        lo, hi = t.searchsorted(_ns(max(b0, start))), min(t.searchsorted(_ns(b1)), last)
         if hi > lo and counted[n] >= need:
             plan.append((b0, n, lo, hi))
-    t = epoch_ns(stamps)
-    fits = _fits(make, y, t, [n for _, n, _, _ in plan])
+    index = lambda: y().index  # noqa: E731
+    fits = _fits(make, values, t, [n for _, n, _, _ in plan], y)
     blocks = []
     for b0, _, lo, hi in plan:
         try:
-            blocks.append((lo, hi, _predict_block(next(fits), stamps[lo:hi], t[lo:hi])))
+            at = lambda lo=lo, hi=hi: index()[lo:hi]  # noqa: E731
+            blocks.append((lo, hi, _predict_block(next(fits), at, t[lo:hi])))
         except JunoError:
             raise
         except Exception as e:  # noqa: BLE001 - a model failing on one series: name it, go on
             raise SeriesError(series, f"cannot fit the expectation before {b0.date()}: {e}") from e
     if not blocks:
-        if len(y) and y.index[y.index <= end].size and y.index[0] <= end:
-            first = (y.index[0] + need * (y.index[1] - y.index[0])).ceil("D")
+        if len(t) and t[0] <= _ns(end):
+            first = pd.Timestamp(int(t[0]), unit="ns")
+            step = pd.Timedelta(int(t[1] - t[0]) if len(t) > 1 else HOUR_NS, "ns")
             raise SeriesError(
                 series,
                 f"no day in the range has two weeks of history before it "
-                f"(data start {y.index[0]:%Y-%m-%d}; first day possible {first:%Y-%m-%d})",
+                f"(data start {first:%Y-%m-%d}; first day possible "
+                f"{(first + need * step).ceil('D'):%Y-%m-%d})",
             )
-        return pd.DataFrame(
-            columns=["actual", *BAND_COLUMNS], index=pd.DatetimeIndex([], name="ds")
-        )
-    return _stack_blocks(y, blocks)
+        return np.zeros(0, dtype=np.int64), {}
+    return _stack_arrays(values, blocks, index)
+
+
+def _ns(ts: pd.Timestamp) -> int:
+    """A wall-clock Timestamp as int64 nanoseconds since the epoch."""
+    return int(pd.Timestamp(ts).as_unit("ns").value)

@@ -24,7 +24,7 @@ The outcome (column ``explanation``) is:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, NamedTuple
@@ -347,16 +347,17 @@ def _pct(x: float) -> str:
 
 
 def judge(
-    pts: pd.DataFrame, events: list[EventExpectation], metric: str, level: float = 0.95
+    pts: Mapping[str, Any], events: list[EventExpectation], metric: str, level: float = 0.95
 ) -> Judgement:
     """Explained, partly or unexplained: the incident's points against the events' range.
 
-    ``pts``: the incident's points (``actual``, ``expected``, ``lo``, ``hi`` at ``level``).
+    ``pts``: the incident's points (``actual``, ``expected``, ``lo``, ``hi`` at ``level``),
+    a frame or a dict of arrays.
     All is on the log scale of the incident's total against the normal-day baseline's.
     """
     z = NormalDist().inv_cdf(0.5 + level / 2)
-    base = np.maximum(pts["expected"].to_numpy(dtype=float), 0.0)
-    B, A = float(base.sum()), float(np.nansum(pts["actual"].to_numpy(dtype=float)))
+    base = np.maximum(np.asarray(pts["expected"], dtype=float), 0.0)
+    B, A = float(base.sum()), float(np.nansum(np.asarray(pts["actual"], dtype=float)))
     actual_rel = A / B - 1.0 if B > 0 else np.nan
     names = ";".join(e.name for e in events)
     known = [e for e in events if e.known]
@@ -415,13 +416,13 @@ def _outcome(r: float, center: float, lo: float, hi: float, directed: bool) -> t
     return UNEXPLAINED, ", the opposite of what the calendar expects"
 
 
-def _baseline_sd(pts: pd.DataFrame, z: float) -> float:
+def _baseline_sd(pts: Mapping[str, Any], z: float) -> float:
     """The normal-day expectation's own log-scale sd for the incident's total."""
-    exp = np.log1p(np.maximum(pts["expected"].to_numpy(dtype=float), 0.0))
-    hi = np.log1p(np.maximum(pts["hi"].to_numpy(dtype=float), 0.0))
-    lo = np.log1p(np.maximum(pts["lo"].to_numpy(dtype=float), 0.0))
+    exp = np.log1p(np.maximum(np.asarray(pts["expected"], dtype=float), 0.0))
+    hi = np.log1p(np.maximum(np.asarray(pts["hi"], dtype=float), 0.0))
+    lo = np.log1p(np.maximum(np.asarray(pts["lo"], dtype=float), 0.0))
     per_point = float(np.median(np.maximum(hi - exp, exp - lo))) / z
-    return per_point * min(1.0, BASELINE_WINDOW_SCALE / np.sqrt(len(pts)))
+    return per_point * min(1.0, BASELINE_WINDOW_SCALE / np.sqrt(len(exp)))
 
 
 def _event_note(e: EventExpectation, weights: np.ndarray, z: float) -> str:
@@ -454,25 +455,83 @@ def explain(
     out["explanation"] = UNEXPLAINED
     if out.empty:
         return out
-    metric = str(out["metric"].iloc[0])
+    rows = [{"metric": m} for m in out["metric"]]
+    at = [points.index.get_indexer(pd.DatetimeIndex(f)) for f in out["_flagged"]]
+    cols = {c: points[c].to_numpy(dtype=float) for c in _JUDGED}
+    explain_rows(
+        rows,
+        at,
+        occurrences,
+        keys,
+        freq,
+        points.index,
+        cols,
+        history=history,
+        calendar=calendar,
+        level=level,
+    )
+    for c in ("explanation", "explained_by", "note"):
+        out[c] = [r[c] for r in rows]
+    return out
+
+
+#: the flagged points' columns an incident is judged on
+_JUDGED = ("actual", "expected", "lo", "hi")
+
+
+def explain_rows(
+    rows: list[dict],
+    positions: list[np.ndarray],
+    occurrences: pd.DataFrame,
+    keys: dict[str, str],
+    freq: str,
+    index: pd.DatetimeIndex,
+    points: dict[str, np.ndarray],
+    *,
+    history: pd.Series | Callable[[], pd.Series] | None = None,
+    calendar: Any = None,
+    level: float = 0.95,
+) -> None:
+    """:func:`explain` on arrays: fill ``explanation``, ``explained_by`` and ``note`` of
+    incident ``rows`` (dicts with ``metric``) of one series in place. ``positions``: each
+    incident's flagged positions in ``index`` (the flagged points' timestamps) and
+    ``points`` (their ``actual``, ``expected``, ``lo``, ``hi`` arrays); ``history`` (or
+    a callable giving it, called only when there is an incident) as for :func:`explain`.
+    """
+    if not rows:
+        return
+    metric = str(rows[0]["metric"])
     table = None
     if occurrences is not None and len(occurrences):
-        shared = occurrences
-        scoped = np.array([in_scope(occ, metric, keys) for _, occ in occurrences.iterrows()])
-        occurrences = occurrences[scoped]
-        table = _shared_table(shared, scoped, occurrences, points.index, freq, metric)
+        scoped, occurrences, table = _scoped(occurrences, metric, keys, index, freq)
+    if callable(history):
+        history = history()
     past = series_past(history, calendar, metric, keys, freq)
-    for i, inc in out.iterrows():
-        stamps = pd.DatetimeIndex(inc["_flagged"])
-        pts = points.loc[stamps, ["actual", "expected", "lo", "hi"]]
-        weights = pts["expected"].to_numpy(dtype=float)
-        at = table.at(points.index.get_indexer(stamps)) if table is not None else None
-        events = event_expectations(stamps, occurrences, metric, freq, past, weights, at)
-        j = judge(pts, events, inc["metric"], level)
-        out.at[i, "explanation"] = j.explanation
-        out.at[i, "explained_by"] = j.explained_by
-        out.at[i, "note"] = j.note
-    return out
+    for row, pos in zip(rows, positions, strict=True):
+        stamps = index[pos]
+        pts = {c: points[c][pos] for c in _JUDGED}
+        at = table.at(pos) if table is not None else None
+        events = event_expectations(stamps, occurrences, metric, freq, past, pts["expected"], at)
+        j = judge(pts, events, row["metric"], level)
+        row.update(explanation=j.explanation, explained_by=j.explained_by, note=j.note)
+
+
+def _scoped(
+    shared: pd.DataFrame, metric: str, keys: dict[str, str], index: pd.DatetimeIndex, freq: str
+) -> tuple[np.ndarray, pd.DataFrame, EventTable | None]:
+    """The scope's occurrences (``shared``) that apply to the series (:func:`in_scope`),
+    once per scope and series keys, and their :func:`_shared_table` on ``index``."""
+    key = ("scoped", metric, *((str(k), str(v)) for k, v in keys.items()))
+    scoped, occurrences = memo(shared, key, lambda: _in_scope_rows(shared, metric, keys))
+    return scoped, occurrences, _shared_table(shared, scoped, occurrences, index, freq, metric)
+
+
+def _in_scope_rows(
+    shared: pd.DataFrame, metric: str, keys: dict[str, str]
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which rows of ``shared`` are :func:`in_scope` for the series, and those rows."""
+    scoped = np.array([in_scope(occ, metric, keys) for _, occ in shared.iterrows()])
+    return scoped, shared[scoped]
 
 
 def _shared_table(

@@ -69,9 +69,13 @@ def dst_hours(index: pd.DatetimeIndex) -> np.ndarray:
     and the hours after them up to ``DST_SETTLED_HOUR`` of the same day (the night's tail
     shifts by an hour on those days: 4 am looks like a normal 3 am): on the days of a
     change, the hours from 1 am (the changes are at 1-3 am) to ``DST_SETTLED_HOUR``."""
-    if not len(index):
+    return dst_hours_ns(epoch_ns(index))
+
+
+def dst_hours_ns(t: np.ndarray) -> np.ndarray:
+    """:func:`dst_hours` of int64 nanosecond wall-clock stamps."""
+    if not len(t):
         return np.zeros(0, dtype=bool)
-    t = epoch_ns(index)
     day, within = np.divmod(t, DAY_NS)
     years = range(pd.Timestamp(int(t.min())).year, pd.Timestamp(int(t.max())).year + 1)
     on_change_day = np.isin(day, np.concatenate([_change_days(y) for y in years]))
@@ -114,19 +118,39 @@ def flag_points(
     window. ``range_hours``: the length of the one range a release check judges (its
     windows and threshold are then :func:`window_threshold`'s); None for a scan.
     """
-    lo, hi = (b.to_numpy(dtype=float) for b in band(points, level))
-    actual = points["actual"].to_numpy(dtype=float)
-    expected = points["yhat"].to_numpy(dtype=float)
+    cols = {c: points[c].to_numpy(dtype=float) for c in points.columns if c in _BAND_INPUTS}
+    cols.update({c: points[c].to_numpy(dtype=float) for c in points if c.startswith("wscale_")})
+    out = flag_arrays(cols, epoch_ns(points.index), level, freq, agg, range_hours)
+    return pd.DataFrame(out, index=points.index)
+
+
+#: the columns of an expectation's points :func:`flag_arrays` reads (and ``wscale_<k>``)
+_BAND_INPUTS = ("actual", "yhat", "lo_80", "hi_80", "lo_95", "hi_95")
+
+
+def flag_arrays(
+    points: dict[str, np.ndarray],
+    t: np.ndarray,
+    level: float = 0.95,
+    freq: str = "h",
+    agg: str = "sum",
+    range_hours: int | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`flag_points` on arrays: ``points`` the expectation's columns as float arrays
+    at int64 ns wall-clock stamps ``t``; returns its output columns (no frame)."""
+    lo, hi = (np.asarray(b, dtype=float) for b in band(points, level))
+    actual = points["actual"]
+    expected = points["yhat"]
     if freq == "D" and agg == "sum" and len(actual):
         # a 23-hour day may lose up to an hour of volume, a 25-hour day gain one: the band
         # widens on the side of that hour (whose share of the day is unknown at daily grain)
-        scale = hours_in_day(points.index) / 24.0
+        scale = hours_in_day(pd.DatetimeIndex(t.view("datetime64[ns]"))) / 24.0
         lo = lo * np.minimum(scale, 1.0)
         hi = hi * np.maximum(scale, 1.0)
     above, below = actual > hi, actual < lo
     excess = np.where(above, actual - hi, np.where(below, lo - actual, 0.0))
     z = excess / np.maximum((hi - lo) / 2, 1e-9)  # beyond the point's own band, in half-widths
-    skip = dst_hours(points.index) if freq == "h" else np.zeros(len(actual), dtype=bool)
+    skip = dst_hours_ns(t) if freq == "h" else np.zeros(len(actual), dtype=bool)
     usable = ~np.isnan(actual) & ~skip
     w_sign = np.zeros(len(actual), dtype=int)
     if freq == "h" and len(actual):
@@ -137,7 +161,7 @@ def flag_points(
         above |= w_sign > 0
         below |= w_sign < 0
         excess = np.maximum(excess, w_excess)
-    unit = max(float(points["yhat"].astype(float).mean()), 1e-9) if len(actual) else 1.0
+    unit = max(_nanmean(expected), 1e-9) if len(actual) else 1.0
     flag = (above | below) & usable
     excess = np.where(flag, excess, 0.0)  # unflagged points: no excess, score, z, direction
     cols = {"actual": actual, "expected": expected, "lo": lo, "hi": hi}
@@ -147,7 +171,13 @@ def flag_points(
     cols["direction"] = np.where(flag & above, "above", np.where(flag & below, "below", ""))
     cols["flag"] = flag
     cols["window"] = flag & (w_sign != 0)
-    return pd.DataFrame(cols, index=points.index)
+    return cols
+
+
+def _nanmean(x: np.ndarray) -> float:
+    """The mean of the values that are not missing, as pandas' ``Series.mean`` takes it."""
+    ok = ~np.isnan(x)
+    return float(np.where(ok, x, 0.0).sum() / ok.sum()) if ok.any() else np.nan
 
 
 def standardized_residuals(flagged: pd.DataFrame, level: float) -> np.ndarray:
@@ -208,7 +238,7 @@ def window_test(
 
 def _window_excess(
     band_arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    points: pd.DataFrame,
+    points: dict[str, np.ndarray],
     level: float,
     usable: np.ndarray,
     threshold: float,
@@ -219,7 +249,7 @@ def _window_excess(
     actual, expected, lo, hi = band_arrays
     z = np.where(usable, np.nan_to_num(_standardized(*band_arrays, level)), 0.0)
     scales = {
-        k: points[f"wscale_{k}"].fillna(WINDOW_DEFAULT_SCALE).to_numpy(dtype=float)
+        k: np.where(np.isnan(points[f"wscale_{k}"]), WINDOW_DEFAULT_SCALE, points[f"wscale_{k}"])
         if f"wscale_{k}" in points
         else np.full(len(actual), WINDOW_DEFAULT_SCALE)
         for k in hours

@@ -106,17 +106,43 @@ def build_incidents(
     then ``INCIDENT_COLUMNS`` (``explanation`` "unexplained", ``explained_by`` and
     ``note`` empty until :func:`~.explain.explain`), plus ``_flagged``.
     """
+    arrays = {c: flagged[c].to_numpy() for c in (*_ROW_COLUMNS, "direction")}
+    rows, _, _ = incident_rows(
+        arrays, flagged.index, metric, keys, min_points, max_gap, window_points
+    )
+    return incident_frame(rows, keys)
+
+
+def incident_rows(
+    flagged: dict[str, np.ndarray],
+    index: pd.DatetimeIndex,
+    metric: str,
+    keys: dict[str, str] | None = None,
+    min_points: int = 1,
+    max_gap: int = 1,
+    window_points: int | None = None,
+) -> tuple[list[dict], list[np.ndarray], list[tuple[int, int]]]:
+    """:func:`build_incidents` on :func:`~.flagging.flag_arrays` columns at ``index``: the
+    rows, each one's flagged positions and its run's (first, last) positions."""
     keys = keys or {}
-    arrays = {c: flagged[c].to_numpy() for c in _ROW_COLUMNS}
-    direction = flagged["direction"].to_numpy()
-    rows = []
+    arrays = {c: flagged[c] for c in _ROW_COLUMNS}
+    direction = flagged["direction"]
+    rows, flagged_at, runs = [], [], []
     for i0, i1 in find_runs(arrays["flag"], direction, max_gap):
         cols = {c: a[i0 : i1 + 1] for c, a in arrays.items()}
         if not _kept(cols, min_points, window_points):
             continue
-        row = _incident_row(cols, flagged.index[i0 : i1 + 1], direction[i0])
+        row = _incident_row(cols, index[i0 : i1 + 1], direction[i0])
         rows.append({**keys, "metric": metric, **row, **_NOT_YET_EXPLAINED})
-    cols = [*keys, *INCIDENT_COLUMNS, "_flagged"]
+        flagged_at.append(i0 + np.flatnonzero(cols["flag"]))
+        runs.append((i0, i1))
+    return rows, flagged_at, runs
+
+
+def incident_frame(rows: list[dict], keys: dict[str, str] | None = None) -> pd.DataFrame:
+    """The incidents table of one series from :func:`incident_rows` (columns: keys, then
+    ``INCIDENT_COLUMNS``, then ``_flagged``)."""
+    cols = [*(keys or {}), *INCIDENT_COLUMNS, "_flagged"]
     if rows:
         return pd.DataFrame(rows, columns=cols)
     out = pd.DataFrame(columns=[c for c in cols if c not in _NOT_YET_EXPLAINED])

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..core import scope_occurrences
+from ..compat import epoch_ns
+from ..core import GroupedSeries, regular_index, scope_occurrences, series_of
 from ..data import SeriesProblem, series_label
 from ..errors import SeriesError
-from .expectation import make_expectation, rolling_expectation
-from .explain import explain
-from .flagging import flag_points
-from .incidents import build_incidents, is_filled_gap
+from .expectation import BAND_COLUMNS, make_expectation, rolling_arrays
+from .explain import explain_rows
+from .flagging import flag_arrays, flag_points
+from .incidents import incident_frame, incident_rows
 
 
 @dataclass
@@ -66,21 +68,107 @@ def detect_series(
     """Detection on one series: rolling expectation, flags, incidents, explanation.
 
     ``range_hours``, ``window_points``: the release check's finer test inside its one
-    range (see :func:`.check.release_sensitivity`); None for detect's scan.
+    range (see :func:`.check.release_sensitivity`); None for detect's scan. The pandas
+    face of :func:`detect_arrays`.
+    """
+    if not y.index.is_monotonic_increasing:
+        y = y.sort_index()
+    return detect_arrays(
+        y.to_numpy(dtype=float), epoch_ns(y.index), metric, keys, start, end, cal,
+        level=level, model=model, freq=freq, agg=agg, refit=refit, min_points=min_points,
+        max_gap=max_gap, seed=seed, range_hours=range_hours, window_points=window_points,
+        series=lambda: y,
+    )  # fmt: skip
+
+
+def detect_arrays(
+    values: np.ndarray,
+    stamps: np.ndarray,
+    metric: str,
+    keys: dict[str, str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    cal: Any,
+    *,
+    level: float = 0.95,
+    model: str = "baseline",
+    freq: str = "h",
+    agg: str = "sum",
+    refit: str = "1D",
+    min_points: int | None = None,
+    max_gap: int = 1,
+    seed: int = 0,
+    range_hours: int | None = None,
+    window_points: int | None = None,
+    unit: str = "ns",
+    series: Callable[[], pd.Series] | None = None,
+    history: pd.Series | Callable[[], pd.Series] | None = None,
+) -> SeriesDetection:
+    """:func:`detect_series` on a sorted series' arrays: ``values`` (NaN where missing) at
+    int64 ns wall-clock ``stamps`` on the grid of ``freq`` (a slice of
+    :class:`~juno_forecast.core.GroupedSeries`); the many-series loops' entry.
+
+    The work is on arrays and positions; frames are built only for the outputs (the
+    flagged points and the incidents). ``series()`` gives the series as a ``pd.Series``
+    where one is needed (a model without an array face, the history an incident is
+    explained against): by default built from the arrays, only then.
     """
     label = series_label(metric, keys)
+    values = np.asarray(values, dtype=float)
+    y = series or memo_call(lambda: series_of(values, stamps, freq, unit, label))
     make = lambda: make_expectation(model, freq, metric, keys, seed)  # noqa: E731
-    points = rolling_expectation(y, start, end, make, refit=refit, series=label)
-    flagged = flag_points(points, level, freq, agg, range_hours=range_hours)
+    pos, cols = rolling_arrays(values, stamps, start, end, make, y, refit=refit, series=label)
+    t = stamps[pos]
+    flagged = flag_arrays(cols, t, level, freq, agg, range_hours=range_hours) if len(pos) else {}
+    index = _points_index(stamps, pos, freq, unit, series)
     if min_points is None:
         min_points = 3 if freq == "h" else 1
-    inc = build_incidents(flagged, metric, keys, min_points, max_gap, window_points)
-    if freq == "h" and not inc.empty:
-        keep = [not is_filled_gap(flagged.loc[r["start"] : r["end"]]) for _, r in inc.iterrows()]
-        inc = inc[keep].reset_index(drop=True)
+    rows, at, runs = [], [], []
+    if flagged:
+        found = incident_rows(flagged, index, metric, keys, min_points, max_gap, window_points)
+        rows, at, runs = found
+    if freq == "h" and rows:  # a lone zero hour: how the loader fills one absent hour
+        keep = [not _filled_gap(flagged, i0, i1) for i0, i1 in runs]
+        rows = [r for r, k in zip(rows, keep, strict=True) if k]
+        at = [a for a, k in zip(at, keep, strict=True) if k]
     occ = scope_occurrences(cal, start, end, metric, keys)  # one table per scope
-    inc = explain(inc, occ, keys, freq, flagged, history=y, calendar=cal, level=level)
-    return SeriesDetection(metric, keys, flagged, inc, occ)
+    past = y if history is None else history
+    explain_rows(rows, at, occ, keys, freq, index, flagged, history=past, calendar=cal, level=level)
+    points = pd.DataFrame(flagged, index=index) if flagged else _no_points(index)
+    return SeriesDetection(metric, keys, points, incident_frame(rows, keys), occ)
+
+
+def memo_call(make: Callable[[], Any]) -> Callable[[], Any]:
+    """``make`` called at most once: later calls return its first result."""
+    done: list[Any] = []
+    return lambda: done[0] if done else done.append(make()) or done[0]
+
+
+def _filled_gap(flagged: dict[str, np.ndarray], i0: int, i1: int) -> bool:
+    """:func:`.incidents.is_filled_gap` of the run of positions ``i0..i1``."""
+    return i0 == i1 and flagged["actual"][i0] == 0 and flagged["direction"][i0] == "below"
+
+
+def _points_index(
+    stamps: np.ndarray, pos: np.ndarray, freq: str, unit: str, series: Callable | None
+) -> pd.DatetimeIndex:
+    """The timestamps at positions ``pos``, named ``ds``: the given series' own (its freq
+    as it has it), else a regular index (a slice of one run keeps the freq)."""
+    if not len(pos):
+        return pd.DatetimeIndex([], name="ds")
+    whole = pos[-1] - pos[0] + 1 == len(pos)
+    if series is not None:
+        idx = series().index
+        return pd.DatetimeIndex(idx[pos[0] : pos[-1] + 1] if whole else idx[pos], name="ds")
+    if whole:
+        return regular_index(stamps[pos[0] : pos[-1] + 1], freq, unit)
+    ns = pd.DatetimeIndex(stamps[pos].view("datetime64[ns]"), name="ds")
+    return ns.as_unit(unit)
+
+
+def _no_points(index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The flagged points of a series with none in the range."""
+    return flag_points(pd.DataFrame(columns=["actual", *BAND_COLUMNS], index=index), freq="D")
 
 
 def detect_each(
@@ -92,8 +180,15 @@ def detect_each(
     series that could not be judged (the others go on). ``options`` are
     :func:`detect_series`'s keywords; ``freq`` comes from the Dataset.
     """
-    for metric, keys, y in ds.series():
+    groups = GroupedSeries.from_frame(ds.frame, ds.keys, ds.freq)
+    for i in range(len(groups)):
+        metric, keys = groups.metrics[i], dict(groups.keys[i])
+        a, b = groups.positions(i)
+        values, stamps = groups.values[a:b], groups.stamps[a:b]
         try:
-            yield detect_series(y, metric, keys, start, end, cal, freq=ds.freq, **options)
+            yield detect_arrays(
+                values, stamps, metric, keys, start, end, cal,
+                freq=ds.freq, unit=groups.unit, **options,
+            )  # fmt: skip
         except SeriesError as err:
             yield SeriesProblem(err.series, str(err).removeprefix(f"{err.series}: "))
