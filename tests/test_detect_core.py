@@ -113,7 +113,8 @@ def test_real_daily_bases_give_the_incidents_of_each_alone():
 def test_the_pandas_face_gives_what_the_array_entry_gives_the_many_series_loop():
     """``detect_series`` on a series' ``pd.Series`` (explained with ``explain`` on frames
     when called on its own) gives the incidents and points ``run_detection`` found for it
-    on arrays, ``_flagged`` timestamps included; a series given out of order too."""
+    on arrays, ``_flagged`` timestamps included; a series given out of order too. The run's
+    table is the series' tables concatenated."""
     clear_scopes()
     cal = Calendar.load(None)
     start, end = pd.Timestamp("2025-11-17"), pd.Timestamp("2025-12-07 23:00")
@@ -129,6 +130,9 @@ def test_the_pandas_face_gives_what_the_array_entry_gives_the_many_series_loop()
         pd.testing.assert_frame_equal(alone.points, found.points, check_freq=False)
         compared += len(found.incidents)
     assert compared > 5
+    # the run's one table, stacked from the rows: the series' tables concatenated
+    tables = [sd.incidents for sd in res.series.values()]
+    pd.testing.assert_frame_equal(res.incidents, _concat_incidents(tables, ("zone",)))
 
 
 def test_explain_on_frames_matches_the_incidents_explained_on_positions():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,16 @@ def _concat_incidents(parts: list[pd.DataFrame], keys: tuple[str, ...]) -> pd.Da
     if not frames:
         return pd.DataFrame(columns=cols)
     return sort_incidents(pd.concat(frames, ignore_index=True))
+
+
+def stack_incidents(series: Iterable[SeriesDetection], keys: tuple[str, ...]) -> pd.DataFrame:
+    """The incidents of many series as one sorted table, built once from their rows
+    (what :func:`_concat_incidents` of their tables gives, without a frame per series)."""
+    cols = [*keys, *INCIDENT_COLUMNS]
+    rows = [r for sd in series for r in sd.rows]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    return sort_incidents(pd.DataFrame({c: [r[c] for r in rows] for c in cols}))
 
 
 def run_detection(
@@ -63,7 +74,7 @@ def run_detection(
             series[sd.label] = sd
     if not series and problems:
         raise InputError(f"no series could be checked: {problems[0]}")
-    incidents = _concat_incidents([sd.incidents for sd in series.values()], ds.keys)
+    incidents = stack_incidents(series.values(), ds.keys)
     return DetectionResult(incidents, series, problems, level, ds.freq)
 
 

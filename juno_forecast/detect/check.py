@@ -18,8 +18,7 @@ from ..inputs import (
     resolve_calendar,
     resolve_dataset,
 )
-from .api import _concat_incidents
-from .incidents import not_explained
+from .api import stack_incidents
 from .series import SeriesDetection, detect_each
 
 VERDICT_OK = "ok"
@@ -55,38 +54,48 @@ class CheckResult:
         return int(self.verdicts["verdict"].isin(FAILING).any()) if len(self.verdicts) else 0
 
 
-def _verdict(inc: pd.DataFrame) -> str:
-    if inc.empty:
-        return VERDICT_OK
-    outcomes = set(inc["explanation"])
-    if "unexplained" in outcomes:
-        return VERDICT_UNEXPLAINED
-    return VERDICT_PARTLY if "partly" in outcomes else VERDICT_EXPLAINED
-
-
 def _verdict_row(sd: SeriesDetection) -> dict[str, Any]:
-    inc = sd.incidents
-    failing = inc[not_explained(inc)]
-    worst = failing if not failing.empty else inc
-    worst_row = worst.sort_values("severity", ascending=False).iloc[0] if not worst.empty else None
+    """A checked series' verdict row, from its incidents' rows (no frame of them)."""
+    rows = sd.rows
+    outcomes = [r["explanation"] for r in rows]
+    failing = [r for r, o in zip(rows, outcomes, strict=True) if o != "explained"]
+    worst = failing or rows
+    worst_row = worst[_most_severe([r["severity"] for r in worst])] if worst else None
     pts = sd.points
     return {
         **sd.keys,
         "metric": sd.metric,
         "series": sd.label,
-        "verdict": _verdict(inc),
+        "verdict": _verdict_of(outcomes),
         "points": len(pts),
         "outside": int(pts["flag"].sum()),
-        "incidents": len(inc),
-        "unexplained": int((inc["explanation"] == "unexplained").sum()),
-        "partly": int((inc["explanation"] == "partly").sum()),
+        "incidents": len(rows),
+        "unexplained": outcomes.count("unexplained"),
+        "partly": outcomes.count("partly"),
         "worst_start": worst_row["start"] if worst_row is not None else pd.NaT,
         "worst_deviation_pct": worst_row["deviation_pct"] if worst_row is not None else np.nan,
         "explained_by": ";".join(
-            dict.fromkeys(n for s in inc["explained_by"] for n in s.split(";") if n)
+            dict.fromkeys(n for r in rows for n in r["explained_by"].split(";") if n)
         ),
         "note": worst_row["note"] if worst_row is not None else "",
     }
+
+
+def _verdict_of(outcomes: list[str]) -> str:
+    """The verdict of a checked series from its incidents' ``explanation`` values."""
+    if not outcomes:
+        return VERDICT_OK
+    if "unexplained" in outcomes:
+        return VERDICT_UNEXPLAINED
+    return VERDICT_PARTLY if "partly" in outcomes else VERDICT_EXPLAINED
+
+
+def _most_severe(severity: list[float]) -> int:
+    """The position of the largest severity: the first row of pandas' descending
+    ``sort_values("severity")`` (its order of ties, reproduced)."""
+    values = np.asarray(severity, dtype=float)[::-1]
+    order = np.arange(len(values))[::-1][values.argsort(kind="quicksort")][::-1]
+    return int(order[0])
 
 
 def _not_checked_row(problem: SeriesProblem) -> dict[str, Any]:
@@ -156,11 +165,11 @@ def check(
             skipped.append(sd)
         else:
             rows.append(_verdict_row(sd))
-            parts.append(sd.incidents)
+            parts.append(sd)
     if not rows:
         first = str(skipped[0]) if skipped else "no data"
         raise InputError(f"no series could be checked: {first}")
     verdicts = pd.DataFrame([*rows, *(_not_checked_row(p) for p in skipped)])
     order = verdicts["verdict"].map(VERDICT_ORDER)
     verdicts = verdicts.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
-    return CheckResult(verdicts, _concat_incidents(parts, ds.keys), [str(p) for p in skipped])
+    return CheckResult(verdicts, stack_incidents(parts, ds.keys), [str(p) for p in skipped])

@@ -19,15 +19,35 @@ from .flagging import flag_arrays, flag_points
 from .incidents import incident_frame, incident_rows
 
 
-@dataclass
 class SeriesDetection:
-    """What detection found for one series: the points with their band, and its incidents."""
+    """What detection found for one series: the points with their band, and its incidents.
 
-    metric: str
-    keys: dict[str, str]
-    points: pd.DataFrame  # flag_points() output on the detection range
-    incidents: pd.DataFrame
-    occurrences: pd.DataFrame
+    ``points``: :func:`~.flagging.flag_points` output on the detection range. The
+    incidents come as a table or as their ``rows`` (:func:`~.incidents.incident_rows`,
+    explained): the table is then built on first use only, so a run over many series
+    stacks its rows into one table at the end instead of a frame per series.
+    """
+
+    def __init__(
+        self,
+        metric: str,
+        keys: dict[str, str],
+        points: pd.DataFrame,
+        incidents: pd.DataFrame | None,
+        occurrences: pd.DataFrame,
+        rows: list[dict] | None = None,
+    ) -> None:
+        self.metric, self.keys, self.points = metric, keys, points
+        self.occurrences = occurrences
+        self._incidents = incidents
+        self.rows = rows if rows is not None else incidents.to_dict("records")
+
+    @property
+    def incidents(self) -> pd.DataFrame:
+        """The incidents table: keys, ``INCIDENT_COLUMNS``, ``_flagged``."""
+        if self._incidents is None:
+            self._incidents = incident_frame(self.rows, self.keys)
+        return self._incidents
 
     @property
     def label(self) -> str:
@@ -135,7 +155,7 @@ def detect_arrays(
     past = y if history is None else history
     explain_rows(rows, at, occ, keys, freq, index, flagged, history=past, calendar=cal, level=level)
     points = pd.DataFrame(flagged, index=index) if flagged else _no_points(index)
-    return SeriesDetection(metric, keys, points, incident_frame(rows, keys), occ)
+    return SeriesDetection(metric, keys, points, None, occ, rows)
 
 
 def memo_call(make: Callable[[], Any]) -> Callable[[], Any]:
