@@ -62,7 +62,7 @@ class Output:
 
 def task_series(task: dict[str, Any], last: int | None = None) -> pd.Series:
     """The history of a nightly task (its ``last`` steps; all when None) as a ``pd.Series``: for
-    the pandas APIs only (detection, a report figure), not the forecast."""
+    the report's figures only (forecasts and detection take the task's arrays)."""
     start = 0 if last is None else max(0, len(task["values"]) - last)
     values, stamps = task["values"][start:], task["stamps"][start:]
     return series_of(values, stamps, task["freq"], task["unit"])

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from ..grain import per_day, season, step
 from .base import (
@@ -192,8 +191,9 @@ class RobustBaseline(Forecaster):
         is computed once (each depends only on the values before its own day) and shared.
         """
         values, t, memo = check_y_array(y, t, handles_gaps=True), np.asarray(t), {}
+        params = self.get_params(deep=False)  # what clone reads, read once, not per day
         for n in ends:
-            yield clone(self)._fit_history(values[:n], t[:n], memo)
+            yield type(self)(**params)._fit_history(values[:n], t[:n], memo)
 
     def _fit_history(self, values: np.ndarray, t: np.ndarray, memo: dict) -> RobustBaseline:
         """Fit on ``values`` (times ``t``); ``memo`` holds expectations and one-day-ahead
