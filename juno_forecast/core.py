@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 
 from .compat import epoch_ns
+from .grain import STEP_NS
 
 #: how many scopes' features a process keeps (a forecast over many grids evicts the oldest)
 SCOPE_CACHE_SIZE = 64
-_STEP_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9}
 
 
 @dataclass(frozen=True)
@@ -125,13 +125,13 @@ class GroupedSeries:
         steps = np.diff(self.stamps)
         inside = np.ones(len(steps), bool)
         inside[self.indptr[1:-1] - 1] = False  # the step from one series to the next
-        return bool((steps[inside] == _STEP_NS[self.freq]).all())
+        return bool((steps[inside] == STEP_NS[self.freq]).all())
 
 
 def regular_index(stamps: np.ndarray, freq: str, unit: str = "ns") -> pd.DatetimeIndex:
     """int64 nanoseconds on a regular grid of ``freq`` as a DatetimeIndex named ``ds`` with
     its frequency, in ``unit`` (the data's resolution); irregular stamps raise ValueError."""
-    if len(stamps) and (np.diff(stamps) == _STEP_NS[freq]).all():  # built, not validated
+    if len(stamps) and (np.diff(stamps) == STEP_NS[freq]).all():  # built, not validated
         start = pd.Timestamp(int(stamps[0]), unit="ns")
         return pd.date_range(start, periods=len(stamps), freq=freq, name="ds", unit=unit)
     index = pd.DatetimeIndex(np.asarray(stamps).astype("datetime64[ns]"), name="ds")
@@ -163,10 +163,10 @@ def regular_rows(
     order = work.assign(_pos=np.arange(len(work))).sort_values([*cols, "ds"], kind="stable")
     codes = order.groupby(cols, sort=True, observed=True).ngroup().to_numpy()
     ns, y = epoch_ns(order["ds"]), order["y"].to_numpy(dtype=float)
-    bad = order["_bad"].to_numpy(bool) | ~np.isfinite(y) | (ns % _STEP_NS[freq] != 0)
+    bad = order["_bad"].to_numpy(bool) | ~np.isfinite(y) | (ns % STEP_NS[freq] != 0)
     bad |= (y < 0) if counts else False
     new = np.r_[True, codes[1:] != codes[:-1]]  # first row of each series
-    bad |= ~new & (np.diff(ns, prepend=ns[:1]) != _STEP_NS[freq])
+    bad |= ~new & (np.diff(ns, prepend=ns[:1]) != STEP_NS[freq])
     n_groups = int(codes.max()) + 1 if len(codes) else 0
     ok = (np.bincount(codes, weights=bad, minlength=n_groups) == 0) & (
         np.bincount(codes, minlength=n_groups) >= need

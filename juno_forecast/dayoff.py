@@ -58,7 +58,7 @@ from .calendar.records import SPREAD_FLOOR
 from .calendar.rules import WEEKDAY_INDEX
 from .compat import epoch_ns
 from .features import metric_prior
-from .models.base import DAY_NS, HOUR_NS
+from .grain import DAY_NS, HOUR_NS
 
 #: recent weeks whose like-days and same weekdays give the shape (about two months:
 #: the detection baseline's own profile uses 8 weeks)

@@ -20,13 +20,6 @@ MIN_ONGOING_DAYS = 7
 #: the lowest multiplier one event puts on a forecast when its uncertainty is combined
 MIN_FACTOR = 0.01
 
-DAY_NS = 86_400 * 10**9
-
-
-def day_of(stamps: np.ndarray) -> np.ndarray:
-    """Each timestamp's day (midnight) in int64 ns, as ``DatetimeIndex.normalize`` gives it."""
-    return stamps - stamps % DAY_NS
-
 
 def active_columns(X: np.ndarray) -> np.ndarray:
     """Positions of the columns of ``X`` with at least one active (> 0) row."""

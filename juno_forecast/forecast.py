@@ -32,7 +32,6 @@ from .dayoff import HistoryDaysOff
 from .errors import InputError, JunoWarning, NoSeriesError, SeriesError, SkippedWarning
 from .event_arrays import (
     active_columns,
-    day_of,
     event_uncertainty,
     learned_columns,
     learned_effects,
@@ -41,6 +40,7 @@ from .event_arrays import (
     with_days_off,
 )
 from .features import CalendarFeatures
+from .grain import day_start
 from .inputs import check_model, parse_timestamp, resolve_calendar, resolve_dataset
 from .intervals import ConformalIntervals
 from .models import make_model
@@ -191,7 +191,7 @@ class SeriesForecaster:
                 f"history, at least {fold_len + MIN_FOLD_TRAIN} needed (the horizon plus "
                 f"{MIN_FOLD_TRAIN} {unit}s, to calibrate the ranges)",
             )
-        self._days = memo(feats, ("days",), lambda: day_of(stamps))
+        self._days = memo(feats, ("days",), lambda: day_start(stamps))
         self._days_off = HistoryDaysOff.of(self, values, stamps) if self.freq == "h" else None
         seen, learned = self._fold_columns(A.X, A.columns, len(values))
         self.seen_, self.learned_ = list(seen), list(learned)

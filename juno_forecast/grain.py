@@ -6,12 +6,17 @@ again. Data are naive New York wall-clock time (see ``data.py``); ``TZ`` is that
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 #: the wall clock of every timestamp in the package (naive values are read in it)
 TZ = "America/New_York"
 #: the grains the package knows: hourly and daily
 FREQS = ("h", "D")
+#: an hour and a day in nanoseconds: the unit of the int64 timestamps of the array paths
+HOUR_NS, DAY_NS = 3_600_000_000_000, 86_400_000_000_000
+#: one step of each grain in nanoseconds
+STEP_NS = {"h": HOUR_NS, "D": DAY_NS}
 
 
 def step(freq: str) -> pd.Timedelta:
@@ -27,6 +32,21 @@ def season(freq: str) -> int:
 def per_day(freq: str) -> int:
     """Values in one day: 24 hours, or the day itself."""
     return 24 if freq == "h" else 1
+
+
+def day_start(t: np.ndarray) -> np.ndarray:
+    """Each int64 ns timestamp's day (its midnight), as ``DatetimeIndex.normalize`` gives it."""
+    return t - t % DAY_NS
+
+
+def day_of_week(t: np.ndarray) -> np.ndarray:
+    """Monday 0 .. Sunday 6 of int64 nanoseconds (1970-01-01, day 0, was a Thursday)."""
+    return (t // DAY_NS + 3) % 7
+
+
+def hour_of_day(t: np.ndarray) -> np.ndarray:
+    """0 .. 23 of int64 nanoseconds (wall clock)."""
+    return (t // HOUR_NS) % 24
 
 
 def to_wall_clock(ts: pd.Timestamp) -> pd.Timestamp:

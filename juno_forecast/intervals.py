@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .compat import epoch_ns
+from .grain import hour_of_day
 
 LEVELS = (0.8, 0.95)
 SHRINK = 20.0  # pseudo-count pulling a group's scale toward the overall scale
@@ -74,7 +75,7 @@ class ConformalIntervals:
         """The calibration group of each timestamp (int64 ns): its hour of day, or 0."""
         if not self.by_hour:
             return np.zeros(len(stamps), dtype=int)
-        return (np.asarray(stamps, dtype=np.int64) // _HOUR_NS) % 24
+        return hour_of_day(np.asarray(stamps, dtype=np.int64))
 
     def _scales(self, groups: np.ndarray, scales: dict) -> np.ndarray:
         """Each timestamp's scale by its group (the overall scale for a group not calibrated)."""
@@ -159,9 +160,6 @@ class ConformalIntervals:
             out[f"lo_{tag}"] = self._finv(center - down)
             out[f"hi_{tag}"] = self._finv(center + up)
         return ordered_bounds(out, yhat, nonneg=self.log)
-
-
-_HOUR_NS = 3_600 * 10**9
 
 
 #: the lowest multiplier an event's range reaches (a -98% effect: never a range down to 0)

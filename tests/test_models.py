@@ -458,7 +458,7 @@ def test_a_tz_aware_history_is_read_on_its_wall_clock_and_dst_fall_back_is_a_cle
 def test_calendar_terms_come_from_the_int64_timestamps():
     """Day of week and hour from nanoseconds since the epoch (day 0, 1970-01-01, a Thursday),
     as pandas gives them, before 1970 too."""
-    from juno_forecast.models.base import day_of_week, hour_of_day
+    from juno_forecast.grain import day_of_week, hour_of_day
 
     idx = pd.date_range("1969-12-25", "2027-01-01", freq="37h")
     t = idx.as_unit("ns").asi8

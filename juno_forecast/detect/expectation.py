@@ -10,8 +10,9 @@ import pandas as pd
 
 from ..compat import epoch_ns
 from ..errors import InputError, JunoError, SeriesError
+from ..grain import HOUR_NS
 from ..models import make_model
-from ..models.base import HOUR_NS, get_tags
+from ..models.base import get_tags
 from ..models.baseline import RANGE_COLUMNS
 
 BAND_COLUMNS = list(RANGE_COLUMNS)  # the band a normal-day expectation gives

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..compat import epoch_ns
-from ..grain import TZ
-from ..models.base import DAY_NS, HOUR_NS
+from ..grain import DAY_NS, HOUR_NS, TZ
 from ..models.baseline import (
     CHECK_WINDOW_HOURS,
     WINDOW_CLIP,

@@ -31,9 +31,6 @@ from sklearn.base import BaseEstimator
 from ..compat import epoch_ns
 
 FREQ_DELTA = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
-#: one step of each grain in nanoseconds (the unit of ``t`` in the array methods)
-STEP_NS = {freq: delta.value for freq, delta in FREQ_DELTA.items()}
-HOUR_NS, DAY_NS = 3_600_000_000_000, 86_400_000_000_000
 
 
 class HistoryTooShort(ValueError):
@@ -407,16 +404,6 @@ def recency_weights(index: pd.DatetimeIndex | np.ndarray, halflife_days: float) 
     t = as_ns(index)
     age = time_in_days(t, t.max()) * -1.0
     return np.power(0.5, age / halflife_days)
-
-
-def day_of_week(t: np.ndarray) -> np.ndarray:
-    """Monday 0 .. Sunday 6 of int64 nanoseconds (1970-01-01, day 0, was a Thursday)."""
-    return (t // DAY_NS + 3) % 7
-
-
-def hour_of_day(t: np.ndarray) -> np.ndarray:
-    """0 .. 23 of int64 nanoseconds (wall clock)."""
-    return (t // HOUR_NS) % 24
 
 
 def log_target(y: pd.Series | np.ndarray) -> bool:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..grain import day_of_week, hour_of_day
 from .base import (
     Forecaster,
     ModelTags,
     RegressionFitMixin,
-    day_of_week,
     fourier_array,
-    hour_of_day,
     recency_weights,
     select_columns,
     time_in_days,

@@ -26,15 +26,13 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 
+from ..grain import STEP_NS, day_of_week, hour_of_day
 from .base import (
     SEASON,
-    STEP_NS,
     Forecaster,
     RegressionFitMixin,
     as_ns,
-    day_of_week,
     fourier_array,
-    hour_of_day,
     recency_weights,
     select_columns,
     single_thread,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..grain import STEP_NS
 from .base import (
     SEASON,
-    STEP_NS,
     Forecaster,
     ModelTags,
     check_freq,

@@ -17,8 +17,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from ..grain import DAY_NS
 from .base import (
-    DAY_NS,
     Forecaster,
     check_freq,
     informative_mask,

@@ -25,10 +25,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..grain import HOUR_NS, STEP_NS
 from .base import (
-    HOUR_NS,
     SEASON,
-    STEP_NS,
     Forecaster,
     HistoryTooShort,
     RegressionFitMixin,
