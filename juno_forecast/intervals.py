@@ -261,19 +261,11 @@ def _effect_and_spread(mean: float, sd: float, days: int) -> tuple[float, float]
     return effect, max(float(spread), SPREAD_FLOOR)
 
 
-def order_bounds(frame: pd.DataFrame, yhat: pd.Series, nonneg: bool) -> pd.DataFrame:
-    """Enforce ``lo_95 <= lo_80 <= yhat <= hi_80 <= hi_95`` (and ``lo >= 0`` for counts)."""
-    cols = ("lo_80", "hi_80", "lo_95", "hi_95")
-    bounds = {c: frame[c].to_numpy(float) for c in cols}
-    for name, values in ordered_bounds(bounds, yhat.to_numpy(float), nonneg).items():
-        frame[name] = values  # numpy, then one column write each (no frame ops)
-    return frame
-
-
 def ordered_bounds(
     bounds: dict[str, np.ndarray], y: np.ndarray, nonneg: bool
 ) -> dict[str, np.ndarray]:
-    """:func:`order_bounds` on arrays (``bounds``: ``lo_80, hi_80, lo_95, hi_95``)."""
+    """Enforce ``lo_95 <= lo_80 <= y <= hi_80 <= hi_95`` (and ``lo >= 0`` for counts) on the
+    arrays ``bounds`` (``lo_80, hi_80, lo_95, hi_95``)."""
     lo_80 = np.minimum(bounds["lo_80"], y)
     hi_80 = np.maximum(bounds["hi_80"], y)
     out = {

@@ -29,6 +29,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ..compat import epoch_ns
+from ..grain import DAY_NS
 
 FREQ_DELTA = {"h": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1)}
 
@@ -359,25 +360,6 @@ def informative_mask(X: np.ndarray) -> np.ndarray:
     return np.nanmax(X, axis=0) > np.nanmin(X, axis=0)
 
 
-def informative_columns(
-    X: pd.DataFrame | np.ndarray | None, columns: tuple[str, ...] | None = None
-) -> list[str]:
-    """Names of the columns of ``X`` that vary in the training rows (:func:`informative_mask`);
-    ``X`` is a frame, or a matrix whose columns are named ``columns``."""
-    if X is None or X.shape[1] == 0:
-        return []
-    if isinstance(X, pd.DataFrame):
-        columns, X = tuple(X.columns), X.to_numpy(dtype=float)
-    return [c for c, keep in zip(columns, informative_mask(X), strict=True) if keep]
-
-
-def future_frame(X: pd.DataFrame | pd.DatetimeIndex) -> pd.DataFrame:
-    """Accept a bare DatetimeIndex where a design matrix is expected (no calendar columns)."""
-    if isinstance(X, pd.DatetimeIndex):
-        return pd.DataFrame(index=X)
-    return X
-
-
 def as_ns(times: object) -> np.ndarray | int:
     """Timestamps as int64 nanoseconds: an int64 array (the array methods' ``t``) or an int as
     is; a DatetimeIndex (:func:`wall_ns`), Timestamp or date string converted."""
@@ -395,7 +377,7 @@ def time_in_days(
 ) -> np.ndarray:
     """Days since ``origin`` as floats (the time axis of trends); ``index`` and ``origin`` are
     timestamps or int64 nanoseconds."""
-    return (as_ns(index).astype(float) - float(as_ns(origin))) / 86_400e9
+    return (as_ns(index).astype(float) - float(as_ns(origin))) / DAY_NS
 
 
 def recency_weights(index: pd.DatetimeIndex | np.ndarray, halflife_days: float) -> np.ndarray:
@@ -411,12 +393,6 @@ def log_target(y: pd.Series | np.ndarray) -> bool:
     return bool((np.asarray(y) >= 0).all())
 
 
-def fourier(index: pd.DatetimeIndex, period_days: float, order: int, prefix: str) -> pd.DataFrame:
-    """Sine/cosine pairs of a cycle of ``period_days`` (e.g. 365.25: the year)."""
-    values, names = fourier_array(index, period_days, order, prefix)
-    return pd.DataFrame(values, index=index, columns=names)
-
-
 #: time zero of the Fourier cycles (2000-01-01) in nanoseconds
 FOURIER_ORIGIN_NS = pd.Timestamp("2000-01-01").value
 
@@ -424,8 +400,8 @@ FOURIER_ORIGIN_NS = pd.Timestamp("2000-01-01").value
 def fourier_array(
     index: pd.DatetimeIndex | np.ndarray, period_days: float, order: int, prefix: str
 ) -> tuple[np.ndarray, list[str]]:
-    """:func:`fourier` as a plain array and its column names (``index``: timestamps or int64
-    nanoseconds; cheaper in tight loops)."""
+    """Sine/cosine pairs of a cycle of ``period_days`` (e.g. 365.25: the year) and their column
+    names (``index``: timestamps or int64 nanoseconds)."""
     t = time_in_days(index, FOURIER_ORIGIN_NS)
     k = np.arange(1, order + 1)
     angle = 2 * np.pi * np.outer(t, k) / period_days
