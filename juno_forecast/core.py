@@ -300,7 +300,7 @@ def scope_features(
     first, last = pd.Timestamp(int(ns.min())), pd.Timestamp(int(ns.max()))
     start = min(first, pd.Timestamp(since)) if since is not None else first
     scope = _zone_scope(calendar, start, last, metric, keys)
-    key = (id(calendar), freq, metric, scope, since, len(ns), hash(ns.tobytes()))
+    key = (id(calendar), freq, metric, scope, since, *index_key(ns))
     return _cached(_SCOPES, key, calendar, compute, SCOPE_CACHE_SIZE)
 
 
@@ -444,9 +444,10 @@ def _cached(
     return value
 
 
-def index_key(index: pd.DatetimeIndex) -> tuple[int, int]:
-    """A cache key for a series' timestamps: their number and a hash of their values."""
-    ns = epoch_ns(index)
+def index_key(index: pd.DatetimeIndex | np.ndarray) -> tuple[int, int]:
+    """A cache key for a series' timestamps (a DatetimeIndex or int64 nanoseconds): their
+    number and a hash of their values."""
+    ns = _as_ns(index)
     return len(ns), hash(ns.tobytes())
 
 

@@ -24,6 +24,7 @@ from .core import (
     FeatureArrays,
     GroupedSeries,
     feature_arrays,
+    index_key,
     memo,
     scope_features,
     stack_arrays,
@@ -408,7 +409,7 @@ class SeriesForecaster:
         if spread is None:
             return np.zeros(len(stamps))
         index = lambda: spread(self.metric, pd.DatetimeIndex(stamps.view("datetime64[ns]")))  # noqa: E731
-        key = ("unknown weather", self.metric, len(stamps), hash(stamps.tobytes()))
+        key = ("unknown weather", self.metric, *index_key(stamps))
         return memo(self.calendar_, key, index)
 
     def event_effects(self, index: pd.DatetimeIndex) -> pd.DataFrame:
